@@ -1,0 +1,188 @@
+// Package jsvm adds to modernc.org/quickjs the few engine calls Isola needs and
+// the wrapper does not expose: ArrayBuffers that cross without a JSON detour,
+// compiling with a real file name (so stacks name the worker's module), and
+// per-VM memory accounting.
+//
+// The wrapper keeps the engine's context and runtime in unexported fields. We
+// read them through mirror structs whose layout is checked at start-up against
+// the pinned wrapper version (see layoutOK); RATIONALE.md explains why this is
+// preferred over a fork.
+package jsvm
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"modernc.org/libc"
+	lib "modernc.org/libquickjs"
+	"modernc.org/quickjs"
+)
+
+// vmMirror mirrors the leading fields of quickjs.VM (v0.27.0):
+//
+//	type VM struct { intr *interrupter; state }
+//	type state struct { cContext uintptr; goFuncs map[string]int32;
+//	    int32_16, int32_2 lib.TJSValue; runtime *runtime; ... }
+type vmMirror struct {
+	intr     unsafe.Pointer
+	cContext uintptr
+	goFuncs  map[string]int32
+	int32_16 lib.TJSValue
+	int32_2  lib.TJSValue
+	runtime  *runtimeMirror
+}
+
+// runtimeMirror mirrors quickjs.runtime.
+type runtimeMirror struct {
+	cRuntime uintptr
+	tls      *libc.TLS
+}
+
+// valueMirror mirrors quickjs.Value.
+type valueMirror struct {
+	vm *quickjs.VM
+	v  lib.TJSValue
+}
+
+func mirror(vm *quickjs.VM) *vmMirror { return (*vmMirror)(unsafe.Pointer(vm)) }
+
+func handles(vm *quickjs.VM) (*libc.TLS, uintptr) {
+	m := mirror(vm)
+	return m.runtime.tls, m.cContext
+}
+
+func wrap(vm *quickjs.VM, v lib.TJSValue) quickjs.Value {
+	vmv := valueMirror{vm: vm, v: v}
+	return *(*quickjs.Value)(unsafe.Pointer(&vmv))
+}
+
+func unwrap(v quickjs.Value) lib.TJSValue {
+	return (*valueMirror)(unsafe.Pointer(&v)).v
+}
+
+var errLayout = errors.New("jsvm: modernc.org/quickjs layout differs from the version this bridge mirrors")
+
+// CheckLayout verifies the mirrors against a live VM. Called once by NewVM.
+func CheckLayout(vm *quickjs.VM) error {
+	m := mirror(vm)
+	if m.cContext == 0 || m.runtime == nil || m.runtime.tls == nil || m.runtime.cRuntime == 0 {
+		return errLayout
+	}
+	// A value made through the mirror must read back through the public API.
+	v := NewArrayBuffer(vm, []byte("ok"))
+	defer v.Free()
+	b, ok := ArrayBufferBytes(v)
+	if !ok || string(b) != "ok" {
+		return errLayout
+	}
+	return nil
+}
+
+// NewArrayBuffer returns a new ArrayBuffer holding a copy of b.
+func NewArrayBuffer(vm *quickjs.VM, b []byte) quickjs.Value {
+	tls, ctx := handles(vm)
+	var p uintptr
+	if len(b) > 0 {
+		p = uintptr(unsafe.Pointer(&b[0]))
+	}
+	v := lib.XJS_NewArrayBufferCopy(tls, ctx, p, lib.Tsize_t(len(b)))
+	runtime.KeepAlive(b)
+	return wrap(vm, v)
+}
+
+// ArrayBufferBytes copies the bytes of an ArrayBuffer. ok is false when v is
+// not an ArrayBuffer (the engine's pending exception is cleared).
+func ArrayBufferBytes(v quickjs.Value) (b []byte, ok bool) {
+	vm := v.VM()
+	tls, ctx := handles(vm)
+	var size lib.Tsize_t
+	p := lib.XJS_GetArrayBuffer(tls, ctx, uintptr(unsafe.Pointer(&size)), unwrap(v))
+	if p == 0 {
+		if size == 0 && lib.XJS_HasException(tls, ctx) == 0 {
+			return []byte{}, true // zero-length buffer
+		}
+		clearException(tls, ctx)
+		return nil, false
+	}
+	out := make([]byte, int(size))
+	copy(out, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(size)))
+	return out, true
+}
+
+func clearException(tls *libc.TLS, ctx uintptr) {
+	e := lib.XJS_GetException(tls, ctx)
+	lib.XFreeValue(tls, ctx, e)
+}
+
+// Compile compiles source to bytecode under the given file name, so stack
+// traces and syntax errors name it. module selects ES module semantics.
+func Compile(vm *quickjs.VM, source, filename string, module bool) ([]byte, error) {
+	tls, ctx := handles(vm)
+	flags := int32(lib.MJS_EVAL_FLAG_COMPILE_ONLY)
+	if module {
+		flags |= lib.MJS_EVAL_TYPE_MODULE
+	}
+	src, err := libc.CString(source)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(tls, src)
+	fn, err := libc.CString(filename)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(tls, fn)
+
+	obj := lib.XJS_Eval(tls, ctx, src, lib.Tsize_t(len(source)), fn, flags)
+	if obj.Ftag == lib.EJS_TAG_EXCEPTION {
+		return nil, takeException(vm)
+	}
+	defer lib.XFreeValue(tls, ctx, obj)
+
+	var size lib.Tsize_t
+	p := lib.XJS_WriteObject(tls, ctx, uintptr(unsafe.Pointer(&size)), obj, lib.MJS_WRITE_OBJ_BYTECODE)
+	if p == 0 {
+		return nil, takeException(vm)
+	}
+	out := make([]byte, int(size))
+	copy(out, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(size)))
+	lib.Xjs_free(tls, ctx, p)
+	return out, nil
+}
+
+// takeException converts the engine's pending exception into a *quickjs.Error.
+func takeException(vm *quickjs.VM) error {
+	tls, ctx := handles(vm)
+	if lib.XJS_HasException(tls, ctx) == 0 {
+		return errors.New("jsvm: engine failed without an exception")
+	}
+	e := wrap(vm, lib.XJS_GetException(tls, ctx))
+	defer e.Free()
+	if qe := quickjs.ErrorFromValue(e); qe != nil {
+		return qe
+	}
+	return fmt.Errorf("jsvm: exception")
+}
+
+// MemoryUsage is the part of the engine's accounting Isola reports.
+type MemoryUsage struct {
+	MallocSize  int64 // bytes the engine holds from the allocator
+	MallocLimit int64
+	UsedSize    int64
+	Objects     int64
+}
+
+// Memory reports the engine runtime's allocation figures for vm.
+func Memory(vm *quickjs.VM) MemoryUsage {
+	m := mirror(vm)
+	var u lib.TJSMemoryUsage
+	lib.XJS_ComputeMemoryUsage(m.runtime.tls, m.runtime.cRuntime, uintptr(unsafe.Pointer(&u)))
+	return MemoryUsage{
+		MallocSize:  u.Fmalloc_size,
+		MallocLimit: u.Fmalloc_limit,
+		UsedSize:    u.Fmemory_used_size,
+		Objects:     u.Fobj_count,
+	}
+}

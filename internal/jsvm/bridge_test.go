@@ -1,0 +1,49 @@
+package jsvm
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"modernc.org/quickjs"
+)
+
+func TestBridge(t *testing.T) {
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	if err := CheckLayout(vm); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.RegisterFunc("mk", func(s string) quickjs.Value { return NewArrayBuffer(vm, []byte(s)) }, false); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	_ = got
+	vm.RegisterFunc("take", func(v quickjs.Value) bool { b, ok := ArrayBufferBytes(v); got = b; return ok }, false)
+	r, err := vm.Eval(`const b = new Uint8Array(mk("héllo")); [b.length, b[1], take(new Uint8Array([1,2,250]).buffer), take(new ArrayBuffer(0)), take({})].join()`, quickjs.EvalGlobal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != "6,195,true,true,false" {
+		t.Fatalf("got %v", r)
+	}
+	bc, err := Compile(vm, "function f(){ throw new Error('x') }\nf()", "app/worker.js", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = vm.EvalBytecode(bc)
+	var qe *quickjs.Error
+	if !errors.As(err, &qe) || !strings.Contains(qe.Stack, "app/worker.js:1") {
+		t.Fatalf("stack does not name the file: %#v", err)
+	}
+	_, err = Compile(vm, "let = ;", "bad.js", true)
+	if !errors.As(err, &qe) || qe.FileName != "bad.js" || qe.LineNumber != 1 {
+		t.Fatalf("syntax error: %#v", err)
+	}
+	if m := Memory(vm); m.MallocSize <= 0 {
+		t.Fatalf("memory %+v", m)
+	}
+}

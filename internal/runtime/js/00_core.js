@@ -1,0 +1,115 @@
+// 00_core.js: the first part of the prelude. All prelude files are
+// concatenated in name order into one function body (see prelude.go), so
+// top-level declarations here are visible to every later file and to nothing
+// in the worker. Globals are installed only through defineGlobal.
+//
+// Host functions arrive as globals named __isola_<name>; they are moved into
+// `host` and deleted so worker code cannot reach them.
+
+const host = {};
+for (const k of Object.getOwnPropertyNames(globalThis)) {
+  if (k.startsWith("__isola_")) {
+    host[k.slice(8)] = globalThis[k];
+    delete globalThis[k];
+  }
+}
+
+// Web IDL globals are writable, configurable and not enumerable.
+function defineGlobal(name, value) {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+// Names a function or class the way the platform's toString shows it.
+function setName(fn, name) {
+  Object.defineProperty(fn, "name", { value: name, configurable: true });
+  return fn;
+}
+
+// Handlers for events the Go side delivers through dispatch(kind, ...args).
+const dispatchers = Object.create(null);
+function onHostEvent(kind, fn) { dispatchers[kind] = fn; }
+globalThis.__isola_dispatch = function dispatch(kind, a, b, c) {
+  const fn = dispatchers[kind];
+  if (!fn) throw new Error("isola: no handler for host event " + kind);
+  return fn(a, b, c);
+};
+
+// Host calls that can fail return [result, error]; error is "Name: message".
+function hostResult(pair) {
+  const err = pair[1];
+  if (err !== null && err !== undefined && err !== "") throw hostError(err);
+  return pair[0];
+}
+function hostError(text) {
+  const i = text.indexOf(": ");
+  const name = i > 0 ? text.slice(0, i) : "Error";
+  const message = i > 0 ? text.slice(i + 2) : text;
+  switch (name) {
+    case "TypeError": return new TypeError(message);
+    case "RangeError": return new RangeError(message);
+    case "SyntaxError": return new SyntaxError(message);
+    case "Error": return new Error(message);
+  }
+  if (typeof DOMException === "function") return new DOMException(message, name);
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+// ---- timers: one heap per isolate lives in Go; JS keeps the callbacks ----
+
+let nextTimerId = 1;
+const timers = new Map();
+
+function startTimer(callback, delay, args, repeat) {
+  if (typeof callback !== "function") {
+    throw new TypeError("The \"callback\" argument must be of type function.");
+  }
+  const id = nextTimerId++;
+  let ms = Number(delay);
+  if (!(ms >= 0) || !Number.isFinite(ms)) ms = 0;
+  timers.set(id, { callback, args, repeat });
+  host.timerStart(id, ms, repeat);
+  return id;
+}
+
+function stopTimer(id) {
+  id = Number(id);
+  if (timers.delete(id)) host.timerStop(id);
+}
+
+onHostEvent("timer", (id) => {
+  const t = timers.get(id);
+  if (!t) return;
+  if (!t.repeat) timers.delete(id);
+  t.callback.apply(globalThis, t.args);
+});
+
+defineGlobal("setTimeout", function setTimeout(callback, delay, ...args) { return startTimer(callback, delay, args, false); });
+defineGlobal("setInterval", function setInterval(callback, delay, ...args) { return startTimer(callback, delay, args, true); });
+defineGlobal("clearTimeout", function clearTimeout(id) { stopTimer(id); });
+defineGlobal("clearInterval", function clearInterval(id) { stopTimer(id); });
+defineGlobal("queueMicrotask", function queueMicrotask(callback) {
+  if (typeof callback !== "function") {
+    throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
+  }
+  Promise.resolve().then(() => callback());
+});
+
+// ---- small shared helpers for later prelude files ----
+
+// toBytes returns a Uint8Array view of any BufferSource.
+function toBytes(data) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError("This API requires an ArrayBuffer or ArrayBufferView.");
+}
+
+// exactBuffer returns an ArrayBuffer holding exactly the view's bytes, which
+// is what host functions accept.
+function exactBuffer(data) {
+  const u8 = toBytes(data);
+  if (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength) return u8.buffer;
+  return u8.slice().buffer;
+}
