@@ -1,0 +1,207 @@
+package app
+
+import (
+	"bytes"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/isola-run/isola/internal/runtime"
+)
+
+const defaultConfig = `{ "name": "t", "main": "worker.js", "compatibility_date": "2026-11-01" }`
+
+// project writes files into a temporary directory; a missing wrangler.jsonc
+// gets defaultConfig.
+func project(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, ok := files["wrangler.jsonc"]; !ok {
+		files["wrangler.jsonc"] = defaultConfig
+	}
+	for name, src := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func load(t *testing.T, files map[string]string) (*App, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	a, err := Load(project(t, files), log.New(&logs, "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Worker.Close)
+	return a, &logs
+}
+
+func get(t *testing.T, a *App, method, path, body string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, "http://localhost"+path, rd)
+	a.Worker.ServeHTTP(rec, req, runtime.ServeOptions{DevErrors: true})
+	return rec.Code, rec.Body.String()
+}
+
+func TestHello(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": `{ "name": "t", "main": "src/index.js", "compatibility_date": "2026-11-01", "vars": {"WHO": "world", "N": {"x": 1}} }`,
+		"src/index.js": `import { greet } from "./greet.js";
+			import { env as importedEnv } from "cloudflare:workers";
+			export default { async fetch(req, env) { return new Response(greet(env.WHO) + " " + importedEnv.N.x + " " + req.method); } };`,
+		"src/greet.js": `export const greet = (who) => "hello " + who;`,
+	})
+	code, body := get(t, a, "GET", "/", "")
+	if code != 200 || body != "hello world 1 GET" {
+		t.Fatalf("got %d %q", code, body)
+	}
+}
+
+func TestEntrypointClassAndEcho(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"worker.js": `import { WorkerEntrypoint } from "cloudflare:workers";
+			export default class extends WorkerEntrypoint {
+				async fetch(req) { return new Response("echo:" + await req.text(), { status: 201 }); }
+			}`,
+	})
+	code, body := get(t, a, "POST", "/", "payload")
+	if code != 201 || body != "echo:payload" {
+		t.Fatalf("got %d %q", code, body)
+	}
+}
+
+func TestSyntaxErrorNamesModuleAndLine(t *testing.T) {
+	dir := project(t, map[string]string{
+		"worker.js": "import './lib.js';\nexport default { fetch() { return new Response('x') } };\n",
+		"lib.js":    "const a = 1;\nconst b = ;\n",
+	})
+	_, err := Load(dir, log.New(io.Discard, "", 0))
+	if err == nil || !strings.Contains(err.Error(), "lib.js:2:") {
+		t.Fatalf("want an error naming lib.js:2, got %v", err)
+	}
+}
+
+func TestMissingImport(t *testing.T) {
+	dir := project(t, map[string]string{
+		"worker.js": "import { x } from './nope.js';\nexport default { fetch() { return new Response(x) } };\n",
+	})
+	_, err := Load(dir, log.New(io.Discard, "", 0))
+	if err == nil || !strings.Contains(err.Error(), "./nope.js") || !strings.Contains(err.Error(), "worker.js:1:") {
+		t.Fatalf("want an error naming the import, got %v", err)
+	}
+}
+
+func TestMissingMain(t *testing.T) {
+	dir := project(t, map[string]string{
+		"wrangler.jsonc": `{ "name": "t", "compatibility_date": "2026-11-01" }`,
+	})
+	_, err := Load(dir, log.New(io.Discard, "", 0))
+	if err == nil || !strings.Contains(err.Error(), `"main"`) {
+		t.Fatalf("want an error about main, got %v", err)
+	}
+}
+
+func TestThrowGives500WithStack(t *testing.T) {
+	a, logs := load(t, map[string]string{
+		"worker.js": "export default {\n  fetch() {\n    throw new Error('boom');\n  }\n};\n",
+	})
+	code, body := get(t, a, "GET", "/", "")
+	if code != 500 || !strings.Contains(body, "Error: boom") || !strings.Contains(body, "worker.js:3") {
+		t.Fatalf("got %d %q", code, body)
+	}
+	if !strings.Contains(logs.String(), "Error: boom") || !strings.Contains(logs.String(), "worker.js:3") {
+		t.Fatalf("log lacks the error: %s", logs)
+	}
+}
+
+// hostile is a worker whose paths misbehave in each way a tenant's code can;
+// each must fail only its own request.
+const hostile = `let hits = 0;
+export default {
+  async fetch(req) {
+    hits++;
+    const path = req.url.slice(req.url.indexOf("/", 8));
+    if (path === "/loop") { for (;;) {} }
+    if (path === "/alloc") { const a = []; for (;;) a.push(new Array(1e5).fill(hits)); }
+    if (path === "/recurse") { const f = (n) => f(n + 1) + 1; return new Response(String(f(0))); }
+    if (path === "/never") return new Promise(() => {});
+    return new Response("ok " + hits);
+  },
+};`
+
+func TestHostileWorkerFailsAlone(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": `{ "name": "t", "main": "worker.js", "compatibility_date": "2026-11-01", "limits": { "cpu_ms": 200, "memory_mb": 32 } }`,
+		"worker.js":      hostile,
+	})
+	cases := []struct{ path, want string }{
+		{"/loop", "exceeded CPU time limit"},
+		{"/alloc", "exceeded memory limit"},
+		{"/recurse", "stack overflow"},
+		{"/never", "The script will never generate a response."},
+	}
+	for _, c := range cases {
+		code, body := get(t, a, "GET", c.path, "")
+		if code != 500 || !strings.Contains(body, c.want) {
+			t.Errorf("%s: got %d %q, want 500 containing %q", c.path, code, body, c.want)
+		}
+		if code, body := get(t, a, "GET", "/", ""); code != 200 || !strings.HasPrefix(body, "ok ") {
+			t.Errorf("after %s: got %d %q", c.path, code, body)
+		}
+	}
+}
+
+func TestConcurrentRequestsShareIsolate(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"worker.js": `let n = 0; export default { async fetch() { n++; await new Promise(r => setTimeout(r, 5)); return new Response(String(n)); } };`,
+	})
+	done := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		go func() { _, b := get(t, a, "GET", "/", ""); done <- b }()
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		seen[<-done] = true
+	}
+	if !seen["20"] {
+		t.Fatalf("requests did not share one isolate's globals: %v", seen)
+	}
+}
+
+func TestStreamingResponse(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"worker.js": `export default { fetch() {
+			let i = 0;
+			const s = new ReadableStream({ pull(c) { if (i < 3) c.enqueue(new TextEncoder().encode("chunk" + i++ + ";")); else c.close(); } });
+			return new Response(s, { headers: { "content-type": "text/plain" } });
+		} };`,
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Worker.ServeHTTP(w, r, runtime.ServeOptions{DevErrors: true})
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "chunk0;chunk1;chunk2;" || resp.TransferEncoding == nil {
+		t.Fatalf("got %q (transfer-encoding %v)", b, resp.TransferEncoding)
+	}
+}

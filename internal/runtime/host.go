@@ -1,0 +1,225 @@
+package runtime
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/isola-run/isola/internal/jsvm"
+	"modernc.org/quickjs"
+)
+
+// The host functions below are the whole surface between the prelude and Go.
+// Each becomes the global __isola_<name>, which 00_core.js moves into its
+// private `host` object before any worker code runs.
+//
+// Asynchronous ones return a promise. Their work runs on another goroutine and
+// the promise is settled back on the loop (never from another goroutine). A
+// rejection carries the string "Name: message"; the prelude turns it into the
+// right error class.
+func (iso *Isolate) registerHost() error {
+	vm := iso.vm
+	fns := map[string]any{
+		"log": func(level, text string) { iso.logf(level, text) },
+		"timerStart": func(id int, ms any, repeat bool) {
+			iso.timerStart(id, number(ms), repeat)
+		},
+		"timerStop": func(id int) { iso.timerStop(id) },
+		"now": func() float64 {
+			return float64(time.Now().UnixNano()) / 1e6
+		},
+		"randomBytes": func(n int) quickjs.Value {
+			b := make([]byte, n)
+			rand.Read(b)
+			return jsvm.NewArrayBuffer(vm, b)
+		},
+		"crypto": func(op, params string, bufs ...quickjs.Value) []any {
+			var data [][]byte
+			for _, v := range bufs {
+				b, _ := jsvm.ArrayBufferBytes(v)
+				data = append(data, b)
+			}
+			r, err := cryptoCall(op, []byte(params), data)
+			if err != nil {
+				return []any{nil, err.Error()}
+			}
+			if b, ok := r.([]byte); ok {
+				return []any{jsvm.NewArrayBuffer(vm, b), nil}
+			}
+			return []any{r, nil}
+		},
+		"respond": func(id int, status int, statusText, headers string, body quickjs.Value) string {
+			return iso.respond(id, status, statusText, headers, body)
+		},
+		"fail": func(id int, text string) { iso.failFromJS(id, text) },
+		"read": func(id int) quickjs.Value {
+			return iso.readBody(id, false)
+		},
+		"readAll": func(id int) quickjs.Value {
+			return iso.readBody(id, true)
+		},
+		"cancelBody": func(id int) {
+			if b, ok := iso.bodies[id]; ok {
+				b.close()
+				delete(iso.bodies, id)
+			}
+		},
+		"write": func(id int, chunk quickjs.Value) quickjs.Value {
+			return iso.writeChunk(id, chunk)
+		},
+		"closeStream": func(id int, errText string) { iso.closeStream(id, errText) },
+		"fetch": func(meta string, body quickjs.Value) quickjs.Value {
+			return iso.fetch(meta, body)
+		},
+	}
+	for name, fn := range fns {
+		if err := vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// number accepts what JavaScript passes for a number: QuickJS hands Go an int
+// for small integers and a float64 otherwise.
+func number(v any) float64 {
+	switch n := v.(type) {
+	case int:
+		return float64(n)
+	case int64:
+		return float64(n)
+	case float64:
+		return n
+	}
+	return 0
+}
+
+// async runs work on its own goroutine and returns a promise that the loop
+// settles with what work produced. result, when not nil, runs on the loop
+// and builds the resolution value (it may create JS values).
+func (iso *Isolate) async(work func() (result func() quickjs.Value, err error)) quickjs.Value {
+	pc, err := iso.vm.NewPromiseCapability()
+	if err != nil {
+		panic(err) // out of memory: the host call throws
+	}
+	iso.pendingOps++
+	settle := func(result func() quickjs.Value, err error) {
+		iso.pendingOps--
+		if err != nil {
+			pc.Reject.Call(quickjs.UndefinedValue, errorName(err)+": "+errorText(err))
+		} else {
+			v := quickjs.UndefinedValue
+			if result != nil {
+				v = result()
+			}
+			pc.Resolve.Call(quickjs.UndefinedValue, v)
+			v.Free()
+		}
+		pc.Resolve.Free()
+		pc.Reject.Free()
+	}
+	iso.trackOp(pc)
+	go func() {
+		result, err := work()
+		if !iso.post(func() {
+			if iso.untrackOp(pc) {
+				settle(result, err)
+			}
+		}) {
+			return // the isolate died; shutdown released pc
+		}
+	}()
+	return pc.Promise
+}
+
+// Outstanding promise capabilities are released at shutdown, because a VM
+// cannot be closed while Go still holds its values.
+func (iso *Isolate) trackOp(pc *quickjs.PromiseCapability) {
+	if iso.ops == nil {
+		iso.ops = map[*quickjs.PromiseCapability]struct{}{}
+	}
+	iso.ops[pc] = struct{}{}
+}
+
+func (iso *Isolate) untrackOp(pc *quickjs.PromiseCapability) bool {
+	if _, ok := iso.ops[pc]; !ok {
+		return false
+	}
+	delete(iso.ops, pc)
+	return true
+}
+
+func (iso *Isolate) releaseOps() {
+	for pc := range iso.ops {
+		pc.Resolve.Free()
+		pc.Reject.Free()
+	}
+	iso.ops = nil
+}
+
+// errorName picks the JavaScript error class for a Go error.
+func errorName(err error) string {
+	var ne interface{ JSName() string }
+	if errors.As(err, &ne) {
+		return ne.JSName()
+	}
+	return "TypeError"
+}
+
+// ---- bodies read by JavaScript: incoming request bodies, fetch responses ----
+
+type bodySource struct {
+	r    io.ReadCloser
+	once sync.Once
+}
+
+func (b *bodySource) close() { b.once.Do(func() { b.r.Close() }) }
+
+func (iso *Isolate) addBody(r io.ReadCloser) int {
+	iso.nextID++
+	iso.bodies[iso.nextID] = &bodySource{r: r}
+	return iso.nextID
+}
+
+const readChunk = 64 << 10
+
+// readBody reads the next chunk (or, with all, everything) of a body. It
+// resolves to an ArrayBuffer, or undefined at the end.
+func (iso *Isolate) readBody(id int, all bool) quickjs.Value {
+	b, ok := iso.bodies[id]
+	return iso.async(func() (func() quickjs.Value, error) {
+		if !ok {
+			return nil, errors.New("This ReadableStream is disturbed (has already been read from), and cannot be used as a body.")
+		}
+		var data []byte
+		var err error
+		if all {
+			data, err = io.ReadAll(b.r)
+		} else {
+			buf := make([]byte, readChunk)
+			var n int
+			n, err = b.r.Read(buf)
+			data = buf[:n]
+			if err == io.EOF && n > 0 {
+				err = nil
+			}
+		}
+		eof := all || err == io.EOF
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("Network connection lost.")
+		}
+		return func() quickjs.Value {
+			if eof {
+				b.close()
+				delete(iso.bodies, id)
+			}
+			if eof && !all && len(data) == 0 {
+				return quickjs.UndefinedValue
+			}
+			return jsvm.NewArrayBuffer(iso.vm, data)
+		}, nil
+	})
+}

@@ -1,0 +1,355 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/isola-run/isola/internal/jsvm"
+	"modernc.org/quickjs"
+)
+
+// inflight is one HTTP request being answered by JavaScript.
+type inflight struct {
+	id        int
+	w         http.ResponseWriter
+	done      chan error // receives once, when the response is complete
+	responded bool       // loop: a response (or failure) has been sent
+	streaming bool       // loop: the body is being written chunk by chunk
+	wmu       sync.Mutex // serialises writes to w from op goroutines
+	gone      bool       // guarded by wmu: the client went away
+	devErrors bool
+}
+
+// RequestError is a failed invocation: the worker threw, or a limit was hit.
+// Status is what the client was sent (when a response could still be sent).
+type RequestError struct {
+	Err error
+}
+
+func (e *RequestError) Error() string { return e.Err.Error() }
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ServeOptions tune how ServeHTTP reports failures.
+type ServeOptions struct {
+	// DevErrors puts the error and its stack in a failed response's body, as
+	// `wrangler dev` does; otherwise the body is empty.
+	DevErrors bool
+}
+
+type requestMeta struct {
+	Method  string      `json:"method"`
+	URL     string      `json:"url"`
+	Headers [][2]string `json:"headers"`
+}
+
+// ServeHTTP delivers r to the worker's fetch handler and writes its response.
+// It returns once the response is complete; the error says why it failed, if
+// it did, and the response was then a 500 (or the connection was aborted if
+// the body had already started).
+func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts ServeOptions) error {
+	meta := requestMeta{Method: r.Method, URL: requestURL(r)}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			meta.Headers = append(meta.Headers, [2]string{k, v})
+		}
+	}
+	metaJSON, _ := json.Marshal(meta)
+	req := &inflight{w: w, done: make(chan error, 1), devErrors: opts.DevErrors}
+	hasBody := r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+	if !iso.post(func() {
+		iso.lastUsed = time.Now()
+		iso.nextID++
+		req.id = iso.nextID
+		iso.inflight[req.id] = req
+		bodyID := 0
+		if hasBody {
+			bodyID = iso.addBody(r.Body)
+		}
+		if _, err := iso.call("fetch", req.id, string(metaJSON), bodyID); err != nil {
+			iso.failRequest(req, err)
+		}
+	}) {
+		return iso.Err()
+	}
+	wall := time.NewTimer(iso.limits.Wall)
+	defer wall.Stop()
+	select {
+	case err := <-req.done:
+		return err
+	case <-wall.C:
+		iso.post(func() { iso.failRequest(req, fmt.Errorf("Worker did not respond within %s.", iso.limits.Wall)) })
+	case <-r.Context().Done():
+		req.wmu.Lock()
+		req.gone = true
+		req.wmu.Unlock()
+		iso.post(func() { iso.failRequest(req, errors.New("Client disconnected.")) })
+	case <-iso.done:
+		req.wmu.Lock()
+		defer req.wmu.Unlock()
+		if !req.gone {
+			req.gone = true
+			writeFailure(w, iso.Err(), req.devErrors)
+		}
+		return &RequestError{iso.Err()}
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-iso.done:
+		return &RequestError{iso.Err()}
+	}
+}
+
+func requestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+// respond is called by the prelude with the worker's Response. body is
+// undefined/null (no body), a string, an ArrayBuffer, or true: the body
+// follows through write/closeStream and the returned id names the stream.
+func (iso *Isolate) respond(id, status int, statusText, headersJSON string, body quickjs.Value) string {
+	req := iso.inflight[id]
+	if req == nil || req.responded {
+		return ""
+	}
+	req.responded = true
+	var headers [][2]string
+	if err := json.Unmarshal([]byte(headersJSON), &headers); err != nil {
+		iso.failRequest(req, err)
+		return ""
+	}
+	var data []byte
+	streaming := false
+	kind, _ := body.Any()
+	switch b := kind.(type) {
+	case nil, quickjs.Undefined:
+	case string:
+		data = []byte(b)
+	case bool:
+		streaming = b
+	default:
+		buf, ok := jsvm.ArrayBufferBytes(body)
+		if !ok {
+			iso.failRequest(req, errors.New("respond: unsupported body"))
+			return ""
+		}
+		data = buf
+	}
+	h := req.w.Header()
+	for _, kv := range headers {
+		h.Add(kv[0], kv[1])
+	}
+	if !streaming {
+		if h.Get("Content-Length") == "" && status != 204 && status != 304 {
+			h.Set("Content-Length", strconv.Itoa(len(data)))
+		}
+		delete(iso.inflight, id)
+		go func() {
+			req.wmu.Lock()
+			if !req.gone {
+				req.w.WriteHeader(status)
+				req.w.Write(data)
+			}
+			req.wmu.Unlock()
+			req.done <- nil
+		}()
+		return ""
+	}
+	req.streaming = true
+	req.w.WriteHeader(status)
+	return strconv.Itoa(id)
+}
+
+// writeChunk writes one chunk of a streamed response and flushes it, so the
+// client sees it at once; the promise settles when the write is done, which
+// gives the stream back-pressure.
+func (iso *Isolate) writeChunk(id int, chunk quickjs.Value) quickjs.Value {
+	req := iso.inflight[id]
+	data, _ := jsvm.ArrayBufferBytes(chunk)
+	return iso.async(func() (func() quickjs.Value, error) {
+		if req == nil || !req.streaming {
+			return nil, errors.New("This WritableStream has been closed.")
+		}
+		req.wmu.Lock()
+		defer req.wmu.Unlock()
+		if req.gone {
+			return nil, errors.New("Network connection lost.")
+		}
+		if _, err := req.w.Write(data); err != nil {
+			return nil, errors.New("Network connection lost.")
+		}
+		if f, ok := req.w.(http.Flusher); ok {
+			f.Flush()
+		}
+		return nil, nil
+	})
+}
+
+// closeStream ends a streamed response; a non-empty errText aborts it (the
+// client sees a truncated body, as with workerd).
+func (iso *Isolate) closeStream(id int, errText string) {
+	req := iso.inflight[id]
+	if req == nil {
+		return
+	}
+	delete(iso.inflight, id)
+	if errText != "" {
+		iso.logf("error", "Uncaught (in response body) "+iso.script.SourceMap.MapStack(errText))
+		req.done <- &RequestError{errors.New(errText)}
+		return
+	}
+	req.done <- nil
+}
+
+// failFromJS reports an exception from the fetch handler.
+func (iso *Isolate) failFromJS(id int, text string) {
+	req := iso.inflight[id]
+	if req == nil {
+		return
+	}
+	if iso.checkFatalText(text) {
+		return // shutdown fails the request with the limit's message
+	}
+	text = iso.script.SourceMap.MapStack(text)
+	iso.logf("error", "Uncaught "+text)
+	iso.failRequest(req, &scriptError{text})
+}
+
+// scriptError is an exception thrown by worker code, with its stack.
+type scriptError struct{ text string }
+
+func (e *scriptError) Error() string { return e.text }
+
+// failRequest ends a request that has not completed: a 500 if nothing was
+// sent yet, otherwise the stream is cut.
+func (iso *Isolate) failRequest(req *inflight, err error) {
+	if iso.inflight[req.id] != req {
+		return
+	}
+	delete(iso.inflight, req.id)
+	if req.responded && req.streaming {
+		req.done <- &RequestError{err}
+		return
+	}
+	req.responded = true
+	if _, ok := err.(*scriptError); !ok && err != nil {
+		iso.logf("error", err.Error())
+	}
+	go func() {
+		req.wmu.Lock()
+		if !req.gone {
+			writeFailure(req.w, err, req.devErrors)
+		}
+		req.wmu.Unlock()
+		req.done <- &RequestError{err}
+	}()
+}
+
+func writeFailure(w http.ResponseWriter, err error, dev bool) {
+	body := ""
+	if dev && err != nil {
+		body = "Error: " + errorText(err) + "\n"
+		if se, ok := err.(*scriptError); ok {
+			body = se.text + "\n"
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, body)
+}
+
+// ---- outbound fetch ----
+
+var outboundClient = &http.Client{
+	Transport: &http.Transport{
+		Proxy:               nil,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+	},
+	// Redirects are followed by the prelude, which knows the request's
+	// redirect mode and rewrites methods as fetch requires.
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+type fetchMeta struct {
+	Method  string      `json:"method"`
+	URL     string      `json:"url"`
+	Headers [][2]string `json:"headers"`
+}
+
+type fetchResult struct {
+	Status     int         `json:"status"`
+	StatusText string      `json:"statusText"`
+	Headers    [][2]string `json:"headers"`
+	Body       int         `json:"body"`
+	URL        string      `json:"url"`
+}
+
+// fetch performs one HTTP exchange for the prelude's fetch(). The body is
+// buffered by the prelude; the response body streams through read().
+func (iso *Isolate) fetch(metaJSON string, body quickjs.Value) quickjs.Value {
+	var meta fetchMeta
+	err := json.Unmarshal([]byte(metaJSON), &meta)
+	var data []byte
+	hasBody := false
+	if !body.IsUndefined() {
+		data, hasBody = jsvm.ArrayBufferBytes(body)
+	}
+	return iso.async(func() (func() quickjs.Value, error) {
+		if err != nil {
+			return nil, err
+		}
+		var rd io.Reader
+		if hasBody {
+			rd = bytes.NewReader(data)
+		}
+		req, err := http.NewRequest(meta.Method, meta.URL, rd)
+		if err != nil {
+			return nil, fmt.Errorf("Fetch API cannot load: %s", meta.URL)
+		}
+		for _, kv := range meta.Headers {
+			if strings.EqualFold(kv[0], "host") {
+				req.Host = kv[1]
+				continue
+			}
+			req.Header.Add(kv[0], kv[1])
+		}
+		if req.Header.Get("User-Agent") == "" {
+			req.Header.Set("User-Agent", "Cloudflare-Workers")
+		}
+		resp, err := outboundClient.Do(req)
+		if err != nil {
+			return nil, &netError{fmt.Sprintf("Network connection lost. (%v)", err)}
+		}
+		res := fetchResult{Status: resp.StatusCode, StatusText: strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" "), URL: meta.URL}
+		for k, vs := range resp.Header {
+			for _, v := range vs {
+				res.Headers = append(res.Headers, [2]string{k, v})
+			}
+		}
+		return func() quickjs.Value {
+			res.Body = iso.addBody(resp.Body)
+			out, _ := json.Marshal(res)
+			v, _ := iso.vm.NewString(string(out))
+			return v
+		}, nil
+	})
+}
+
+type netError struct{ msg string }
+
+func (e *netError) Error() string  { return e.msg }
+func (e *netError) JSName() string { return "TypeError" }

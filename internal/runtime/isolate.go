@@ -1,0 +1,473 @@
+// Package runtime owns isolates: one QuickJS VM each, driven by one goroutine
+// that runs its event loop. Everything that touches a VM happens on that
+// goroutine; other goroutines hand it work through post and never call into
+// JavaScript themselves.
+package runtime
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/isola-run/isola/internal/bundle"
+	"github.com/isola-run/isola/internal/jsvm"
+	jsprelude "github.com/isola-run/isola/internal/runtime/js"
+	"modernc.org/quickjs"
+)
+
+// Limits bound what one isolate may use. Exceeding one fails the requests in
+// flight in that isolate and throws the isolate away; no other isolate notices.
+type Limits struct {
+	Memory uintptr       // engine heap, bytes
+	CPU    time.Duration // JavaScript time per event-loop turn
+	Wall   time.Duration // backstop for a request whose promise never settles
+}
+
+// DefaultLimits are those of a worker whose config says nothing.
+var DefaultLimits = Limits{Memory: 128 << 20, CPU: 30 * time.Second, Wall: 5 * time.Minute}
+
+// Script is a worker compiled once; every isolate of the worker starts from it.
+type Script struct {
+	Name      string
+	Bytecode  []byte
+	SourceMap *bundle.SourceMap
+}
+
+var (
+	preludeOnce sync.Once
+	preludeCode []byte
+	preludeErr  error
+)
+
+// prelude returns the web platform's bytecode, compiled once per process.
+func prelude() ([]byte, error) {
+	preludeOnce.Do(func() {
+		vm, err := quickjs.NewVM()
+		if err != nil {
+			preludeErr = err
+			return
+		}
+		defer vm.Close()
+		if preludeErr = jsvm.CheckLayout(vm); preludeErr != nil {
+			return
+		}
+		preludeCode, preludeErr = jsvm.Compile(vm, jsprelude.Source(), jsprelude.FileName, false)
+	})
+	return preludeCode, preludeErr
+}
+
+// Compile bundles nothing: it turns an already bundled worker into bytecode.
+func Compile(name string, b *bundle.Bundle) (*Script, error) {
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		return nil, err
+	}
+	defer vm.Close()
+	code, err := jsvm.Compile(vm, b.Code, bundle.FileName, true)
+	if err != nil {
+		return nil, mapError(err, b.Map)
+	}
+	return &Script{Name: name, Bytecode: code, SourceMap: b.Map}, nil
+}
+
+// ErrIsolateDead is returned for work posted to an isolate that was thrown
+// away.
+var ErrIsolateDead = errors.New("isolate was shut down")
+
+// Isolate is one VM and its event loop.
+type Isolate struct {
+	script *Script
+	limits Limits
+	logf   func(level, msg string)
+
+	vm       *quickjs.VM
+	dispatch quickjs.Value
+
+	mu    sync.Mutex
+	queue []func()
+	wake  chan struct{}
+	dead  error // set once; guarded by mu
+	done  chan struct{}
+
+	// Loop-goroutine state.
+	timers     timerHeap
+	timerByID  map[int]*timerEntry
+	timerSeq   uint64
+	pendingOps int // host operations whose completion is still to come
+	inflight   map[int]*inflight
+	nextID     int
+	bodies     map[int]*bodySource
+	lastUsed   time.Time
+	unhandled  []string
+	createdAt  time.Time
+	ops        map[*quickjs.PromiseCapability]struct{}
+}
+
+// Options configure a new isolate.
+type Options struct {
+	Limits Limits
+	// Env is the worker's env object as JSON (vars and bindings' descriptions).
+	EnvJSON string
+	// Log receives console output and runtime messages.
+	Log func(level, msg string)
+}
+
+// NewIsolate starts a VM, runs the prelude and the worker's top level, and
+// starts the event loop.
+func NewIsolate(s *Script, opts Options) (*Isolate, error) {
+	pre, err := prelude()
+	if err != nil {
+		return nil, fmt.Errorf("prelude: %w", err)
+	}
+	if opts.Log == nil {
+		opts.Log = func(string, string) {}
+	}
+	if opts.Limits.Memory == 0 {
+		opts.Limits.Memory = DefaultLimits.Memory
+	}
+	if opts.Limits.CPU == 0 {
+		opts.Limits.CPU = DefaultLimits.CPU
+	}
+	if opts.Limits.Wall == 0 {
+		opts.Limits.Wall = DefaultLimits.Wall
+	}
+	iso := &Isolate{
+		script:    s,
+		limits:    opts.Limits,
+		logf:      opts.Log,
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		timerByID: map[int]*timerEntry{},
+		inflight:  map[int]*inflight{},
+		bodies:    map[int]*bodySource{},
+		createdAt: time.Now(),
+		lastUsed:  time.Now(),
+	}
+	ready := make(chan error, 1)
+	go iso.run(pre, opts.EnvJSON, ready)
+	if err := <-ready; err != nil {
+		return nil, err
+	}
+	return iso, nil
+}
+
+// run is the isolate's goroutine: it creates the VM (a VM must stay on the
+// goroutine that uses it) and then runs the loop until the isolate dies.
+func (iso *Isolate) run(pre []byte, envJSON string, ready chan<- error) {
+	defer close(iso.done)
+	if err := iso.boot(pre, envJSON); err != nil {
+		iso.kill(err)
+		if iso.vm != nil {
+			iso.vm.Close()
+		}
+		ready <- err
+		return
+	}
+	ready <- nil
+	iso.loop()
+	iso.shutdown()
+}
+
+func (iso *Isolate) boot(pre []byte, envJSON string) error {
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		return err
+	}
+	iso.vm = vm
+	vm.SetMemoryLimit(iso.limits.Memory)
+	if err := iso.registerHost(); err != nil {
+		return err
+	}
+	if err := vm.SetEvalTimeout(iso.limits.CPU); err != nil {
+		return err
+	}
+	if _, err := vm.EvalBytecode(pre); err != nil {
+		return fmt.Errorf("prelude: %w", err)
+	}
+	d, err := vm.EvalValue("globalThis.__isola_dispatch", quickjs.EvalGlobal)
+	if err != nil {
+		return err
+	}
+	iso.dispatch = d
+	if _, err := vm.Eval("delete globalThis.__isola_dispatch", quickjs.EvalGlobal); err != nil {
+		return err
+	}
+	if _, err := iso.call("init", iso.script.Name, envJSON); err != nil {
+		return err
+	}
+	if _, err := vm.EvalBytecode(iso.script.Bytecode); err != nil {
+		return mapError(err, iso.script.SourceMap)
+	}
+	iso.drain()
+	if iso.dead != nil {
+		return iso.dead
+	}
+	return nil
+}
+
+// call invokes the prelude's dispatcher on the loop goroutine.
+func (iso *Isolate) call(kind string, args ...any) (any, error) {
+	all := append([]any{kind}, args...)
+	r, err := iso.dispatch.Call(quickjs.UndefinedValue, all...)
+	if err != nil {
+		iso.checkFatal(err)
+		return nil, mapError(err, iso.script.SourceMap)
+	}
+	return r, nil
+}
+
+// checkFatal recognises the errors after which the VM must not run again.
+func (iso *Isolate) checkFatal(err error) {
+	var qe *quickjs.Error
+	if errors.As(err, &qe) {
+		iso.checkFatalText(qe.Name + ": " + qe.Message)
+	}
+}
+
+// checkFatalText kills the isolate when an exception's text says a limit was
+// hit: after an interrupt or an allocation failure the VM's state cannot be
+// trusted. (A stack overflow is an ordinary, catchable error.) It reports
+// whether it did.
+func (iso *Isolate) checkFatalText(text string) bool {
+	switch {
+	case strings.HasPrefix(text, "InternalError: interrupted"):
+		iso.kill(fmt.Errorf("Worker exceeded CPU time limit (%s per event).", iso.limits.CPU))
+	case strings.HasPrefix(text, "InternalError: out of memory"):
+		iso.kill(fmt.Errorf("Worker exceeded memory limit (%d MiB).", iso.limits.Memory>>20))
+	default:
+		return false
+	}
+	return true
+}
+
+// post hands fn to the loop goroutine. It reports false when the isolate is
+// dead, in which case fn will never run.
+func (iso *Isolate) post(fn func()) bool {
+	iso.mu.Lock()
+	if iso.dead != nil {
+		iso.mu.Unlock()
+		return false
+	}
+	iso.queue = append(iso.queue, fn)
+	iso.mu.Unlock()
+	select {
+	case iso.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// Err reports why the isolate died, or nil while it lives.
+func (iso *Isolate) Err() error {
+	iso.mu.Lock()
+	defer iso.mu.Unlock()
+	return iso.dead
+}
+
+// Close kills the isolate; requests in flight fail with ErrIsolateDead.
+func (iso *Isolate) Close() {
+	iso.kill(ErrIsolateDead)
+	<-iso.done
+}
+
+func (iso *Isolate) kill(err error) {
+	iso.mu.Lock()
+	if iso.dead == nil {
+		iso.dead = err
+	}
+	iso.mu.Unlock()
+	select {
+	case iso.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (iso *Isolate) loop() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if err := iso.Err(); err != nil {
+			return
+		}
+		// Arm the timer for the earliest deadline.
+		wait := time.Hour
+		if len(iso.timers) > 0 {
+			wait = time.Until(iso.timers[0].at)
+			if wait < 0 {
+				wait = 0
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-iso.wake:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		iso.turn()
+	}
+}
+
+// turn runs queued work, then due timers, then microtasks, and finally
+// notices requests that can never finish.
+func (iso *Isolate) turn() {
+	iso.mu.Lock()
+	jobs := iso.queue
+	iso.queue = nil
+	iso.mu.Unlock()
+	for _, job := range jobs {
+		if iso.Err() != nil {
+			return
+		}
+		job()
+		iso.drain()
+	}
+	now := time.Now()
+	for len(iso.timers) > 0 && !iso.timers[0].at.After(now) && iso.Err() == nil {
+		t := heap.Pop(&iso.timers).(*timerEntry)
+		if t.repeat {
+			t.at = now.Add(t.every)
+			iso.timerSeq++
+			t.seq = iso.timerSeq
+			heap.Push(&iso.timers, t)
+		} else {
+			delete(iso.timerByID, t.id)
+		}
+		if _, err := iso.call("timer", t.id); err != nil {
+			iso.reportUncaught(err)
+		}
+		iso.drain()
+	}
+	iso.detectStall()
+}
+
+// drain runs microtasks until none are left.
+func (iso *Isolate) drain() {
+	for iso.Err() == nil {
+		n, err := iso.vm.ExecutePendingJobs()
+		if err != nil {
+			iso.checkFatal(err)
+			iso.reportUncaught(mapError(err, iso.script.SourceMap))
+		}
+		if n == 0 && err == nil {
+			return
+		}
+	}
+}
+
+func (iso *Isolate) reportUncaught(err error) {
+	if iso.Err() != nil {
+		return
+	}
+	iso.logf("error", "Uncaught "+errorText(err))
+}
+
+// detectStall fails requests that wait on nothing: no timer, no host
+// operation and no queued work can ever settle their promises. workerd does
+// the same, with the same message.
+func (iso *Isolate) detectStall() {
+	if len(iso.inflight) == 0 || len(iso.timers) > 0 || iso.pendingOps > 0 || iso.Err() != nil {
+		return
+	}
+	iso.mu.Lock()
+	queued := len(iso.queue)
+	iso.mu.Unlock()
+	if queued > 0 {
+		return
+	}
+	for _, req := range iso.inflight {
+		if !req.responded {
+			iso.failRequest(req, errNeverResponds)
+		}
+	}
+}
+
+var errNeverResponds = errors.New("The script will never generate a response.")
+
+func (iso *Isolate) shutdown() {
+	err := iso.Err()
+	for _, req := range iso.inflight {
+		iso.failRequest(req, err)
+	}
+	for id, b := range iso.bodies {
+		b.close()
+		delete(iso.bodies, id)
+	}
+	iso.releaseOps()
+	iso.dispatch.Free()
+	iso.vm.Close()
+}
+
+// Memory reports the engine's heap size for this isolate. It must not race
+// with the loop, so it runs there.
+func (iso *Isolate) Memory() (jsvm.MemoryUsage, error) {
+	ch := make(chan jsvm.MemoryUsage, 1)
+	if !iso.post(func() { ch <- jsvm.Memory(iso.vm) }) {
+		return jsvm.MemoryUsage{}, iso.Err()
+	}
+	select {
+	case m := <-ch:
+		return m, nil
+	case <-iso.done:
+		return jsvm.MemoryUsage{}, iso.Err()
+	}
+}
+
+// ---- timers ----
+
+type timerEntry struct {
+	id     int
+	at     time.Time
+	every  time.Duration
+	repeat bool
+	seq    uint64 // scheduling order breaks ties between equal deadlines
+	index  int
+}
+
+type timerHeap []*timerEntry
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at.Equal(h[j].at) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].at.Before(h[j].at)
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *timerHeap) Push(x any)   { t := x.(*timerEntry); t.index = len(*h); *h = append(*h, t) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
+}
+
+func (iso *Isolate) timerStart(id int, ms float64, repeat bool) {
+	if ms < 0 {
+		ms = 0
+	}
+	d := time.Duration(ms * float64(time.Millisecond))
+	if repeat && d < time.Millisecond {
+		d = time.Millisecond // an interval of 0 must not spin the loop
+	}
+	iso.timerSeq++
+	t := &timerEntry{id: id, at: time.Now().Add(d), every: d, repeat: repeat, seq: iso.timerSeq}
+	iso.timerByID[id] = t
+	heap.Push(&iso.timers, t)
+}
+
+func (iso *Isolate) timerStop(id int) {
+	t, ok := iso.timerByID[id]
+	if !ok {
+		return
+	}
+	delete(iso.timerByID, id)
+	heap.Remove(&iso.timers, t.index)
+}

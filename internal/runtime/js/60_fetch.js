@@ -1,0 +1,532 @@
+// 60_fetch.js: Headers, Request, Response and fetch(), with bodies that stay
+// in their cheapest form (a string, bytes, or a host stream id) until the
+// worker asks for something else. A handler that returns new Response("hi")
+// never builds a ReadableStream.
+
+const fetchTextEncoder = () => (fetchEncoder ??= new TextEncoder());
+let fetchEncoder;
+const fetchTextDecode = (bytes) => new TextDecoder().decode(bytes);
+
+// host promises reject with "Name: message" strings.
+function hostAsync(p) {
+  return p.then(undefined, (e) => { throw typeof e === "string" ? hostError(e) : e; });
+}
+
+// ---------------------------------------------------------------- Headers
+
+const headerNameRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// eslint-disable-next-line no-control-regex
+const headerValueBadRe = /[\0\r\n]/;
+
+function normalizeHeaderValue(v) {
+  v = String(v).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+  if (headerValueBadRe.test(v)) throw new TypeError("Invalid header value.");
+  return v;
+}
+function normalizeHeaderName(n) {
+  n = String(n);
+  if (!headerNameRe.test(n)) throw new TypeError(`Invalid header name.`);
+  return n.toLowerCase();
+}
+
+const kHeaderList = Symbol("headers");
+const kGuard = Symbol("guard");
+
+class Headers {
+  constructor(init = undefined) {
+    // name -> array of values; names lower-case.
+    this[kHeaderList] = new Map();
+    this[kGuard] = "none";
+    if (init === undefined || init === null) return;
+    if (init instanceof Headers) {
+      for (const [k, vs] of init[kHeaderList]) this[kHeaderList].set(k, vs.slice());
+      return;
+    }
+    if (typeof init !== "object" && typeof init !== "function") {
+      throw new TypeError("Failed to construct 'Headers': The provided value is not of type '(record<ByteString, ByteString> or sequence<sequence<ByteString>>)'.");
+    }
+    if (typeof init[Symbol.iterator] === "function") {
+      for (const pair of init) {
+        const arr = typeof pair === "string" ? null : Array.from(pair);
+        if (!arr || arr.length !== 2) {
+          throw new TypeError("Failed to construct 'Headers': Header entries must contain exactly two items.");
+        }
+        this.append(arr[0], arr[1]);
+      }
+      return;
+    }
+    for (const k of Object.keys(init)) this.append(k, init[k]);
+  }
+  #check() {
+    if (this[kGuard] === "immutable") throw new TypeError("Can't modify immutable headers.");
+  }
+  append(name, value) {
+    this.#check();
+    name = normalizeHeaderName(name);
+    value = normalizeHeaderValue(value);
+    const list = this[kHeaderList].get(name);
+    if (list) list.push(value); else this[kHeaderList].set(name, [value]);
+  }
+  delete(name) {
+    this.#check();
+    this[kHeaderList].delete(normalizeHeaderName(name));
+  }
+  get(name) {
+    const list = this[kHeaderList].get(normalizeHeaderName(name));
+    return list ? list.join(", ") : null;
+  }
+  getAll(name) {
+    name = normalizeHeaderName(name);
+    if (name !== "set-cookie") throw new TypeError("getAll() can only be used with the header name \"Set-Cookie\".");
+    return this.getSetCookie();
+  }
+  getSetCookie() {
+    const list = this[kHeaderList].get("set-cookie");
+    return list ? list.slice() : [];
+  }
+  has(name) { return this[kHeaderList].has(normalizeHeaderName(name)); }
+  set(name, value) {
+    this.#check();
+    name = normalizeHeaderName(name);
+    this[kHeaderList].set(name, [normalizeHeaderValue(value)]);
+  }
+  forEach(callback, thisArg = undefined) {
+    for (const [k, v] of this) callback.call(thisArg, v, k, this);
+  }
+  *entries() {
+    const names = [...this[kHeaderList].keys()].sort();
+    for (const name of names) {
+      const list = this[kHeaderList].get(name);
+      if (!list) continue;
+      if (name === "set-cookie") { for (const v of list) yield [name, v]; }
+      else yield [name, list.join(", ")];
+    }
+  }
+  *keys() { for (const [k] of this.entries()) yield k; }
+  *values() { for (const [, v] of this.entries()) yield v; }
+  [Symbol.iterator]() { return this.entries(); }
+  get [Symbol.toStringTag]() { return "Headers"; }
+}
+
+function headersToJSON(h) {
+  const out = [];
+  for (const [k, list] of h[kHeaderList]) for (const v of list) out.push([k, v]);
+  return JSON.stringify(out);
+}
+function headersFromPairs(pairs, guard) {
+  const h = new Headers();
+  for (const [k, v] of pairs) {
+    const name = k.toLowerCase();
+    const list = h[kHeaderList].get(name);
+    if (list) list.push(v); else h[kHeaderList].set(name, [v]);
+  }
+  h[kGuard] = guard;
+  return h;
+}
+
+// ---------------------------------------------------------------- bodies
+
+const kBody = Symbol("body");
+
+// A body is one of:
+//   null                              no body
+//   {text}                            a string, not yet encoded
+//   {bytes}                           a Uint8Array
+//   {hostId}                          a stream the host reads (request/fetch bodies)
+//   {stream}                          a ReadableStream
+// plus `used` once consumed. `stream` is created lazily by the body getter.
+function extractBody(init) {
+  if (init === null || init === undefined) return { body: null, type: null };
+  if (typeof init === "string") return { body: { text: init }, type: "text/plain;charset=UTF-8" };
+  if (init instanceof ArrayBuffer) return { body: { bytes: new Uint8Array(init.slice(0)) }, type: null };
+  if (ArrayBuffer.isView(init)) return { body: { bytes: toBytes(init).slice() }, type: null };
+  if (typeof Blob === "function" && init instanceof Blob) {
+    return { body: { bytes: blobBytes(init) }, type: init.type || null };
+  }
+  if (typeof URLSearchParams === "function" && init instanceof URLSearchParams) {
+    return { body: { text: init.toString() }, type: "application/x-www-form-urlencoded;charset=UTF-8" };
+  }
+  if (typeof FormData === "function" && init instanceof FormData) {
+    const mp = formDataToMultipart(init);
+    return { body: { bytes: mp.body }, type: mp.contentType };
+  }
+  if (typeof ReadableStream === "function" && init instanceof ReadableStream) {
+    if (init.locked) throw new TypeError("This ReadableStream is currently locked to a reader.");
+    return { body: { stream: init }, type: null };
+  }
+  return { body: { text: String(init) }, type: "text/plain;charset=UTF-8" };
+}
+
+function bodyStream(b) {
+  if (!b) return null;
+  if (b.stream) return b.stream;
+  if (b.hostId !== undefined) {
+    const id = b.hostId;
+    let finished = false;
+    b.stream = new ReadableStream({
+      type: "bytes",
+      async pull(c) {
+        const chunk = await hostAsync(host.read(id));
+        if (chunk === undefined) { finished = true; c.close(); const r = c.byobRequest; if (r) r.respond(0); return; }
+        if (chunk.byteLength > 0) c.enqueue(new Uint8Array(chunk));
+      },
+      cancel() { if (!finished) host.cancelBody(id); },
+    });
+    b.hostOwned = true;
+    return b.stream;
+  }
+  const bytes = b.bytes ?? fetchTextEncoder().encode(b.text);
+  b.stream = new ReadableStream({
+    type: "bytes",
+    start(c) {
+      if (bytes.byteLength > 0) c.enqueue(bytes.slice());
+      c.close();
+    },
+  });
+  return b.stream;
+}
+
+function bodyUsed(b) {
+  if (!b) return false;
+  if (b.used) return true;
+  return !!(b.stream && typeof streamDisturbed === "function" && streamDisturbed(b.stream));
+}
+
+function consumeCheck(obj) {
+  const b = obj[kBody];
+  if (bodyUsed(b)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+  if (b && b.stream && b.stream.locked) throw new TypeError("This ReadableStream is currently locked to a reader.");
+}
+
+// consumeBytes reads the whole body once, by the cheapest route.
+async function consumeBytes(obj) {
+  consumeCheck(obj);
+  const b = obj[kBody];
+  if (!b) return new Uint8Array(0);
+  b.used = true;
+  if (b.text !== undefined && !b.stream) return fetchTextEncoder().encode(b.text);
+  if (b.bytes && !b.stream) return b.bytes;
+  if (b.hostId !== undefined && !b.stream) {
+    const buf = await hostAsync(host.readAll(b.hostId));
+    return new Uint8Array(buf);
+  }
+  return readAllBytes(b.stream);
+}
+
+async function consumeText(obj) {
+  const b = obj[kBody];
+  if (b && b.text !== undefined && !b.stream && !bodyUsed(b)) {
+    b.used = true;
+    return b.text;
+  }
+  return fetchTextDecode(await consumeBytes(obj));
+}
+
+const bodyMixin = {
+  get body() { return bodyStream(this[kBody]); },
+  get bodyUsed() { return bodyUsed(this[kBody]); },
+  async arrayBuffer() {
+    const bytes = await consumeBytes(this);
+    if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer;
+    return bytes.slice().buffer;
+  },
+  async bytes() { return new Uint8Array(await this.arrayBuffer()); },
+  async text() { return consumeText(this); },
+  async json() { return JSON.parse(await consumeText(this)); },
+  async blob() {
+    const bytes = await consumeBytes(this);
+    return new Blob([bytes], { type: this.headers.get("content-type") || "" });
+  },
+  async formData() {
+    const type = this.headers.get("content-type") || "";
+    if (/^multipart\/form-data/i.test(type)) return parseMultipart(await consumeBytes(this), type);
+    if (/^application\/x-www-form-urlencoded/i.test(type)) return parseUrlEncodedForm(await consumeText(this));
+    throw new TypeError("Unrecognized Content-Type header value. FormData can only parse the following MIME types: multipart/form-data, application/x-www-form-urlencoded");
+  },
+};
+
+function mixBody(cls) {
+  for (const key of Object.getOwnPropertyNames(bodyMixin)) {
+    Object.defineProperty(cls.prototype, key, Object.getOwnPropertyDescriptor(bodyMixin, key));
+  }
+}
+
+// cloneBody tees a stream body, or copies a cheap one.
+function cloneBody(obj) {
+  const b = obj[kBody];
+  if (!b) return null;
+  if (bodyUsed(b)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+  if (b.text !== undefined && !b.stream) return { text: b.text };
+  if (b.bytes && !b.stream) return { bytes: b.bytes };
+  const [a, c] = bodyStream(b).tee();
+  b.stream = a;
+  return { stream: c };
+}
+
+// ---------------------------------------------------------------- Request
+
+const knownMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+const kRequest = Symbol("request");
+
+function normalizeMethod(m) {
+  m = String(m);
+  const up = m.toUpperCase();
+  if (knownMethods.includes(up)) return up;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) throw new TypeError(`Invalid HTTP method string: ${m}`);
+  return m;
+}
+
+class Request {
+  constructor(input, init = undefined) {
+    if (init !== undefined && init !== null && typeof init !== "object") {
+      throw new TypeError("Failed to construct 'Request': cannot convert init to dictionary.");
+    }
+    init = init ?? {};
+    let state;
+    if (input instanceof Request) {
+      const src = input[kRequest];
+      state = { method: src.method, url: src.url, redirect: src.redirect, signal: src.signal, cf: src.cf };
+      state.headers = new Headers(input.headers);
+      if (init.body === undefined && input[kBody]) {
+        if (bodyUsed(input[kBody])) throw new TypeError("Cannot reconstruct a Request with a used body.");
+        this[kBody] = input[kBody];
+        input[kBody] = { used: true };
+      }
+    } else {
+      let url;
+      try {
+        url = new URL(String(input)).href;
+      } catch {
+        throw new TypeError(`Invalid URL: ${String(input)}`);
+      }
+      state = { method: "GET", url, redirect: "follow", signal: null, cf: undefined, headers: new Headers() };
+    }
+    if (init.method !== undefined) state.method = normalizeMethod(init.method);
+    if (init.headers !== undefined) state.headers = new Headers(init.headers);
+    if (init.redirect !== undefined) {
+      if (!["follow", "manual", "error"].includes(init.redirect)) {
+        throw new TypeError(`Failed to construct 'Request': '${init.redirect}' is not a valid enum value of type RequestRedirect.`);
+      }
+      state.redirect = init.redirect;
+    }
+    if (init.signal !== undefined) state.signal = init.signal;
+    if (init.cf !== undefined) state.cf = init.cf;
+    if (init.body !== undefined && init.body !== null) {
+      if (state.method === "GET" || state.method === "HEAD") {
+        throw new TypeError("Request with a GET or HEAD method cannot have a body.");
+      }
+      const { body, type } = extractBody(init.body);
+      this[kBody] = body;
+      if (type && !state.headers.has("content-type")) state.headers.set("content-type", type);
+    } else if (init.body === null) {
+      this[kBody] = null;
+    }
+    if (this[kBody] === undefined) this[kBody] = null;
+    this[kRequest] = state;
+  }
+  get method() { return this[kRequest].method; }
+  get url() { return this[kRequest].url; }
+  get headers() { return this[kRequest].headers; }
+  get redirect() { return this[kRequest].redirect; }
+  get signal() { return this[kRequest].signal ?? (this[kRequest].signal = new AbortController().signal); }
+  get cf() { return this[kRequest].cf; }
+  get fetcher() { return null; }
+  get integrity() { return ""; }
+  get keepalive() { return false; }
+  get cache() { return undefined; }
+  clone() {
+    const r = Object.create(Request.prototype);
+    const s = this[kRequest];
+    r[kRequest] = { ...s, headers: new Headers(s.headers) };
+    r[kBody] = cloneBody(this);
+    return r;
+  }
+  get [Symbol.toStringTag]() { return "Request"; }
+}
+mixBody(Request);
+
+// incomingRequest builds the Request a fetch handler receives.
+function incomingRequest(meta, bodyId) {
+  const r = Object.create(Request.prototype);
+  r[kRequest] = {
+    method: meta.method, url: meta.url, redirect: "manual", signal: null, cf: undefined,
+    headers: headersFromPairs(meta.headers || [], "immutable"),
+  };
+  r[kBody] = bodyId ? { hostId: bodyId } : null;
+  return r;
+}
+
+// ---------------------------------------------------------------- Response
+
+const kResponse = Symbol("response");
+const nullBodyStatus = [101, 204, 205, 304];
+const redirectStatus = [301, 302, 303, 307, 308];
+
+class Response {
+  constructor(body = null, init = undefined) {
+    if (init !== undefined && init !== null && typeof init !== "object") {
+      throw new TypeError("Failed to construct 'Response': cannot convert init to dictionary.");
+    }
+    init = init ?? {};
+    const status = init.status === undefined ? 200 : Number(init.status);
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      if (!(status === 101 && init.webSocket)) {
+        throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive.`);
+      }
+    }
+    const statusText = init.statusText === undefined ? "" : String(init.statusText);
+    const headers = new Headers(init.headers);
+    const { body: b, type } = extractBody(body);
+    if (b && nullBodyStatus.includes(status)) {
+      throw new TypeError(`Response with null body status (101, 204, 205, or 304) cannot have a body.`);
+    }
+    if (type && !headers.has("content-type")) headers.set("content-type", type);
+    this[kBody] = b;
+    this[kResponse] = { status, statusText, headers, url: "", redirected: false, type: "default", webSocket: init.webSocket ?? null, cf: init.cf };
+  }
+  static json(data, init = undefined) {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("The data is not JSON serializable.");
+    const headers = new Headers(init?.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new Response(text, { ...init, headers });
+  }
+  static redirect(url, status = 302) {
+    let href;
+    try { href = new URL(String(url)).href; } catch { throw new TypeError(`Invalid URL: ${String(url)}`); }
+    status = Number(status);
+    if (!redirectStatus.includes(status)) throw new RangeError(`Invalid status code ${status}; Response.redirect() can only be used with status codes 301, 302, 303, 307 and 308.`);
+    const r = new Response(null, { status, headers: { location: href } });
+    r[kResponse].headers[kGuard] = "immutable";
+    return r;
+  }
+  static error() {
+    const r = new Response(null, { status: 200 });
+    Object.assign(r[kResponse], { status: 0, type: "error" });
+    r[kResponse].headers[kGuard] = "immutable";
+    return r;
+  }
+  get status() { return this[kResponse].status; }
+  get statusText() { return this[kResponse].statusText; }
+  get ok() { const s = this[kResponse].status; return s >= 200 && s <= 299; }
+  get headers() { return this[kResponse].headers; }
+  get url() { return this[kResponse].url; }
+  get redirected() { return this[kResponse].redirected; }
+  get type() { return this[kResponse].type; }
+  get webSocket() { return this[kResponse].webSocket; }
+  get cf() { return this[kResponse].cf; }
+  clone() {
+    const r = Object.create(Response.prototype);
+    const s = this[kResponse];
+    r[kResponse] = { ...s, headers: new Headers(s.headers) };
+    r[kBody] = cloneBody(this);
+    return r;
+  }
+  get [Symbol.toStringTag]() { return "Response"; }
+}
+mixBody(Response);
+
+// sendResponse hands a handler's Response to the host: cheap bodies in one
+// call, streams chunk by chunk with back-pressure.
+async function sendResponse(id, resp) {
+  const s = resp[kResponse];
+  const headers = headersToJSON(s.headers);
+  const b = resp[kBody];
+  if (!b) { host.respond(id, s.status, s.statusText, headers, null); return; }
+  if (bodyUsed(b)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+  if (!b.stream && b.text !== undefined) { b.used = true; host.respond(id, s.status, s.statusText, headers, b.text); return; }
+  if (!b.stream && b.bytes) { b.used = true; host.respond(id, s.status, s.statusText, headers, exactBuffer(b.bytes)); return; }
+  const stream = bodyStream(b);
+  b.used = true;
+  const reader = stream.getReader();
+  const streamId = host.respond(id, s.status, s.statusText, headers, true);
+  if (!streamId) { reader.cancel(); return; }
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (typeof value === "string" || !(value instanceof ArrayBuffer || ArrayBuffer.isView(value))) {
+        throw new TypeError("This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.");
+      }
+      if (value.byteLength === 0) continue;
+      await hostAsync(host.write(Number(streamId), exactBuffer(value)));
+    }
+    host.closeStream(Number(streamId), "");
+  } catch (e) {
+    reader.cancel(e).catch(() => {});
+    host.closeStream(Number(streamId), errorString(e));
+  }
+}
+
+function errorString(e) {
+  if (e && typeof e === "object" && "stack" in e && e.name !== undefined) {
+    const stack = e.stack ? String(e.stack).replace(/\n+$/, "") : "";
+    return `${e.name}: ${e.message}` + (stack ? "\n" + stack : "");
+  }
+  try { return String(e); } catch { return "(error)"; }
+}
+
+// ---------------------------------------------------------------- fetch()
+
+async function fetchImpl(input, init) {
+  let req = new Request(input, init);
+  const signal = init?.signal ?? (input instanceof Request ? input[kRequest].signal : null);
+  if (signal?.aborted) throw signal.reason;
+  for (let redirects = 0; ; redirects++) {
+    const url = new URL(req.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new TypeError(`Fetch API cannot load: ${req.url}`);
+    }
+    const body = req[kBody] ? exactBuffer(await consumeBytes(req)) : undefined;
+    const meta = { method: req.method, url: req.url, headers: JSON.parse(headersToJSON(req.headers)) };
+    const pending = hostAsync(host.fetch(JSON.stringify(meta), body));
+    const raw = JSON.parse(signal ? await abortable(pending, signal) : await pending);
+    const status = raw.status;
+    const location = (raw.headers || []).find(([k]) => k.toLowerCase() === "location")?.[1];
+    if (redirectStatus.includes(status) && location !== undefined && req.redirect !== "manual") {
+      host.cancelBody(raw.body);
+      if (req.redirect === "error") throw new TypeError("Redirect with redirect mode 'error'.");
+      if (redirects >= 20) throw new TypeError("Too many redirects.");
+      const next = new URL(location, req.url).href;
+      const toGet = status === 303 || ((status === 301 || status === 302) && req.method === "POST");
+      req = new Request(next, {
+        method: toGet ? "GET" : req.method,
+        headers: req.headers,
+        redirect: req.redirect,
+        body: toGet ? undefined : body,
+      });
+      continue;
+    }
+    const resp = Object.create(Response.prototype);
+    resp[kBody] = nullBodyStatus.includes(status) || req.method === "HEAD" ? (host.cancelBody(raw.body), null) : { hostId: raw.body };
+    resp[kResponse] = {
+      status, statusText: raw.statusText, headers: headersFromPairs(raw.headers || [], "immutable"),
+      url: req.url, redirected: redirects > 0, type: "default", webSocket: null, cf: undefined,
+    };
+    return resp;
+  }
+}
+
+function abortable(p, signal) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
+      (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
+  });
+}
+
+// outboundFetch is what the global fetch() calls; bindings replace it to
+// route traffic (a Worker Loader's globalOutbound, for instance).
+let outboundFetch = fetchImpl;
+
+defineGlobal("Headers", Headers);
+defineGlobal("Request", Request);
+defineGlobal("Response", Response);
+defineGlobal("fetch", function fetch(input, init = undefined) {
+  try {
+    return Promise.resolve(outboundFetch(input, init));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+});

@@ -1,0 +1,128 @@
+// 90_worker.js: the worker itself: its env, the cloudflare:* modules, and the
+// handlers the host invokes (fetch for now; RPC, Durable Objects and
+// Workflows build on the same entry points).
+
+let workerName = "worker";
+let workerEnv = {};
+let workerModule = null;
+const workerExports = {};
+
+class WorkerEntrypoint {
+  constructor(ctx, env) {
+    this.ctx = ctx;
+    this.env = env;
+  }
+}
+class DurableObject {
+  constructor(ctx, env) {
+    this.ctx = ctx;
+    this.env = env;
+  }
+}
+class WorkflowEntrypoint {
+  constructor(ctx, env) {
+    this.ctx = ctx;
+    this.env = env;
+  }
+}
+class RpcTarget {}
+class NonRetryableError extends Error {
+  constructor(message, name = "NonRetryableError") {
+    super(message);
+    this.name = name;
+  }
+}
+
+function notSupportedYet(what) {
+  return function () { throw new Error(`${what} is not supported yet by Isola.`); };
+}
+
+const kCtx = Symbol("ctx");
+class ExecutionContext {
+  constructor(props) {
+    this[kCtx] = { props, waitUntil: [] };
+  }
+  waitUntil(promise) {
+    Promise.resolve(promise).catch((e) => consoleEmit("error", ["Uncaught (in waitUntil)", e]));
+  }
+  passThroughOnException() {
+    this[kCtx].passThrough = true;
+  }
+  get props() { return this[kCtx].props; }
+  get exports() { return workerExports; }
+}
+
+const workersModule = {
+  WorkerEntrypoint, DurableObject, WorkflowEntrypoint, RpcTarget,
+  RpcStub: notSupportedYet("RpcStub"), RpcPromise: undefined, RpcProperty: undefined, ServiceStub: undefined,
+  get env() { return workerEnv; },
+  exports: workerExports,
+  waitUntil(promise) {
+    Promise.resolve(promise).catch((e) => consoleEmit("error", ["Uncaught (in waitUntil)", e]));
+  },
+  withEnv: notSupportedYet("withEnv"),
+  withExports: notSupportedYet("withExports"),
+  withEnvAndExports: notSupportedYet("withEnvAndExports"),
+  platform: undefined,
+};
+
+const internalModule = {
+  base64ToBuffer(b64) {
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
+  },
+};
+
+Object.defineProperty(globalThis, Symbol.for("isola.modules"), {
+  value: Object.freeze({
+    "cloudflare:workers": workersModule,
+    "cloudflare:workflows": { NonRetryableError },
+    "cloudflare:sockets": { connect: notSupportedYet("connect() from cloudflare:sockets") },
+    "isola:internal": internalModule,
+  }),
+  enumerable: false, writable: false, configurable: false,
+});
+
+Object.defineProperty(globalThis, "__isola_register", {
+  configurable: true, enumerable: false, writable: false,
+  value: function register(m) {
+    delete globalThis.__isola_register;
+    workerModule = m;
+  },
+});
+
+onHostEvent("init", (name, envJSON) => {
+  workerName = name;
+  workerEnv = envJSON ? JSON.parse(envJSON) : {};
+});
+
+function isClass(fn) {
+  return typeof fn === "function" && /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
+// fetchHandler finds what serves HTTP for the default export: an object with
+// fetch(request, env, ctx), or a WorkerEntrypoint class with a fetch method.
+function fetchHandler(ctx) {
+  const def = workerModule && workerModule.default;
+  if (isClass(def) || (typeof def === "function" && def.prototype instanceof WorkerEntrypoint)) {
+    const instance = new def(ctx, workerEnv);
+    if (typeof instance.fetch !== "function") return null;
+    return (req) => instance.fetch(req);
+  }
+  if (def && typeof def.fetch === "function") return (req) => def.fetch(req, workerEnv, ctx);
+  return null;
+}
+
+onHostEvent("fetch", (id, metaJSON, bodyId) => {
+  const meta = JSON.parse(metaJSON);
+  const request = incomingRequest(meta, bodyId);
+  const ctx = new ExecutionContext(undefined);
+  (async () => {
+    const handler = fetchHandler(ctx);
+    if (!handler) throw new Error("Handler does not export a fetch() function.");
+    const resp = await handler(request);
+    if (!(resp instanceof Response)) {
+      throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+    }
+    await sendResponse(id, resp);
+  })().catch((e) => host.fail(id, errorString(e)));
+});
