@@ -156,7 +156,7 @@ func (iso *Isolate) respond(id, status int, statusText, headersJSON string, body
 			h.Set("Content-Length", strconv.Itoa(len(data)))
 		}
 		delete(iso.inflight, id)
-		go func() {
+		write := func() {
 			req.wmu.Lock()
 			if !req.gone {
 				req.w.WriteHeader(status)
@@ -164,13 +164,23 @@ func (iso *Isolate) respond(id, status int, statusText, headersJSON string, body
 			}
 			req.wmu.Unlock()
 			req.done <- nil
-		}()
+		}
+		// net/http buffers the first 2 KiB of a response in memory, so a
+		// small body is written here without waiting on the network; a
+		// larger one could block the loop on a slow client.
+		if len(data) <= smallBody {
+			write()
+		} else {
+			go write()
+		}
 		return ""
 	}
 	req.streaming = true
 	req.w.WriteHeader(status)
 	return strconv.Itoa(id)
 }
+
+const smallBody = 2048
 
 // writeChunk writes one chunk of a streamed response and flushes it, so the
 // client sees it at once; the promise settles when the write is done, which

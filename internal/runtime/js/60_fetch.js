@@ -326,7 +326,11 @@ class Request {
   }
   get method() { return this[kRequest].method; }
   get url() { return this[kRequest].url; }
-  get headers() { return this[kRequest].headers; }
+  get headers() {
+    const st = this[kRequest];
+    // Incoming requests keep their header pairs until a handler looks.
+    return st.headers ?? (st.headers = headersFromPairs(st.headerPairs, "immutable"));
+  }
   get redirect() { return this[kRequest].redirect; }
   get signal() { return this[kRequest].signal ?? (this[kRequest].signal = new AbortController().signal); }
   get cf() { return this[kRequest].cf; }
@@ -337,7 +341,7 @@ class Request {
   clone() {
     const r = Object.create(Request.prototype);
     const s = this[kRequest];
-    r[kRequest] = { ...s, headers: new Headers(s.headers) };
+    r[kRequest] = { ...s, headers: new Headers(this.headers) };
     r[kBody] = cloneBody(this);
     return r;
   }
@@ -350,7 +354,7 @@ function incomingRequest(meta, bodyId) {
   const r = Object.create(Request.prototype);
   r[kRequest] = {
     method: meta.method, url: meta.url, redirect: "manual", signal: null, cf: undefined,
-    headers: headersFromPairs(meta.headers || [], "immutable"),
+    headers: undefined, headerPairs: meta.headers || [],
   };
   r[kBody] = bodyId ? { hostId: bodyId } : null;
   return r;
@@ -427,8 +431,9 @@ class Response {
 mixBody(Response);
 
 // sendResponse hands a handler's Response to the host: cheap bodies in one
-// call, streams chunk by chunk with back-pressure.
-async function sendResponse(id, resp) {
+// synchronous call (the common case, kept free of promises), streams chunk by
+// chunk with back-pressure. It returns a promise only for streams.
+function sendResponse(id, resp) {
   const s = resp[kResponse];
   const headers = headersToJSON(s.headers);
   const b = resp[kBody];
@@ -436,6 +441,10 @@ async function sendResponse(id, resp) {
   if (bodyUsed(b)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
   if (!b.stream && b.text !== undefined) { b.used = true; host.respond(id, s.status, s.statusText, headers, b.text); return; }
   if (!b.stream && b.bytes) { b.used = true; host.respond(id, s.status, s.statusText, headers, exactBuffer(b.bytes)); return; }
+  return streamResponse(id, s, headers, b);
+}
+
+async function streamResponse(id, s, headers, b) {
   const stream = bodyStream(b);
   b.used = true;
   const reader = stream.getReader();

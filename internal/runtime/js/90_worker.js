@@ -113,16 +113,27 @@ function fetchHandler(ctx) {
 }
 
 onHostEvent("fetch", (id, metaJSON, bodyId) => {
-  const meta = JSON.parse(metaJSON);
-  const request = incomingRequest(meta, bodyId);
+  const request = incomingRequest(JSON.parse(metaJSON), bodyId);
   const ctx = new ExecutionContext(undefined);
-  (async () => {
-    const handler = fetchHandler(ctx);
-    if (!handler) throw new Error("Handler does not export a fetch() function.");
-    const resp = await handler(request);
+  const fail = (e) => host.fail(id, errorString(e));
+  const send = (resp) => {
     if (!(resp instanceof Response)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
-    await sendResponse(id, resp);
-  })().catch((e) => host.fail(id, errorString(e)));
+    const streaming = sendResponse(id, resp);
+    if (streaming) streaming.catch(fail);
+  };
+  // A handler that returns a Response synchronously is answered without a
+  // single promise; that is the hot path of most workers.
+  let result;
+  try {
+    const handler = fetchHandler(ctx);
+    if (!handler) throw new Error("Handler does not export a fetch() function.");
+    result = handler(request);
+    if (result instanceof Response) { send(result); return; }
+  } catch (e) {
+    fail(e);
+    return;
+  }
+  Promise.resolve(result).then(send).catch(fail);
 });
