@@ -1,0 +1,466 @@
+// Package reference runs Cloudflare's workerd, the reference runtime that
+// Isola is compared against by the conformance suite and the benchmarks.
+//
+// workerd is pinned in tools/reference/package.json and installed with
+// `npm ci --prefix tools/reference`; this package finds that install relative
+// to the module root, so tests work from any package directory.
+//
+// StartWorkerd serves a worker directory laid out as for Isola (a
+// wrangler.jsonc beside the modules). workerd knows nothing of wrangler, so we
+// translate the few wrangler fields we need into a workerd capnp config.
+package reference
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// InstallHint is how to install the pinned workerd.
+const InstallHint = "run `npm ci --prefix tools/reference` from the repository root"
+
+// ModuleRoot walks up from the working directory to the directory holding
+// go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("reference: no go.mod found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Workerd returns the path of the pinned workerd binary, or an error telling
+// how to install it.
+func Workerd() (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(root, "tools", "reference", "node_modules", ".bin", "workerd")
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("reference: workerd not installed at %s: %s", path, InstallHint)
+	}
+	return path, nil
+}
+
+// FreePort asks the kernel for a free TCP port on 127.0.0.1. The port is
+// released before returning, so another process could in principle take it
+// first; for tests on one machine that race is negligible.
+func FreePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("reference: no free port: %v", err))
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Process is a running workerd.
+type Process struct {
+	Port int
+	URL  string // http://127.0.0.1:<port>
+
+	cmd     *exec.Cmd
+	tmpDir  string
+	out     *syncBuffer
+	done    chan struct{} // closed when the process has exited
+	waitErr error
+	stop    sync.Once
+}
+
+// Output returns what workerd has printed so far (stdout and stderr
+// interleaved): with --verbose this includes uncaught exceptions and the
+// worker's console output.
+func (p *Process) Output() string { return p.out.String() }
+
+// Stop ends workerd and removes its temporary config. It is safe to call
+// more than once.
+func (p *Process) Stop() {
+	p.stop.Do(func() {
+		// Signal the whole process group: if the npm shim is ever a script
+		// rather than the binary itself, its child must go too.
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(3 * time.Second):
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+		os.RemoveAll(p.tmpDir)
+	})
+}
+
+// Wrangler holds the wrangler.jsonc fields the reference runner understands.
+type Wrangler struct {
+	Name               string                     `json:"name"`
+	Main               string                     `json:"main"`
+	CompatibilityDate  string                     `json:"compatibility_date"`
+	CompatibilityFlags []string                   `json:"compatibility_flags"`
+	Vars               map[string]json.RawMessage `json:"vars"`
+}
+
+// ReadWrangler parses dir/wrangler.jsonc (or wrangler.json).
+func ReadWrangler(dir string) (*Wrangler, error) {
+	var data []byte
+	var err error
+	for _, name := range []string{"wrangler.jsonc", "wrangler.json"} {
+		data, err = os.ReadFile(filepath.Join(dir, name))
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reference: no wrangler.jsonc in %s", dir)
+	}
+	var w Wrangler
+	if err := json.Unmarshal(stripJSONC(data), &w); err != nil {
+		return nil, fmt.Errorf("reference: parsing wrangler.jsonc in %s: %w", dir, err)
+	}
+	if w.Main == "" {
+		return nil, fmt.Errorf("reference: wrangler.jsonc in %s has no \"main\"", dir)
+	}
+	if w.CompatibilityDate == "" {
+		// workerd refuses a worker without a date; wrangler would too.
+		return nil, fmt.Errorf("reference: wrangler.jsonc in %s has no \"compatibility_date\"", dir)
+	}
+	return &w, nil
+}
+
+// stripJSONC turns JSONC into JSON: it removes // and /* */ comments, then
+// trailing commas, leaving string contents alone.
+func stripJSONC(in []byte) []byte {
+	return dropTrailingCommas(dropComments(in))
+}
+
+func dropComments(in []byte) []byte {
+	var out bytes.Buffer
+	inString := false
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if inString {
+			out.WriteByte(c)
+			if c == '\\' && i+1 < len(in) {
+				i++
+				out.WriteByte(in[i])
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		}
+		switch {
+		case c == '"':
+			inString = true
+			out.WriteByte(c)
+		case c == '/' && i+1 < len(in) && in[i+1] == '/':
+			for i < len(in) && in[i] != '\n' {
+				i++
+			}
+			out.WriteByte('\n')
+		case c == '/' && i+1 < len(in) && in[i+1] == '*':
+			end := bytes.Index(in[i+2:], []byte("*/"))
+			if end < 0 {
+				i = len(in)
+			} else {
+				i += 2 + end + 1
+			}
+			out.WriteByte(' ')
+		default:
+			out.WriteByte(c)
+		}
+	}
+	return out.Bytes()
+}
+
+// dropTrailingCommas removes a comma whose next significant byte closes an
+// object or array. Its input has no comments left.
+func dropTrailingCommas(in []byte) []byte {
+	var out bytes.Buffer
+	inString := false
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if inString {
+			out.WriteByte(c)
+			if c == '\\' && i+1 < len(in) {
+				i++
+				out.WriteByte(in[i])
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+		}
+		if c == ',' {
+			j := i + 1
+			for j < len(in) && (in[j] == ' ' || in[j] == '\t' || in[j] == '\n' || in[j] == '\r') {
+				j++
+			}
+			if j < len(in) && (in[j] == '}' || in[j] == ']') {
+				continue
+			}
+		}
+		out.WriteByte(c)
+	}
+	return out.Bytes()
+}
+
+// moduleKinds maps file extensions to workerd module types, following
+// wrangler's default module rules.
+var moduleKinds = map[string]string{
+	".js":   "esModule",
+	".mjs":  "esModule",
+	".cjs":  "commonJsModule",
+	".txt":  "text",
+	".html": "text",
+	".bin":  "data",
+	".json": "json",
+	".wasm": "wasm",
+}
+
+// StartWorkerd serves the worker in workerDir on 127.0.0.1:port and returns
+// once workerd accepts connections. Cancelling ctx kills workerd.
+func StartWorkerd(ctx context.Context, workerDir string, port int) (*Process, error) {
+	bin, err := Workerd()
+	if err != nil {
+		return nil, err
+	}
+	w, err := ReadWrangler(workerDir)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "isola-workerd-")
+	if err != nil {
+		return nil, err
+	}
+	config, err := writeConfig(tmp, workerDir, w, port)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+
+	p := &Process{Port: port, URL: fmt.Sprintf("http://127.0.0.1:%d", port), tmpDir: tmp,
+		out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.CommandContext(ctx, bin, "serve", config, "--verbose")
+	p.cmd.Dir = tmp
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("reference: starting workerd: %w", err)
+	}
+	go func() { p.waitErr = p.cmd.Wait(); close(p.done) }()
+
+	if err := waitListening(p.done, port, 15*time.Second); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("reference: workerd for %s: %w\n%s", workerDir, err, p.Output())
+	}
+	return p, nil
+}
+
+// waitListening polls until something accepts on 127.0.0.1:port, the
+// process exits, or the timeout passes.
+func waitListening(exited <-chan struct{}, port int, timeout time.Duration) error {
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case <-exited:
+			return errors.New("exited before listening")
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening on %s after %s", addr, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// writeConfig copies the worker's modules under tmp/worker (capnp `embed`
+// only reads paths relative to the config file) and writes tmp/config.capnp.
+func writeConfig(tmp, workerDir string, w *Wrangler, port int) (string, error) {
+	mainName := filepath.ToSlash(filepath.Clean(w.Main))
+	type module struct{ name, kind string }
+	var modules []module
+	err := filepath.WalkDir(workerDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(workerDir, path)
+		if d.IsDir() {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		kind, ok := moduleKinds[strings.ToLower(filepath.Ext(path))]
+		if !ok {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(tmp, "worker", rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+		modules = append(modules, module{filepath.ToSlash(rel), kind})
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reference: collecting modules of %s: %w", workerDir, err)
+	}
+	// workerd takes the first module as the entry point.
+	sort.SliceStable(modules, func(i, j int) bool {
+		if (modules[i].name == mainName) != (modules[j].name == mainName) {
+			return modules[i].name == mainName
+		}
+		return modules[i].name < modules[j].name
+	})
+	if len(modules) == 0 || modules[0].name != mainName {
+		return "", fmt.Errorf("reference: main module %q not found in %s", w.Main, workerDir)
+	}
+
+	var b strings.Builder
+	b.WriteString("using Workerd = import \"/workerd/workerd.capnp\";\n\n")
+	b.WriteString("const config :Workerd.Config = (\n  services = [\n    (name = \"main\", worker = (\n      modules = [\n")
+	for _, m := range modules {
+		fmt.Fprintf(&b, "        (name = %s, %s = embed %s),\n", capnpString(m.name), m.kind, capnpString("worker/"+m.name))
+	}
+	b.WriteString("      ],\n")
+	fmt.Fprintf(&b, "      compatibilityDate = %s,\n", capnpString(w.CompatibilityDate))
+	if len(w.CompatibilityFlags) > 0 {
+		b.WriteString("      compatibilityFlags = [")
+		for i, f := range w.CompatibilityFlags {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(capnpString(f))
+		}
+		b.WriteString("],\n")
+	}
+	b.WriteString("      bindings = [\n")
+	names := make([]string, 0, len(w.Vars))
+	for name := range w.Vars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		raw := w.Vars[name]
+		// Wrangler binds string vars as plain strings and anything else as
+		// parsed JSON; workerd's text and json bindings do the same.
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			fmt.Fprintf(&b, "        (name = %s, text = %s),\n", capnpString(name), capnpString(s))
+		} else {
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, raw); err != nil {
+				return "", fmt.Errorf("reference: var %s: %w", name, err)
+			}
+			fmt.Fprintf(&b, "        (name = %s, json = %s),\n", capnpString(name), capnpString(compact.String()))
+		}
+	}
+	b.WriteString("      ],\n    )),\n  ],\n")
+	fmt.Fprintf(&b, "  sockets = [ (name = \"http\", address = \"127.0.0.1:%d\", http = (), service = \"main\") ],\n);\n", port)
+
+	path := filepath.Join(tmp, "config.capnp")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// capnpString quotes s as a capnp text literal (C-style escapes; UTF-8
+// passes through).
+func capnpString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if c < 0x20 || c == 0x7f {
+				b.WriteString(`\x` + strconv.FormatUint(uint64(c)>>4, 16) + strconv.FormatUint(uint64(c)&15, 16))
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a child's
+// stdout and stderr and reads from tests.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// RSS reports workerd's resident memory in bytes (0 if it cannot be read).
+func (p *Process) RSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
