@@ -223,9 +223,6 @@ func memoryFilesPlugin(files map[string]string) api.Plugin {
 		Name: "isola-memory",
 		Setup: func(b api.PluginBuild) {
 			b.OnResolve(api.OnResolveOptions{Filter: `.*`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-				if a.Namespace != "isola-mem" && a.Importer != "isola-entry.js" && a.Kind != api.ResolveEntryPoint {
-					return api.OnResolveResult{}, nil
-				}
 				if !strings.HasPrefix(a.Path, "./") && !strings.HasPrefix(a.Path, "../") && !strings.HasPrefix(a.Path, "/") {
 					return api.OnResolveResult{}, nil
 				}

@@ -111,12 +111,18 @@ func (iso *Isolate) async(work func() (result func() quickjs.Value, err error)) 
 		if err != nil {
 			pc.Reject.Call(quickjs.UndefinedValue, errorName(err)+": "+errorText(err))
 		} else {
-			v := quickjs.UndefinedValue
+			// UndefinedValue belongs to no VM and cannot be passed as a
+			// Value argument; quickjs.Undefined{} converts to undefined.
+			var v quickjs.Value
 			if result != nil {
 				v = result()
 			}
-			pc.Resolve.Call(quickjs.UndefinedValue, v)
-			v.Free()
+			if result == nil || v.IsUndefined() {
+				pc.Resolve.Call(quickjs.UndefinedValue, quickjs.Undefined{})
+			} else {
+				pc.Resolve.Call(quickjs.UndefinedValue, v)
+				v.Free()
+			}
 		}
 		pc.Resolve.Free()
 		pc.Reject.Free()

@@ -36,29 +36,6 @@ type Script struct {
 	SourceMap *bundle.SourceMap
 }
 
-var (
-	preludeOnce sync.Once
-	preludeCode []byte
-	preludeErr  error
-)
-
-// prelude returns the web platform's bytecode, compiled once per process.
-func prelude() ([]byte, error) {
-	preludeOnce.Do(func() {
-		vm, err := quickjs.NewVM()
-		if err != nil {
-			preludeErr = err
-			return
-		}
-		defer vm.Close()
-		if preludeErr = jsvm.CheckLayout(vm); preludeErr != nil {
-			return
-		}
-		preludeCode, preludeErr = jsvm.Compile(vm, jsprelude.Source(), jsprelude.FileName, false)
-	})
-	return preludeCode, preludeErr
-}
-
 // Compile bundles nothing: it turns an already bundled worker into bytecode.
 func Compile(name string, b *bundle.Bundle) (*Script, error) {
 	vm, err := quickjs.NewVM()
@@ -118,7 +95,7 @@ type Options struct {
 // NewIsolate starts a VM, runs the prelude and the worker's top level, and
 // starts the event loop.
 func NewIsolate(s *Script, opts Options) (*Isolate, error) {
-	pre, err := prelude()
+	pre, err := jsprelude.Compile()
 	if err != nil {
 		return nil, fmt.Errorf("prelude: %w", err)
 	}
@@ -156,7 +133,7 @@ func NewIsolate(s *Script, opts Options) (*Isolate, error) {
 
 // run is the isolate's goroutine: it creates the VM (a VM must stay on the
 // goroutine that uses it) and then runs the loop until the isolate dies.
-func (iso *Isolate) run(pre []byte, envJSON string, ready chan<- error) {
+func (iso *Isolate) run(pre *jsprelude.Compiled, envJSON string, ready chan<- error) {
 	defer close(iso.done)
 	if err := iso.boot(pre, envJSON); err != nil {
 		iso.kill(err)
@@ -171,7 +148,7 @@ func (iso *Isolate) run(pre []byte, envJSON string, ready chan<- error) {
 	iso.shutdown()
 }
 
-func (iso *Isolate) boot(pre []byte, envJSON string) error {
+func (iso *Isolate) boot(pre *jsprelude.Compiled, envJSON string) error {
 	vm, err := quickjs.NewVM()
 	if err != nil {
 		return err
@@ -184,7 +161,7 @@ func (iso *Isolate) boot(pre []byte, envJSON string) error {
 	if err := vm.SetEvalTimeout(iso.limits.CPU); err != nil {
 		return err
 	}
-	if _, err := vm.EvalBytecode(pre); err != nil {
+	if err := pre.Install(vm); err != nil {
 		return fmt.Errorf("prelude: %w", err)
 	}
 	d, err := vm.EvalValue("globalThis.__isola_dispatch", quickjs.EvalGlobal)

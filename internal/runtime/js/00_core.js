@@ -14,6 +14,62 @@ for (const k of Object.getOwnPropertyNames(globalThis)) {
   }
 }
 
+// ---- lazy units (see prelude.go) ----
+// $isola holds every unit's top-level names. Until a lazy unit loads, its
+// names and globals are getters that load it.
+const unitState = Object.create(null);
+
+function loadUnit(unit) {
+  if (unitState[unit] === "loaded") return;
+  if (unitState[unit] === "loading") throw new Error(`isola: prelude unit ${unit} needs itself while loading`);
+  unitState[unit] = "loading";
+  try {
+    const fn = host.loadUnit(unit);
+    if (typeof fn !== "function") throw new Error(`isola: prelude unit ${unit} failed to load`);
+    const exports = fn($isola);
+    for (const k of Object.keys(exports)) {
+      Object.defineProperty($isola, k, { value: exports[k], writable: true, configurable: true, enumerable: true });
+    }
+    unitState[unit] = "loaded";
+  } catch (e) {
+    delete unitState[unit];
+    throw e;
+  }
+}
+
+// isLoaded reports whether a lazy name is already available without
+// loading anything: an instanceof check against a class nobody has loaded
+// can be answered false for free.
+function isLoaded(name) {
+  const d = Object.getOwnPropertyDescriptor($isola, name);
+  return d !== undefined && !d.get;
+}
+
+for (const unit of Object.keys(lazyUnits)) {
+  const { exports, globals } = lazyUnits[unit];
+  for (const name of exports) {
+    Object.defineProperty($isola, name, {
+      configurable: true, enumerable: true,
+      get() {
+        loadUnit(unit);
+        const d = Object.getOwnPropertyDescriptor($isola, name);
+        return d && !d.get ? d.value : undefined;
+      },
+    });
+  }
+  for (const name of globals) {
+    Object.defineProperty(globalThis, name, {
+      configurable: true, enumerable: false,
+      get() {
+        loadUnit(unit);
+        const d = Object.getOwnPropertyDescriptor(globalThis, name);
+        return d && !d.get ? d.value : undefined;
+      },
+      set(v) { defineGlobal(name, v); },
+    });
+  }
+}
+
 // Web IDL globals are writable, configurable and not enumerable.
 function defineGlobal(name, value) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });

@@ -140,17 +140,17 @@ function extractBody(init) {
   if (typeof init === "string") return { body: { text: init }, type: "text/plain;charset=UTF-8" };
   if (init instanceof ArrayBuffer) return { body: { bytes: new Uint8Array(init.slice(0)) }, type: null };
   if (ArrayBuffer.isView(init)) return { body: { bytes: toBytes(init).slice() }, type: null };
-  if (typeof Blob === "function" && init instanceof Blob) {
+  if (isLoaded("Blob") && init instanceof Blob) {
     return { body: { bytes: blobBytes(init) }, type: init.type || null };
   }
-  if (typeof URLSearchParams === "function" && init instanceof URLSearchParams) {
+  if (isLoaded("URLSearchParams") && init instanceof URLSearchParams) {
     return { body: { text: init.toString() }, type: "application/x-www-form-urlencoded;charset=UTF-8" };
   }
-  if (typeof FormData === "function" && init instanceof FormData) {
+  if (isLoaded("FormData") && init instanceof FormData) {
     const mp = formDataToMultipart(init);
     return { body: { bytes: mp.body }, type: mp.contentType };
   }
-  if (typeof ReadableStream === "function" && init instanceof ReadableStream) {
+  if (isLoaded("ReadableStream") && init instanceof ReadableStream) {
     if (init.locked) throw new TypeError("This ReadableStream is currently locked to a reader.");
     return { body: { stream: init }, type: null };
   }
@@ -189,7 +189,7 @@ function bodyStream(b) {
 function bodyUsed(b) {
   if (!b) return false;
   if (b.used) return true;
-  return !!(b.stream && typeof streamDisturbed === "function" && streamDisturbed(b.stream));
+  return !!(b.stream && isLoaded("streamDisturbed") && streamDisturbed(b.stream));
 }
 
 function consumeCheck(obj) {

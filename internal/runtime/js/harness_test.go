@@ -45,11 +45,14 @@ func runJS(t *testing.T, script string) string {
 		rand.Read(b)
 		return jsvm.NewArrayBuffer(vm, b)
 	}, false))
-	bc, err := jsvm.Compile(vm, Source(), FileName, false)
+	pre, err := Compile()
 	if err != nil {
 		t.Fatalf("prelude: %v", err)
 	}
-	if _, err := vm.EvalBytecode(bc); err != nil {
+	for _, r := range extraHost {
+		r(t, vm)
+	}
+	if err := pre.Install(vm); err != nil {
 		t.Fatalf("prelude: %v", err)
 	}
 	dispatch, err := vm.Eval("globalThis.__isola_dispatch", quickjs.EvalGlobal)
@@ -92,6 +95,10 @@ func runJS(t *testing.T, script string) string {
 	t.Fatal("script did not settle")
 	return ""
 }
+
+// extraHost lets a test file register more host functions (crypto, say)
+// before the prelude takes them.
+var extraHost []func(t *testing.T, vm *quickjs.VM)
 
 func TestCoreTimers(t *testing.T) {
 	got := runJS(t, `

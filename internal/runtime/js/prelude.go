@@ -1,43 +1,295 @@
 // Package js holds the JavaScript half of Isola's web platform: the files
-// that become every isolate's prelude. They are plain scripts concatenated in
-// name order into one function body, so their top-level names are private to
-// the prelude and shared between its files.
+// that make every isolate's prelude.
+//
+// Every isolate pays, in start-up time and memory, for each byte of prelude
+// bytecode it loads, and most workers touch only a little of the platform.
+// So the prelude is split into units. The eager unit (the files listed in
+// eagerFiles: timers, Request/Response, console, the worker glue) is loaded
+// into every isolate. Every other file is a lazy unit of its own, loaded the
+// first time a global it defines (URL, ReadableStream, crypto, ...) or a
+// helper it declares is used.
+//
+// Writing a prelude file: declare top-level names at column 0 (function,
+// class, const, let); install globals only with defineGlobal("Name", value)
+// with a literal name. A file may use any top-level name of any other file
+// as if it were in scope: esbuild's define rewrites such free names into
+// reads from the shared unit table, which loads the owning unit on first
+// use. Cycles at load time (two units whose top levels need each other) are
+// an error.
 package js
 
 import (
 	"embed"
+	"encoding/json"
+	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/evanw/esbuild/pkg/api"
+	"github.com/isola-run/isola/internal/jsvm"
+	"modernc.org/quickjs"
 )
 
 //go:embed *.js
 var files embed.FS
 
-// FileName is the name the prelude carries in stack traces.
+// FileName is the name prelude code carries in stack traces.
 const FileName = "isola:prelude"
 
-// Source returns the whole prelude as one script. Each file's first line is
-// marked with a comment so a stack line number can be traced back to a file.
-func Source() string {
+// shared is the name of the unit table inside prelude code.
+const shared = "$isola"
+
+// eagerFiles make up the unit every isolate loads at start.
+var eagerFiles = map[string]bool{
+	"00_core.js": true, "60_fetch.js": true, "80_console.js": true, "90_worker.js": true,
+}
+
+// Unit is one separately loaded piece of the prelude.
+type Unit struct {
+	Name    string   // the file name; "" for the eager unit
+	Source  string   // a script whose value is function($isola) returning the unit's exports
+	Exports []string // top-level names other units may use
+	Globals []string // globals the unit installs
+}
+
+var (
+	decl       = regexp.MustCompile(`(?m)^(?:export\s+)?(?:async\s+)?(?:function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)`)
+	globalDecl = regexp.MustCompile(`defineGlobal\(\s*"([A-Za-z_$][\w$]*)"`)
+
+	unitsOnce sync.Once
+	units     []Unit
+	unitsErr  error
+)
+
+// Units returns the eager unit first, then the lazy ones in name order.
+func Units() ([]Unit, error) {
+	unitsOnce.Do(func() { units, unitsErr = buildUnits() })
+	return units, unitsErr
+}
+
+type rawUnit struct {
+	name    string
+	files   []string
+	src     string
+	exports []string
+	globals []string
+}
+
+func buildUnits() ([]Unit, error) {
 	names, err := fs.Glob(files, "*.js")
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
 	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("(function () {\n\"use strict\";\n")
+	eager := &rawUnit{}
+	var lazy []*rawUnit
 	for _, name := range names {
-		src, err := files.ReadFile(name)
+		b, err := files.ReadFile(name)
 		if err != nil {
-			panic(err)
+			return nil, err
 		}
-		b.WriteString("// ---- " + name + " ----\n")
-		b.Write(src)
-		if len(src) > 0 && src[len(src)-1] != '\n' {
-			b.WriteByte('\n')
+		src := string(b)
+		u := eager
+		if !eagerFiles[name] {
+			u = &rawUnit{name: name}
+			lazy = append(lazy, u)
+		}
+		u.files = append(u.files, name)
+		u.src += "// ---- " + name + " ----\n" + src + "\n"
+		for _, m := range decl.FindAllStringSubmatch(src, -1) {
+			u.exports = append(u.exports, m[1])
+		}
+		for _, m := range globalDecl.FindAllStringSubmatch(src, -1) {
+			u.globals = append(u.globals, m[1])
 		}
 	}
-	b.WriteString("})();\n")
-	return b.String()
+	all := append([]*rawUnit{eager}, lazy...)
+	owner := map[string]string{}
+	for _, u := range all {
+		for _, e := range u.exports {
+			if prev, dup := owner[e]; dup {
+				return nil, fmt.Errorf("prelude: %q is declared in both %s and %s", e, prev, strings.Join(u.files, ","))
+			}
+			owner[e] = strings.Join(u.files, ",")
+		}
+	}
+	// Names other units declare become reads from the unit table, but only
+	// where a unit mentions them: each name in the table costs every isolate
+	// a getter at start-up.
+	needed := map[string]bool{}
+	defines := make([]map[string]string, len(all))
+	for i, u := range all {
+		defines[i] = map[string]string{}
+		mine := map[string]bool{}
+		for _, e := range u.exports {
+			mine[e] = true
+		}
+		for _, o := range all {
+			if o == u {
+				continue
+			}
+			for _, e := range o.exports {
+				if !mine[e] && mentions(u.src, e) {
+					defines[i][e] = shared + "." + e
+					needed[e] = true
+				}
+			}
+		}
+	}
+	for _, u := range all {
+		var kept []string
+		for _, e := range u.exports {
+			if needed[e] {
+				kept = append(kept, e)
+			}
+		}
+		u.exports = kept
+	}
+	var out []Unit
+	for i, u := range all {
+		define := defines[i]
+		body := u.src
+		if u.name == "" {
+			body = lazyTable(lazy) + body
+		}
+		wrapped := "(function (" + shared + ") {\n\"use strict\";\n" + body +
+			"\nreturn {" + strings.Join(u.exports, ", ") + "};\n})"
+		if u.name == "" {
+			// The eager unit runs at once and publishes its names for the
+			// lazy units, which load later.
+			wrapped = "(function (" + shared + ") {\n\"use strict\";\n" + body +
+				"\nObject.assign(" + shared + ", {" + strings.Join(u.exports, ", ") + "});\n})({})"
+		}
+		res := api.Transform(wrapped, api.TransformOptions{
+			Loader:     api.LoaderJS,
+			Target:     api.ESNext,
+			Define:     define,
+			Sourcefile: FileName,
+			LogLevel:   api.LogLevelSilent,
+		})
+		if len(res.Errors) > 0 {
+			m := res.Errors[0]
+			loc := ""
+			if m.Location != nil {
+				loc = fmt.Sprintf(" (line %d: %s)", m.Location.Line, m.Location.LineText)
+			}
+			return nil, fmt.Errorf("prelude unit %s: %s%s", strings.Join(u.files, ","), m.Text, loc)
+		}
+		// esbuild ends the expression statement with ";\n"; the script's
+		// value must be the function itself.
+		out = append(out, Unit{Name: u.name, Source: string(res.Code), Exports: u.exports, Globals: u.globals})
+	}
+	return out, nil
+}
+
+// mentions reports whether src has name as a whole word. It may see a name
+// in a comment or a string; that only costs a getter.
+func mentions(src, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(src[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(name)
+		if (j == 0 || !isIdent(src[j-1])) && (end == len(src) || !isIdent(src[end])) {
+			return true
+		}
+		i = end
+	}
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// lazyTable tells the eager unit which lazy unit provides which export and
+// which global, so it can install loading getters for them.
+func lazyTable(lazy []*rawUnit) string {
+	type entry struct {
+		Exports []string `json:"exports"`
+		Globals []string `json:"globals"`
+	}
+	t := map[string]entry{}
+	for _, u := range lazy {
+		t[u.name] = entry{append([]string{}, u.exports...), append([]string{}, u.globals...)}
+	}
+	b, _ := json.Marshal(t)
+	return "const lazyUnits = " + string(b) + ";\n"
+}
+
+// Compiled is the prelude as bytecode, made once per process and shared by
+// every isolate.
+type Compiled struct {
+	Eager []byte
+	Lazy  map[string][]byte
+}
+
+var (
+	compiledOnce sync.Once
+	compiled     *Compiled
+	compiledErr  error
+)
+
+// Compile returns the prelude's bytecode.
+func Compile() (*Compiled, error) {
+	compiledOnce.Do(func() {
+		us, err := Units()
+		if err != nil {
+			compiledErr = err
+			return
+		}
+		vm, err := quickjs.NewVM()
+		if err != nil {
+			compiledErr = err
+			return
+		}
+		defer vm.Close()
+		if compiledErr = jsvm.CheckLayout(vm); compiledErr != nil {
+			return
+		}
+		c := &Compiled{Lazy: map[string][]byte{}}
+		for _, u := range us {
+			code, err := jsvm.Compile(vm, u.Source, FileName, false)
+			if err != nil {
+				compiledErr = fmt.Errorf("prelude unit %q: %w", u.Name, err)
+				return
+			}
+			if u.Name == "" {
+				c.Eager = code
+			} else {
+				c.Lazy[u.Name] = code
+			}
+		}
+		compiled = c
+	})
+	return compiled, compiledErr
+}
+
+// Install loads the prelude into vm: it registers the unit loader, then runs
+// the eager unit, which takes every __isola_* host function registered so
+// far. Register the other host functions before calling it.
+func (c *Compiled) Install(vm *quickjs.VM) error {
+	// The loader answers undefined for a unit it cannot load; the prelude
+	// turns that into an exception (a Go panic here would skip the
+	// JavaScript's finally blocks).
+	err := vm.RegisterFunc("__isola_loadUnit", func(name string) quickjs.Value {
+		code, ok := c.Lazy[name]
+		if !ok {
+			return quickjs.UndefinedValue
+		}
+		v, err := vm.EvalBytecodeValue(code)
+		if err != nil {
+			return quickjs.UndefinedValue
+		}
+		return v
+	}, false)
+	if err != nil {
+		return err
+	}
+	_, err = vm.EvalBytecode(c.Eager)
+	return err
 }

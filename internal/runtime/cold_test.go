@@ -1,0 +1,40 @@
+package runtime
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/isola-run/isola/internal/bundle"
+)
+
+// BenchmarkColdStart is a new isolate from bytecode, the worker's top level
+// evaluated, and its first response.
+func BenchmarkColdStart(b *testing.B) {
+	bu, err := bundle.Build(bundle.Options{Files: map[string]string{
+		"worker.js": `export default { fetch(req) { return new Response("Hello World!"); } };`,
+	}, Main: "worker.js"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Compile("cold", bu)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var mem int64
+	for i := 0; i < b.N; i++ {
+		iso, err := NewIsolate(s, Options{EnvJSON: "{}"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		if err := iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://x/", nil), ServeOptions{}); err != nil || rec.Body.String() != "Hello World!" {
+			b.Fatalf("%v %q", err, rec.Body.String())
+		}
+		if i == 0 {
+			m, _ := iso.Memory()
+			mem = m.MallocSize
+		}
+		iso.Close()
+	}
+	b.ReportMetric(float64(mem)/1024, "engineKB")
+}
