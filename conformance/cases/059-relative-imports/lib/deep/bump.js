@@ -1,0 +1,4 @@
+import { counter } from "../counter.js";
+export function bump() {
+  counter.value++;
+}

@@ -1,0 +1,4 @@
+let loaded = 0;
+loaded++;
+export const value = "loaded lazily";
+export const loads = () => loaded;

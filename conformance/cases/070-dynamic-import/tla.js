@@ -1,0 +1,1 @@
+export const ready = await Promise.resolve("top-level await resolved");

@@ -1,0 +1,4 @@
+exports.name = "commonjs library";
+exports.sum = function (a, b) {
+  return a + b;
+};

@@ -1,0 +1,601 @@
+// Package conformance runs the same workers on Isola and on the reference
+// runtime, Cloudflare's workerd, and compares their HTTP answers.
+//
+// Each case lives in cases/<NNN-short-name>/: worker.js (plus any modules it
+// imports), an optional wrangler.jsonc, and case.json listing the requests to
+// send and which parts of the responses must match. Cases print what they
+// compute into the response body, so a mismatch shows up as a readable diff.
+//
+// Environment:
+//
+//	CONFORMANCE_ONLY_REFERENCE=1  run only workerd and log its responses
+//	                              (use with -v; handy while writing cases)
+//	CONFORMANCE_RUN=<regexp>      run only the cases whose directory matches
+//	                              (-run 'TestConformance/<regexp>' works too)
+//
+// workerd comes from npm: `npm ci --prefix tools/reference`. Without it the
+// suite fails rather than skipping, so a missing install is never mistaken
+// for a pass.
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/isola-run/isola/internal/testutil/reference"
+)
+
+// caseSpec is the content of a case.json.
+type caseSpec struct {
+	Requests []requestSpec `json:"requests"`
+	// Compare lists what must match: "status", "body", "header:<name>", or
+	// "headers" (every header except transport ones). Default: status, body.
+	Compare []string `json:"compare"`
+	// Differs explains why Isola deliberately differs from workerd in what
+	// Compare leaves out (error pages, for example). Informational.
+	Differs string `json:"differs"`
+}
+
+type requestSpec struct {
+	Method     string            `json:"method"`
+	Path       string            `json:"path"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+	BodyBase64 string            `json:"bodyBase64"` // for binary uploads
+	// Repeat sends the body this many times over, so large uploads need
+	// not bloat case.json.
+	Repeat int `json:"repeat"`
+	// Compare overrides the case's Compare for this request.
+	Compare []string `json:"compare"`
+	// Status is the status the reference must answer. When absent the
+	// reference must answer below 500: a case that is not about errors but
+	// makes workerd fail is a broken case, not a conformance result.
+	Status int `json:"status"`
+}
+
+// response is what one runtime answered to one request.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	Err    error // transport error, if the request failed altogether
+}
+
+// maxParallel bounds how many cases run at once: each case runs two
+// runtimes, and the target machine has 2 cores.
+const maxParallel = 2
+
+var (
+	workerdErr   error  // why workerd cannot run, if it cannot
+	isolaBin     string // built once by TestMain
+	buildErr     error  // why the Isola build failed, if it did
+	onlyRef      = os.Getenv("CONFORMANCE_ONLY_REFERENCE") == "1"
+	caseSelector = os.Getenv("CONFORMANCE_RUN")
+)
+
+func TestMain(m *testing.M) {
+	_, workerdErr = reference.Workerd()
+	var tmp string
+	if !onlyRef {
+		tmp, isolaBin, buildErr = buildIsola()
+	}
+	code := m.Run()
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
+	os.Exit(code)
+}
+
+// buildIsola builds ./cmd/isola once for the whole suite.
+func buildIsola() (tmp, bin string, err error) {
+	root, err := reference.ModuleRoot()
+	if err != nil {
+		return "", "", err
+	}
+	tmp, err = os.MkdirTemp("", "isola-conformance-")
+	if err != nil {
+		return "", "", err
+	}
+	bin = filepath.Join(tmp, "isola")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/isola")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return tmp, "", fmt.Errorf("building ./cmd/isola: %v\n%s", err, out)
+	}
+	return tmp, bin, nil
+}
+
+func TestConformance(t *testing.T) {
+	if workerdErr != nil {
+		t.Fatalf("the reference runtime is missing: %v", workerdErr)
+	}
+	if buildErr != nil {
+		t.Fatalf("%v\n(set CONFORMANCE_ONLY_REFERENCE=1 to run only workerd)", buildErr)
+	}
+	names, err := caseNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 {
+		t.Fatalf("no cases selected (CONFORMANCE_RUN=%q)", caseSelector)
+	}
+	sem := make(chan struct{}, maxParallel)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			runCase(t, name)
+		})
+	}
+}
+
+// caseNames lists the case directories, filtered by CONFORMANCE_RUN.
+func caseNames() ([]string, error) {
+	entries, err := os.ReadDir("cases")
+	if err != nil {
+		return nil, err
+	}
+	var sel *regexp.Regexp
+	if caseSelector != "" {
+		if sel, err = regexp.Compile(caseSelector); err != nil {
+			return nil, fmt.Errorf("CONFORMANCE_RUN: %w", err)
+		}
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && (sel == nil || sel.MatchString(e.Name())) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func loadCase(name string) (*caseSpec, error) {
+	data, err := os.ReadFile(filepath.Join("cases", name, "case.json"))
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields() // a typo in a field name must not silently weaken a case
+	var c caseSpec
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("case.json: %w", err)
+	}
+	if len(c.Requests) == 0 {
+		return nil, errors.New("case.json: no requests")
+	}
+	if len(c.Compare) == 0 {
+		c.Compare = []string{"status", "body"}
+	}
+	return &c, nil
+}
+
+// prepareWorker copies the case into a temporary directory that both
+// runtimes serve, adding the default wrangler.jsonc when the case has none
+// (the repository itself is never written to).
+func prepareWorker(t *testing.T, name string) string {
+	src := filepath.Join("cases", name)
+	dst := filepath.Join(t.TempDir(), name)
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if rel == "case.json" {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "wrangler.jsonc")); os.IsNotExist(err) {
+		w := fmt.Sprintf(`{"name": %q, "main": "worker.js", "compatibility_date": "2026-11-01"}`+"\n", name)
+		if err := os.WriteFile(filepath.Join(dst, "wrangler.jsonc"), []byte(w), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// server is a running runtime under test.
+type server struct {
+	url    string
+	output func() string // its log so far, shown on failure
+	stop   func()
+}
+
+func runCase(t *testing.T, name string) {
+	spec, err := loadCase(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := prepareWorker(t, name)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// Start both runtimes at once: their start-ups overlap.
+	var ref, isola *server
+	var refErr, isolaErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p, err := reference.StartWorkerd(ctx, dir, reference.FreePort())
+		if err != nil {
+			refErr = err
+			return
+		}
+		ref = &server{url: p.URL, output: p.Output, stop: p.Stop}
+	}()
+	if !onlyRef {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			isola, isolaErr = startIsola(ctx, dir, reference.FreePort())
+		}()
+	}
+	wg.Wait()
+	if ref != nil {
+		defer ref.stop()
+	}
+	if isola != nil {
+		defer isola.stop()
+	}
+	if refErr != nil {
+		t.Fatalf("starting workerd: %v", refErr)
+	}
+	if isolaErr != nil {
+		t.Fatalf("starting isola: %v", isolaErr)
+	}
+	if spec.Differs != "" {
+		t.Logf("differs deliberately: %s", spec.Differs)
+	}
+
+	refClient, isolaClient := newClient(), newClient()
+	defer refClient.CloseIdleConnections()
+	defer isolaClient.CloseIdleConnections()
+	var log strings.Builder // reference-only mode prints everything at the end
+	for i, rs := range spec.Requests {
+		label := fmt.Sprintf("request #%d %s %s", i+1, methodOf(rs), rs.Path)
+		want := send(ctx, refClient, ref.url, rs)
+		if onlyRef {
+			fmt.Fprintf(&log, "--- %s\n%s\n", label, formatResponse(want))
+		}
+		if msg := checkReference(rs, want); msg != "" {
+			t.Errorf("%s: %s\n%s\nworkerd output:\n%s", label, msg, formatResponse(want), tail(ref.output()))
+		}
+		if onlyRef {
+			continue
+		}
+		got := send(ctx, isolaClient, isola.url, rs)
+		compare := spec.Compare
+		if len(rs.Compare) > 0 {
+			compare = rs.Compare
+		}
+		if diffs := compareResponses(compare, want, got); len(diffs) > 0 {
+			hint := ""
+			if slices.Contains(diffs, "body") {
+				hint = "\n" + bodyDiff(want.Body, got.Body)
+			}
+			t.Errorf("%s %s: Isola differs from workerd in %s%s\n%s\n=== workerd:\n%s\n=== isola:\n%s\n=== isola output:\n%s",
+				name, label, strings.Join(diffs, ", "), hint, describeRequest(rs),
+				formatResponse(want), formatResponse(got), tail(isola.output()))
+		}
+	}
+	if onlyRef {
+		t.Logf("workerd responses for %s:\n%s", name, log.String())
+	}
+}
+
+// checkReference reports a reference answer that makes the case useless.
+func checkReference(rs requestSpec, r response) string {
+	switch {
+	case r.Err != nil:
+		return fmt.Sprintf("workerd request failed: %v", r.Err)
+	case rs.Status != 0 && r.Status != rs.Status:
+		return fmt.Sprintf("workerd answered %d, the case expects %d", r.Status, rs.Status)
+	case rs.Status == 0 && r.Status >= 500:
+		return fmt.Sprintf("workerd answered %d: the case is broken (set \"status\" if the error is the point)", r.Status)
+	}
+	return ""
+}
+
+// startIsola runs `isola dev` on the worker and waits for its ready line.
+func startIsola(ctx context.Context, dir string, port int) (*server, error) {
+	out := &lockedBuffer{}
+	cmd := exec.CommandContext(ctx, isolaBin, "dev", dir, "--port", fmt.Sprint(port), "--ip", "127.0.0.1")
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(3 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+			}
+		})
+	}
+	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), output: out.String, stop: stop}
+
+	// The ready line is the contract; the dial check guards against a
+	// line printed a moment before the socket accepts.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-done:
+			return nil, fmt.Errorf("isola exited before it was ready:\n%s", out.String())
+		default:
+		}
+		if strings.Contains(out.String(), "Ready on http://") {
+			if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+				c.Close()
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("isola not ready after 30s:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func newClient() *http.Client {
+	return &http.Client{
+		Timeout: 15 * time.Second,
+		// Redirects are responses under test, not something to follow.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		// No Accept-Encoding added behind the case's back.
+		Transport: &http.Transport{DisableCompression: true},
+	}
+}
+
+func methodOf(rs requestSpec) string {
+	if rs.Method == "" {
+		return "GET"
+	}
+	return rs.Method
+}
+
+func send(ctx context.Context, c *http.Client, base string, rs requestSpec) response {
+	var body io.Reader
+	payload := []byte(rs.Body)
+	if rs.BodyBase64 != "" {
+		b, err := base64.StdEncoding.DecodeString(rs.BodyBase64)
+		if err != nil {
+			return response{Err: fmt.Errorf("bodyBase64: %w", err)}
+		}
+		payload = b
+	}
+	if rs.Repeat > 1 {
+		payload = bytes.Repeat(payload, rs.Repeat)
+	}
+	if len(payload) > 0 {
+		body = bytes.NewReader(payload)
+	}
+	path := rs.Path
+	if path == "" {
+		path = "/"
+	}
+	req, err := http.NewRequestWithContext(ctx, methodOf(rs), base+path, body)
+	if err != nil {
+		return response{Err: err}
+	}
+	for k, v := range rs.Headers {
+		if strings.EqualFold(k, "host") {
+			req.Host = v
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return response{Err: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b, Err: err}
+}
+
+// transportHeaders differ legitimately between two HTTP servers (framing,
+// time, server name) and are left out of "headers".
+var transportHeaders = map[string]bool{
+	"Date": true, "Server": true, "Content-Length": true, "Transfer-Encoding": true,
+	"Connection": true, "Keep-Alive": true,
+}
+
+// headerValue flattens a header for comparison. Servers may send a
+// repeated header as several lines or one comma-joined line, which HTTP
+// treats alike; Set-Cookie is the exception, as it cannot be joined.
+func headerValue(h http.Header, name string) string {
+	vals := h.Values(name)
+	if strings.EqualFold(name, "set-cookie") {
+		return strings.Join(vals, "\n")
+	}
+	return strings.Join(vals, ", ")
+}
+
+// compareResponses returns the names of the compared parts that differ.
+func compareResponses(compare []string, want, got response) []string {
+	if want.Err != nil || got.Err != nil {
+		if (want.Err == nil) != (got.Err == nil) {
+			return []string{"transport error"}
+		}
+		return nil
+	}
+	var diffs []string
+	for _, c := range compare {
+		switch {
+		case c == "status":
+			if want.Status != got.Status {
+				diffs = append(diffs, "status")
+			}
+		case c == "body":
+			if !bytes.Equal(want.Body, got.Body) {
+				diffs = append(diffs, "body")
+			}
+		case strings.HasPrefix(c, "header:"):
+			name := strings.TrimPrefix(c, "header:")
+			if headerValue(want.Header, name) != headerValue(got.Header, name) {
+				diffs = append(diffs, c)
+			}
+		case c == "headers":
+			names := map[string]bool{}
+			for k := range want.Header {
+				names[k] = true
+			}
+			for k := range got.Header {
+				names[k] = true
+			}
+			for k := range names {
+				if !transportHeaders[k] && headerValue(want.Header, k) != headerValue(got.Header, k) {
+					diffs = append(diffs, "header:"+strings.ToLower(k))
+				}
+			}
+		default:
+			diffs = append(diffs, fmt.Sprintf("unknown compare item %q", c))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs
+}
+
+// bodyDiff points at the first differing byte, with a little context from
+// each side: most bodies are one-line JSON, where a plain dump hides the
+// difference.
+func bodyDiff(want, got []byte) string {
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	from := max(0, i-60)
+	snippet := func(b []byte) string {
+		return fmt.Sprintf("%q", b[min(from, len(b)):min(i+60, len(b))])
+	}
+	return fmt.Sprintf("body: workerd %d bytes, isola %d bytes, first difference at byte %d:\n  workerd: ...%s\n  isola:   ...%s",
+		len(want), len(got), i, snippet(want), snippet(got))
+}
+
+func describeRequest(rs requestSpec) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "=== request: %s %s", methodOf(rs), rs.Path)
+	keys := make([]string, 0, len(rs.Headers))
+	for k := range rs.Headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n%s: %s", k, rs.Headers[k])
+	}
+	if rs.Body != "" {
+		fmt.Fprintf(&b, "\n\n%s", truncate(rs.Body))
+	} else if rs.BodyBase64 != "" {
+		fmt.Fprintf(&b, "\n\n(base64) %s", truncate(rs.BodyBase64))
+	}
+	if rs.Repeat > 1 {
+		fmt.Fprintf(&b, "\n(body repeated %d times)", rs.Repeat)
+	}
+	return b.String()
+}
+
+func formatResponse(r response) string {
+	if r.Err != nil {
+		return "error: " + r.Err.Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\n", r.Status)
+	keys := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		if k != "Date" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range r.Header[k] {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	b.WriteString("\n")
+	if utf8.Valid(r.Body) {
+		b.WriteString(truncate(string(r.Body)))
+	} else {
+		fmt.Fprintf(&b, "(binary, %d bytes) %q", len(r.Body), truncate(string(r.Body)))
+	}
+	return b.String()
+}
+
+func truncate(s string) string {
+	const max = 4000
+	if len(s) > max {
+		return s[:max] + fmt.Sprintf("... (%d bytes in all)", len(s))
+	}
+	return s
+}
+
+// tail keeps the end of a runtime's log, where the relevant error usually is.
+func tail(s string) string {
+	const max = 3000
+	if len(s) > max {
+		return "..." + s[len(s)-max:]
+	}
+	if s == "" {
+		return "(nothing)"
+	}
+	return s
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
