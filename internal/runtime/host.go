@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/isola-run/isola/internal/jsvm"
+	jsprelude "github.com/isola-run/isola/internal/runtime/js"
 	"modernc.org/quickjs"
 )
 
@@ -36,21 +37,7 @@ func (iso *Isolate) registerHost() error {
 			rand.Read(b)
 			return jsvm.NewArrayBuffer(vm, b)
 		},
-		"crypto": func(op, params string, bufs ...quickjs.Value) []any {
-			var data [][]byte
-			for _, v := range bufs {
-				b, _ := jsvm.ArrayBufferBytes(v)
-				data = append(data, b)
-			}
-			r, err := cryptoCall(op, []byte(params), data)
-			if err != nil {
-				return []any{nil, err.Error()}
-			}
-			if b, ok := r.([]byte); ok {
-				return []any{jsvm.NewArrayBuffer(vm, b), nil}
-			}
-			return []any{r, nil}
-		},
+		"crypto": jsprelude.CryptoHost(vm),
 		"respond": func(id int, status int, statusText, headers string, body quickjs.Value) string {
 			return iso.respond(id, status, statusText, headers, body)
 		},

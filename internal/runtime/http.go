@@ -44,10 +44,22 @@ type ServeOptions struct {
 	DevErrors bool
 }
 
-type requestMeta struct {
-	Method  string      `json:"method"`
-	URL     string      `json:"url"`
-	Headers [][2]string `json:"headers"`
+// headerBlob encodes headers as the prelude reads them: lower-case names and
+// values alternating, NUL-separated (neither may contain a NUL).
+func headerBlob(h http.Header) string {
+	var b strings.Builder
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		for _, v := range vs {
+			if b.Len() > 0 {
+				b.WriteByte(0)
+			}
+			b.WriteString(lk)
+			b.WriteByte(0)
+			b.WriteString(v)
+		}
+	}
+	return b.String()
 }
 
 // ServeHTTP delivers r to the worker's fetch handler and writes its response.
@@ -55,15 +67,13 @@ type requestMeta struct {
 // it did, and the response was then a 500 (or the connection was aborted if
 // the body had already started).
 func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts ServeOptions) error {
-	meta := requestMeta{Method: r.Method, URL: requestURL(r)}
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			meta.Headers = append(meta.Headers, [2]string{k, v})
-		}
-	}
-	metaJSON, _ := json.Marshal(meta)
+	url := requestURL(r)
+	headers := headerBlob(r.Header)
 	req := &inflight{w: w, done: make(chan error, 1), devErrors: opts.DevErrors}
-	hasBody := r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+	// A request has a body (maybe empty) when it says so with a length or a
+	// transfer encoding; a body-less GET gets request.body === null.
+	hasBody := r.ContentLength > 0 || len(r.TransferEncoding) > 0 || r.Header.Get("Content-Length") != "" ||
+		(r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0)
 	if !iso.post(func() {
 		iso.lastUsed = time.Now()
 		iso.nextID++
@@ -73,7 +83,7 @@ func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts Serve
 		if hasBody {
 			bodyID = iso.addBody(r.Body)
 		}
-		if _, err := iso.call("fetch", req.id, string(metaJSON), bodyID); err != nil {
+		if _, err := iso.call("fetch", req.id, r.Method, url, headers, bodyID); err != nil {
 			iso.failRequest(req, err)
 		}
 	}) {
@@ -119,17 +129,12 @@ func requestURL(r *http.Request) string {
 // respond is called by the prelude with the worker's Response. body is
 // undefined/null (no body), a string, an ArrayBuffer, or true: the body
 // follows through write/closeStream and the returned id names the stream.
-func (iso *Isolate) respond(id, status int, statusText, headersJSON string, body quickjs.Value) string {
+func (iso *Isolate) respond(id, status int, statusText, headers string, body quickjs.Value) string {
 	req := iso.inflight[id]
 	if req == nil || req.responded {
 		return ""
 	}
 	req.responded = true
-	var headers [][2]string
-	if err := json.Unmarshal([]byte(headersJSON), &headers); err != nil {
-		iso.failRequest(req, err)
-		return ""
-	}
 	var data []byte
 	streaming := false
 	kind, _ := body.Any()
@@ -148,8 +153,14 @@ func (iso *Isolate) respond(id, status int, statusText, headersJSON string, body
 		data = buf
 	}
 	h := req.w.Header()
-	for _, kv := range headers {
-		h.Add(kv[0], kv[1])
+	for rest := headers; rest != ""; {
+		var k, v string
+		k, rest, _ = strings.Cut(rest, "\x00")
+		v, rest, _ = strings.Cut(rest, "\x00")
+		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], v)
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // no sniffing: workerd sends no type it was not given
 	}
 	if !streaming {
 		if h.Get("Content-Length") == "" && status != 204 && status != 304 {

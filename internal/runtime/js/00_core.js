@@ -84,10 +84,10 @@ function setName(fn, name) {
 // Handlers for events the Go side delivers through dispatch(kind, ...args).
 const dispatchers = Object.create(null);
 function onHostEvent(kind, fn) { dispatchers[kind] = fn; }
-globalThis.__isola_dispatch = function dispatch(kind, a, b, c) {
+globalThis.__isola_dispatch = function dispatch(kind, a, b, c, d, e) {
   const fn = dispatchers[kind];
   if (!fn) throw new Error("isola: no handler for host event " + kind);
-  return fn(a, b, c);
+  return fn(a, b, c, d, e);
 };
 
 // Host calls that can fail return [result, error]; error is "Name: message".
@@ -112,12 +112,45 @@ function hostError(text) {
   return e;
 }
 
+// ---- global scope ----
+// workerd refuses I/O, timers and randomness while a worker's top level runs
+// (there is no request to attribute them to); so does Isola, with its words.
+let inGlobalScope = true;
+function leaveGlobalScope() { inGlobalScope = false; }
+function checkGlobalScope() {
+  if (inGlobalScope) {
+    throw new Error("Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or connect()), setting a timeout, and generating random values are not allowed within global scope. To fix this error, perform this operation within a handler. https://developers.cloudflare.com/workers/runtime-apis/handlers/");
+  }
+}
+
 // ---- timers: one heap per isolate lives in Go; JS keeps the callbacks ----
 
 let nextTimerId = 1;
 const timers = new Map();
 
+// Timeout is what setTimeout returns under workerd: a Node-style handle that
+// converts to its numeric id.
+const kTimerId = Symbol("timerId");
+class Timeout {
+  constructor(id, ms) {
+    this[kTimerId] = id;
+    this[kTimerMs] = ms;
+  }
+  [Symbol.toPrimitive]() { return this[kTimerId]; }
+  ref() { return this; }
+  unref() { return this; }
+  hasRef() { return true; }
+  refresh() {
+    const t = timers.get(this[kTimerId]);
+    if (t) { host.timerStop(this[kTimerId]); host.timerStart(this[kTimerId], this[kTimerMs], t.repeat); }
+    return this;
+  }
+  close() { stopTimer(this); return this; }
+}
+const kTimerMs = Symbol("timerMs");
+
 function startTimer(callback, delay, args, repeat) {
+  checkGlobalScope();
   if (typeof callback !== "function") {
     throw new TypeError("The \"callback\" argument must be of type function.");
   }
@@ -126,10 +159,11 @@ function startTimer(callback, delay, args, repeat) {
   if (!(ms >= 0) || !Number.isFinite(ms)) ms = 0;
   timers.set(id, { callback, args, repeat });
   host.timerStart(id, ms, repeat);
-  return id;
+  return new Timeout(id, ms);
 }
 
 function stopTimer(id) {
+  if (id === null || id === undefined) return;
   id = Number(id);
   if (timers.delete(id)) host.timerStop(id);
 }

@@ -30,6 +30,11 @@ function normalizeHeaderName(n) {
 }
 
 const kHeaderList = Symbol("headers");
+// A plain function, not a private method: private methods cost every
+// instance a brand at construction, and Headers are made per request.
+function headersCheck(h) {
+  if (h[kGuard] === "immutable") throw new TypeError("Can't modify immutable headers.");
+}
 const kGuard = Symbol("guard");
 
 class Headers {
@@ -57,18 +62,15 @@ class Headers {
     }
     for (const k of Object.keys(init)) this.append(k, init[k]);
   }
-  #check() {
-    if (this[kGuard] === "immutable") throw new TypeError("Can't modify immutable headers.");
-  }
   append(name, value) {
-    this.#check();
+    headersCheck(this);
     name = normalizeHeaderName(name);
     value = normalizeHeaderValue(value);
     const list = this[kHeaderList].get(name);
     if (list) list.push(value); else this[kHeaderList].set(name, [value]);
   }
   delete(name) {
-    this.#check();
+    headersCheck(this);
     this[kHeaderList].delete(normalizeHeaderName(name));
   }
   get(name) {
@@ -86,7 +88,7 @@ class Headers {
   }
   has(name) { return this[kHeaderList].has(normalizeHeaderName(name)); }
   set(name, value) {
-    this.#check();
+    headersCheck(this);
     name = normalizeHeaderName(name);
     this[kHeaderList].set(name, [normalizeHeaderValue(value)]);
   }
@@ -108,6 +110,25 @@ class Headers {
   get [Symbol.toStringTag]() { return "Headers"; }
 }
 
+// Headers cross to the host as one string, "name\0value\0name\0value":
+// cheaper than JSON both ways on the per-request path.
+function headersToBlob(h) {
+  const out = [];
+  for (const [k, list] of h[kHeaderList]) for (const v of list) out.push(k, v);
+  return out.join("\0");
+}
+function headersFromBlob(blob, guard) {
+  const h = new Headers();
+  h[kGuard] = guard;
+  if (!blob) return h;
+  const parts = blob.split("\0");
+  const map = h[kHeaderList];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const list = map.get(parts[i]);
+    if (list) list.push(parts[i + 1]); else map.set(parts[i], [parts[i + 1]]);
+  }
+  return h;
+}
 function headersToJSON(h) {
   const out = [];
   for (const [k, list] of h[kHeaderList]) for (const v of list) out.push([k, v]);
@@ -152,6 +173,9 @@ function extractBody(init) {
   }
   if (isLoaded("ReadableStream") && init instanceof ReadableStream) {
     if (init.locked) throw new TypeError("This ReadableStream is currently locked to a reader.");
+    if (isLoaded("streamDisturbed") && streamDisturbed(init)) {
+      throw new TypeError("This ReadableStream is disturbed (has already been read from), and cannot be used as a body.");
+    }
     return { body: { stream: init }, type: null };
   }
   return { body: { text: String(init) }, type: "text/plain;charset=UTF-8" };
@@ -297,7 +321,7 @@ class Request {
       try {
         url = new URL(String(input)).href;
       } catch {
-        throw new TypeError(`Invalid URL: ${String(input)}`);
+        throw new TypeError("Invalid URL string.");
       }
       state = { method: "GET", url, redirect: "follow", signal: null, cf: undefined, headers: new Headers() };
     }
@@ -329,7 +353,7 @@ class Request {
   get headers() {
     const st = this[kRequest];
     // Incoming requests keep their header pairs until a handler looks.
-    return st.headers ?? (st.headers = headersFromPairs(st.headerPairs, "immutable"));
+    return st.headers ?? (st.headers = headersFromBlob(st.headerBlob, "immutable"));
   }
   get redirect() { return this[kRequest].redirect; }
   get signal() { return this[kRequest].signal ?? (this[kRequest].signal = new AbortController().signal); }
@@ -349,12 +373,13 @@ class Request {
 }
 mixBody(Request);
 
-// incomingRequest builds the Request a fetch handler receives.
-function incomingRequest(meta, bodyId) {
+// incomingRequest builds the Request a fetch handler receives. The host
+// sends header names lower-cased.
+function incomingRequest(method, url, headerBlob, bodyId) {
   const r = Object.create(Request.prototype);
   r[kRequest] = {
-    method: meta.method, url: meta.url, redirect: "manual", signal: null, cf: undefined,
-    headers: undefined, headerPairs: meta.headers || [],
+    method, url, redirect: "manual", signal: null, cf: undefined,
+    headers: undefined, headerBlob,
   };
   r[kBody] = bodyId ? { hostId: bodyId } : null;
   return r;
@@ -371,6 +396,7 @@ class Response {
     if (init !== undefined && init !== null && typeof init !== "object") {
       throw new TypeError("Failed to construct 'Response': cannot convert init to dictionary.");
     }
+    checkGlobalScope();
     init = init ?? {};
     const status = init.status === undefined ? 200 : Number(init.status);
     if (!Number.isInteger(status) || status < 200 || status > 599) {
@@ -379,41 +405,48 @@ class Response {
       }
     }
     const statusText = init.statusText === undefined ? "" : String(init.statusText);
-    const headers = new Headers(init.headers);
+    if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("Invalid statusText.");
+    // Without init.headers the Headers object is made only if the worker
+    // asks for it; until then the body's content type is all there is.
+    const headers = init.headers === undefined ? null : new Headers(init.headers);
     const { body: b, type } = extractBody(body);
     if (b && nullBodyStatus.includes(status)) {
       throw new TypeError(`Response with null body status (101, 204, 205, or 304) cannot have a body.`);
     }
-    if (type && !headers.has("content-type")) headers.set("content-type", type);
+    let contentType = null;
+    if (type) {
+      if (headers === null) contentType = type;
+      else if (!headers.has("content-type")) headers.set("content-type", type);
+    }
     this[kBody] = b;
-    this[kResponse] = { status, statusText, headers, url: "", redirected: false, type: "default", webSocket: init.webSocket ?? null, cf: init.cf };
+    this[kResponse] = { status, statusText, headers, contentType, url: "", redirected: false, type: "default", webSocket: init.webSocket ?? null, cf: init.cf };
   }
   static json(data, init = undefined) {
-    const text = JSON.stringify(data);
-    if (text === undefined) throw new TypeError("The data is not JSON serializable.");
+    // workerd answers JSON.stringify(undefined) with the body "undefined".
+    const text = String(JSON.stringify(data));
     const headers = new Headers(init?.headers);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
     return new Response(text, { ...init, headers });
   }
   static redirect(url, status = 302) {
     let href;
-    try { href = new URL(String(url)).href; } catch { throw new TypeError(`Invalid URL: ${String(url)}`); }
+    try { href = new URL(String(url)).href; } catch { throw new TypeError("Invalid URL string."); }
     status = Number(status);
-    if (!redirectStatus.includes(status)) throw new RangeError(`Invalid status code ${status}; Response.redirect() can only be used with status codes 301, 302, 303, 307 and 308.`);
+    if (!redirectStatus.includes(status)) throw new RangeError(`${status} is not a redirect status code. It must be one of: 301, 302, 303, 307, or 308.`);
     const r = new Response(null, { status, headers: { location: href } });
     r[kResponse].headers[kGuard] = "immutable";
     return r;
   }
   static error() {
     const r = new Response(null, { status: 200 });
+    // workerd leaves Response.error()'s headers mutable; so do we.
     Object.assign(r[kResponse], { status: 0, type: "error" });
-    r[kResponse].headers[kGuard] = "immutable";
     return r;
   }
   get status() { return this[kResponse].status; }
   get statusText() { return this[kResponse].statusText; }
   get ok() { const s = this[kResponse].status; return s >= 200 && s <= 299; }
-  get headers() { return this[kResponse].headers; }
+  get headers() { return responseHeaders(this[kResponse]); }
   get url() { return this[kResponse].url; }
   get redirected() { return this[kResponse].redirected; }
   get type() { return this[kResponse].type; }
@@ -422,7 +455,7 @@ class Response {
   clone() {
     const r = Object.create(Response.prototype);
     const s = this[kResponse];
-    r[kResponse] = { ...s, headers: new Headers(s.headers) };
+    r[kResponse] = { ...s, headers: new Headers(responseHeaders(s)) };
     r[kBody] = cloneBody(this);
     return r;
   }
@@ -430,12 +463,20 @@ class Response {
 }
 mixBody(Response);
 
+function responseHeaders(s) {
+  if (s.headers === null) {
+    s.headers = new Headers();
+    if (s.contentType !== null) s.headers[kHeaderList].set("content-type", [s.contentType]);
+  }
+  return s.headers;
+}
+
 // sendResponse hands a handler's Response to the host: cheap bodies in one
 // synchronous call (the common case, kept free of promises), streams chunk by
 // chunk with back-pressure. It returns a promise only for streams.
 function sendResponse(id, resp) {
   const s = resp[kResponse];
-  const headers = headersToJSON(s.headers);
+  const headers = s.headers !== null ? headersToBlob(s.headers) : s.contentType !== null ? "content-type\0" + s.contentType : "";
   const b = resp[kBody];
   if (!b) { host.respond(id, s.status, s.statusText, headers, null); return; }
   if (bodyUsed(b)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
@@ -509,7 +550,7 @@ async function fetchImpl(input, init) {
     const resp = Object.create(Response.prototype);
     resp[kBody] = nullBodyStatus.includes(status) || req.method === "HEAD" ? (host.cancelBody(raw.body), null) : { hostId: raw.body };
     resp[kResponse] = {
-      status, statusText: raw.statusText, headers: headersFromPairs(raw.headers || [], "immutable"),
+      status, statusText: raw.statusText, headers: headersFromPairs(raw.headers || [], "immutable"), contentType: null,
       url: req.url, redirected: redirects > 0, type: "default", webSocket: null, cf: undefined,
     };
     return resp;

@@ -55,6 +55,10 @@ func runJS(t *testing.T, script string) string {
 	if err := pre.Install(vm); err != nil {
 		t.Fatalf("prelude: %v", err)
 	}
+	// Tests run as a request handler would, past the worker's global scope.
+	if _, err := vm.Eval("globalThis.__isola_register({})", quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
 	dispatch, err := vm.Eval("globalThis.__isola_dispatch", quickjs.EvalGlobal)
 	_ = dispatch
 	must(err)
