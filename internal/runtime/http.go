@@ -67,6 +67,9 @@ func headerBlob(h http.Header) string {
 // it did, and the response was then a 500 (or the connection was aborted if
 // the body had already started).
 func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts ServeOptions) error {
+	// A worker may stream its response while it still reads the request
+	// (an echo does); HTTP/1 in net/http forbids that unless asked.
+	http.NewResponseController(w).EnableFullDuplex()
 	url := requestURL(r)
 	headers := headerBlob(r.Header)
 	req := &inflight{w: w, done: make(chan error, 1), devErrors: opts.DevErrors}

@@ -6,6 +6,12 @@
 // Host functions arrive as globals named __isola_<name>; they are moved into
 // `host` and deleted so worker code cannot reach them.
 
+// Worker code may replace built-ins before a lazy unit loads; the loader
+// keeps its own copies.
+const defineProperty = Object.defineProperty;
+const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+const objectKeys = Object.keys;
+
 const host = {};
 for (const k of Object.getOwnPropertyNames(globalThis)) {
   if (k.startsWith("__isola_")) {
@@ -27,8 +33,8 @@ function loadUnit(unit) {
     const fn = host.loadUnit(unit);
     if (typeof fn !== "function") throw new Error(`isola: prelude unit ${unit} failed to load`);
     const exports = fn($isola);
-    for (const k of Object.keys(exports)) {
-      Object.defineProperty($isola, k, { value: exports[k], writable: true, configurable: true, enumerable: true });
+    for (const k of objectKeys(exports)) {
+      defineProperty($isola, k, { value: exports[k], writable: true, configurable: true, enumerable: true });
     }
     unitState[unit] = "loaded";
   } catch (e) {
@@ -41,28 +47,28 @@ function loadUnit(unit) {
 // loading anything: an instanceof check against a class nobody has loaded
 // can be answered false for free.
 function isLoaded(name) {
-  const d = Object.getOwnPropertyDescriptor($isola, name);
+  const d = getOwnPropertyDescriptor($isola, name);
   return d !== undefined && !d.get;
 }
 
-for (const unit of Object.keys(lazyUnits)) {
+for (const unit of objectKeys(lazyUnits)) {
   const { exports, globals } = lazyUnits[unit];
   for (const name of exports) {
-    Object.defineProperty($isola, name, {
+    defineProperty($isola, name, {
       configurable: true, enumerable: true,
       get() {
         loadUnit(unit);
-        const d = Object.getOwnPropertyDescriptor($isola, name);
+        const d = getOwnPropertyDescriptor($isola, name);
         return d && !d.get ? d.value : undefined;
       },
     });
   }
   for (const name of globals) {
-    Object.defineProperty(globalThis, name, {
+    defineProperty(globalThis, name, {
       configurable: true, enumerable: false,
       get() {
         loadUnit(unit);
-        const d = Object.getOwnPropertyDescriptor(globalThis, name);
+        const d = getOwnPropertyDescriptor(globalThis, name);
         return d && !d.get ? d.value : undefined;
       },
       set(v) { defineGlobal(name, v); },
@@ -72,7 +78,7 @@ for (const unit of Object.keys(lazyUnits)) {
 
 // Web IDL globals are writable, configurable and not enumerable.
 function defineGlobal(name, value) {
-  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
 // Names a function or class the way the platform's toString shows it.

@@ -95,23 +95,42 @@ class Headers {
   forEach(callback, thisArg = undefined) {
     for (const [k, v] of this) callback.call(thisArg, v, k, this);
   }
-  *entries() {
-    const names = [...this[kHeaderList].keys()].sort();
-    for (const name of names) {
-      const list = this[kHeaderList].get(name);
-      if (!list) continue;
-      if (name === "set-cookie") { for (const v of list) yield [name, v]; }
-      else yield [name, list.join(", ")];
-    }
-  }
-  *keys() { for (const [k] of this.entries()) yield k; }
-  *values() { for (const [, v] of this.entries()) yield v; }
+  entries() { return new HeadersIterator(this, 0); }
+  keys() { return new HeadersIterator(this, 1); }
+  values() { return new HeadersIterator(this, 2); }
   [Symbol.iterator]() { return this.entries(); }
   get [Symbol.toStringTag]() { return "Headers"; }
 }
 
 // Headers cross to the host as one string, "name\0value\0name\0value":
 // cheaper than JSON both ways on the per-request path.
+// HeadersIterator walks a snapshot of the headers, sorted by name, with
+// set-cookie values kept apart. Its results are {done, value}, in that key
+// order, as workerd's iterators make them.
+const headersIteratorProto = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+class HeadersIterator {
+  constructor(headers, kind) {
+    const pairs = [];
+    const map = headers[kHeaderList];
+    for (const name of [...map.keys()].sort()) {
+      const list = map.get(name);
+      if (name === "set-cookie") { for (const v of list) pairs.push([name, v]); }
+      else pairs.push([name, list.join(", ")]);
+    }
+    this._pairs = pairs;
+    this._kind = kind;
+    this._i = 0;
+  }
+  next() {
+    if (this._i >= this._pairs.length) return { done: true, value: undefined };
+    const p = this._pairs[this._i++];
+    return { done: false, value: this._kind === 0 ? p : this._kind === 1 ? p[0] : p[1] };
+  }
+  [Symbol.iterator]() { return this; }
+  get [Symbol.toStringTag]() { return "HeadersIterator"; }
+}
+Object.setPrototypeOf(HeadersIterator.prototype, headersIteratorProto);
+
 function headersToBlob(h) {
   const out = [];
   for (const [k, list] of h[kHeaderList]) for (const v of list) out.push(k, v);
@@ -162,7 +181,8 @@ function extractBody(init) {
   if (init instanceof ArrayBuffer) return { body: { bytes: new Uint8Array(init.slice(0)) }, type: null };
   if (ArrayBuffer.isView(init)) return { body: { bytes: toBytes(init).slice() }, type: null };
   if (isLoaded("Blob") && init instanceof Blob) {
-    return { body: { bytes: blobBytes(init) }, type: init.type || null };
+    // blobBytes is the Blob's own memory: copy, or the body would alias it.
+    return { body: { bytes: blobBytes(init).slice() }, type: init.type || null };
   }
   if (isLoaded("URLSearchParams") && init instanceof URLSearchParams) {
     return { body: { text: init.toString() }, type: "application/x-www-form-urlencoded;charset=UTF-8" };
@@ -184,6 +204,15 @@ function extractBody(init) {
 function bodyStream(b) {
   if (!b) return null;
   if (b.stream) return b.stream;
+  if (b.used) {
+    // Consumed without a stream (text(), json()...): what is left is an
+    // empty stream that has been read from, so it cannot be a body again.
+    b.stream = new ReadableStream({ start(c) { c.close(); } });
+    const reader = b.stream.getReader();
+    reader.read();
+    reader.releaseLock();
+    return b.stream;
+  }
   if (b.hostId !== undefined) {
     const id = b.hostId;
     let finished = false;
@@ -289,15 +318,17 @@ function cloneBody(obj) {
 
 // ---------------------------------------------------------------- Request
 
-const knownMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+// workerd accepts these methods, in any case, and no others.
+const knownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "PURGE", "OPTIONS", "TRACE", "COPY", "LOCK",
+  "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE",
+  "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY", "BAN"];
 const kRequest = Symbol("request");
 
 function normalizeMethod(m) {
   m = String(m);
   const up = m.toUpperCase();
   if (knownMethods.includes(up)) return up;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) throw new TypeError(`Invalid HTTP method string: ${m}`);
-  return m;
+  throw new TypeError(`Invalid HTTP method string: ${m}`);
 }
 
 class Request {
@@ -410,7 +441,8 @@ class Response {
     // asks for it; until then the body's content type is all there is.
     const headers = init.headers === undefined ? null : new Headers(init.headers);
     const { body: b, type } = extractBody(body);
-    if (b && nullBodyStatus.includes(status)) {
+    // An empty body is no body as far as null-body statuses go (workerd).
+    if (b && nullBodyStatus.includes(status) && !(b.text === "" || (b.bytes && b.bytes.byteLength === 0))) {
       throw new TypeError(`Response with null body status (101, 204, 205, or 304) cannot have a body.`);
     }
     let contentType = null;
