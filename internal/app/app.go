@@ -3,8 +3,6 @@
 package app
 
 import (
-	"encoding/json"
-	"fmt"
 	"log"
 	"os"
 	"time"
@@ -67,22 +65,11 @@ func Load(dir string, logger *log.Logger) (*App, error) {
 // envJSON is the worker's env: vars, overridden by .dev.vars as wrangler
 // does.
 func envJSON(cfg *config.Config) (string, error) {
-	env := map[string]any{}
-	for k, v := range cfg.Vars {
-		env[k] = v
-	}
 	dev, err := config.LoadDevVars(cfg.Dir)
 	if err != nil {
 		return "", err
 	}
-	for k, v := range dev {
-		env[k] = v
-	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		return "", fmt.Errorf("%s: vars: %w", cfg.File, err)
-	}
-	return string(b), nil
+	return cfg.EnvJSON(dev)
 }
 
 // Exists reports whether path exists; used by the CLI for friendlier errors.

@@ -52,6 +52,8 @@ type Config struct {
 	// "dev.inspector_port"), so the CLI can warn about them.
 	Ignored []string
 	Raw     map[string]any // the whole parsed document; numbers are int64 or float64
+
+	source []byte // the JSON(C) text, for what must keep the file's key order
 }
 
 // Limits is the `limits` table. Zero means not set.
@@ -255,6 +257,9 @@ func Parse(filename string, data []byte) (*Config, error) {
 		return nil, errors.Join(d.errs...)
 	}
 	cfg.File = filepath.Base(filename)
+	if ext := strings.ToLower(filepath.Ext(filename)); ext == ".jsonc" || ext == ".json" {
+		cfg.source = data
+	}
 	sort.Strings(d.ignored)
 	cfg.Ignored = d.ignored
 	return cfg, nil

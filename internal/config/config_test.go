@@ -195,7 +195,7 @@ func TestParseEveryFormat(t *testing.T) {
 			if got.Raw["name"] != "my-worker" {
 				t.Errorf("Raw[name] = %v, want the parsed document", got.Raw["name"])
 			}
-			got.Raw = nil
+			got.Raw, got.source = nil, nil
 			want := wantFull(filepath.Base(tc.file))
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Parse mismatch\n got: %#v\nwant: %#v", got, want)
@@ -754,5 +754,26 @@ func TestClosest(t *testing.T) {
 		if got := closest(tc.in, known); got != tc.want {
 			t.Errorf("closest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestEnvJSONKeepsFileOrder(t *testing.T) {
+	cfg, err := Parse("wrangler.jsonc", []byte(`{ "name": "w", "main": "w.js",
+		// order matters: workers see keys as written
+		"vars": { "Z": "last?", "A": { "b": 1, "a": [2, {"y": 1, "x": 0}] }, "M": true, } }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.EnvJSON(map[string]string{"A": "overridden", "NEW": "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Z":"last?","A":"overridden","M":true,"NEW":"dev"}`
+	if got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	got, _ = cfg.EnvJSON(nil)
+	if want := `{"Z":"last?","A":{"b":1,"a":[2,{"y":1,"x":0}]},"M":true}`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
 	}
 }

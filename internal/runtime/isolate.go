@@ -155,6 +155,7 @@ func (iso *Isolate) boot(pre *jsprelude.Compiled, envJSON string) error {
 	}
 	iso.vm = vm
 	vm.SetMemoryLimit(iso.limits.Memory)
+	vm.SetModuleLoader(missingModule, normalizeModule)
 	if err := iso.registerHost(); err != nil {
 		return err
 	}
@@ -183,6 +184,18 @@ func (iso *Isolate) boot(pre *jsprelude.Compiled, envJSON string) error {
 		return iso.dead
 	}
 	return nil
+}
+
+// Every module a worker imports statically is in its bundle; an import()
+// esbuild could not resolve reaches the engine's loader at run time. The
+// loaded module throws workerd's error (the loader's own failure would
+// surface as a TypeError).
+func missingModule(_ *quickjs.VM, name string) (string, error) {
+	return fmt.Sprintf("throw new Error(%q);", fmt.Sprintf("No such module %q.", name)), nil
+}
+
+func normalizeModule(_ *quickjs.VM, _, name string) (string, error) {
+	return strings.TrimPrefix(name, "./"), nil
 }
 
 // call invokes the prelude's dispatcher on the loop goroutine.

@@ -20,7 +20,9 @@ export default {
       cryptoIsCrypto: crypto instanceof Crypto,
       noWindow: typeof window,
       noProcess: typeof process,
-      noRequire: typeof require,
+      // Through globalThis: a bare `typeof require` is rewritten by esbuild
+      // (which Isola and wrangler both bundle with) into its require shim.
+      noRequire: typeof globalThis.require,
     });
   },
 };

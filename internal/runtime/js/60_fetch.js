@@ -275,6 +275,24 @@ async function consumeText(obj) {
   return fetchTextDecode(await consumeBytes(obj));
 }
 
+// serializeMimeType writes a MIME type the way the MIME Sniffing standard
+// serializes it (and workerd hands it to Blob): "Text/Plain; charset=utf-8"
+// becomes "text/plain;charset=utf-8".
+function serializeMimeType(value) {
+  const parts = value.split(";");
+  const essence = parts[0].trim().toLowerCase();
+  if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+\/[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(essence)) return "";
+  let out = essence;
+  for (const p of parts.slice(1)) {
+    const eq = p.indexOf("=");
+    if (eq < 0) continue;
+    const name = p.slice(0, eq).trim().toLowerCase();
+    const v = p.slice(eq + 1).trim();
+    if (name) out += ";" + name + "=" + v;
+  }
+  return out;
+}
+
 const bodyMixin = {
   get body() { return bodyStream(this[kBody]); },
   get bodyUsed() { return bodyUsed(this[kBody]); },
@@ -288,7 +306,7 @@ const bodyMixin = {
   async json() { return JSON.parse(await consumeText(this)); },
   async blob() {
     const bytes = await consumeBytes(this);
-    return new Blob([bytes], { type: this.headers.get("content-type") || "" });
+    return new Blob([bytes], { type: serializeMimeType(this.headers.get("content-type") || "") });
   },
   async formData() {
     const type = this.headers.get("content-type") || "";
