@@ -116,10 +116,28 @@ func clearException(tls *libc.TLS, ctx uintptr) {
 	lib.XFreeValue(tls, ctx, e)
 }
 
+// Strip flags for CompileStripped.
+const (
+	StripSource = lib.MJS_STRIP_SOURCE // no source text for Function.prototype.toString
+	StripDebug  = lib.MJS_STRIP_DEBUG  // no line tables: smaller, but stacks lose positions
+)
+
 // Compile compiles source to bytecode under the given file name, so stack
 // traces and syntax errors name it. module selects ES module semantics.
 func Compile(vm *quickjs.VM, source, filename string, module bool) ([]byte, error) {
+	return CompileStripped(vm, source, filename, module, 0)
+}
+
+// CompileStripped is Compile leaving out what strip names. Every isolate
+// that loads the bytecode holds its own copy of it, so for code whose
+// source and positions nobody needs (the prelude) this is memory saved in
+// each one.
+func CompileStripped(vm *quickjs.VM, source, filename string, module bool, strip int) ([]byte, error) {
 	tls, ctx := handles(vm)
+	m := mirror(vm)
+	prev := lib.XJS_GetStripInfo(tls, m.runtime.cRuntime)
+	lib.XJS_SetStripInfo(tls, m.runtime.cRuntime, int32(strip))
+	defer lib.XJS_SetStripInfo(tls, m.runtime.cRuntime, prev)
 	flags := int32(lib.MJS_EVAL_FLAG_COMPILE_ONLY)
 	if module {
 		flags |= lib.MJS_EVAL_TYPE_MODULE

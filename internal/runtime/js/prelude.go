@@ -253,7 +253,9 @@ func Compile() (*Compiled, error) {
 		}
 		c := &Compiled{Lazy: map[string][]byte{}}
 		for _, u := range us {
-			code, err := jsvm.Compile(vm, u.Source, FileName, false)
+			// The prelude's frames never show in a worker's stacks and its
+			// source is nobody's business, so neither is kept.
+			code, err := jsvm.CompileStripped(vm, u.Source, FileName, false, jsvm.StripSource|jsvm.StripDebug)
 			if err != nil {
 				compiledErr = fmt.Errorf("prelude unit %q: %w", u.Name, err)
 				return
