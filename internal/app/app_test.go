@@ -205,3 +205,16 @@ func TestStreamingResponse(t *testing.T) {
 		t.Fatalf("got %q (transfer-encoding %v)", b, resp.TransferEncoding)
 	}
 }
+
+func TestUnhandledRejectionIsLogged(t *testing.T) {
+	a, logs := load(t, map[string]string{
+		"worker.js": "export default {\n  fetch() {\n    Promise.reject(new Error('nobody listens'));\n    Promise.reject(new Error('handled')).catch(() => {});\n    return new Response('ok');\n  }\n};\n",
+	})
+	if code, body := get(t, a, "GET", "/", ""); code != 200 || body != "ok" {
+		t.Fatalf("got %d %q", code, body)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "Uncaught (in promise) Error: nobody listens") || !strings.Contains(out, "worker.js:3") || strings.Contains(out, "handled") {
+		t.Fatalf("log: %s", out)
+	}
+}

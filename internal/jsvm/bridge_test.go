@@ -47,3 +47,23 @@ func TestBridge(t *testing.T) {
 		t.Fatalf("memory %+v", m)
 	}
 }
+
+func TestRejections(t *testing.T) {
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	r := TrackRejections(vm)
+	defer r.Close()
+	if _, err := vm.Eval(`Promise.reject(new Error("lost")); globalThis.late = Promise.reject(new Error("caught later")); late.catch(() => {});`, quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
+	vm.ExecutePendingJobs()
+	var got []string
+	r.Drain(func(reason quickjs.Value) { got = append(got, quickjs.ErrorFromValue(reason).Message) })
+	if len(got) != 1 || got[0] != "lost" {
+		t.Fatalf("got %q, want only the unhandled one", got)
+	}
+	vm.Eval(`Promise.reject(new Error("left for Close"))`, quickjs.EvalGlobal)
+}

@@ -81,6 +81,7 @@ type Isolate struct {
 	unhandled  []string
 	createdAt  time.Time
 	ops        map[*quickjs.PromiseCapability]struct{}
+	rejections *jsvm.Rejections
 }
 
 // Options configure a new isolate.
@@ -137,6 +138,9 @@ func (iso *Isolate) run(pre *jsprelude.Compiled, envJSON string, ready chan<- er
 	defer close(iso.done)
 	if err := iso.boot(pre, envJSON); err != nil {
 		iso.kill(err)
+		if iso.rejections != nil {
+			iso.rejections.Close()
+		}
 		if iso.vm != nil {
 			iso.vm.Close()
 		}
@@ -156,6 +160,7 @@ func (iso *Isolate) boot(pre *jsprelude.Compiled, envJSON string) error {
 	iso.vm = vm
 	vm.SetMemoryLimit(iso.limits.Memory)
 	vm.SetModuleLoader(missingModule, normalizeModule)
+	iso.rejections = jsvm.TrackRejections(vm)
 	if err := iso.registerHost(); err != nil {
 		return err
 	}
@@ -347,9 +352,26 @@ func (iso *Isolate) drain() {
 			iso.reportUncaught(mapError(err, iso.script.SourceMap))
 		}
 		if n == 0 && err == nil {
-			return
+			break
 		}
 	}
+	if iso.Err() == nil {
+		iso.rejections.Drain(func(reason quickjs.Value) {
+			iso.logf("error", "Uncaught (in promise) "+errorText(mapError(reasonError(reason), iso.script.SourceMap)))
+		})
+	}
+}
+
+// reasonError describes a rejection's reason, which may not be an Error.
+func reasonError(reason quickjs.Value) error {
+	if qe := quickjs.ErrorFromValue(reason); qe != nil && qe.Name != "" {
+		return qe
+	}
+	s, err := reason.Any()
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%v", s)
 }
 
 func (iso *Isolate) reportUncaught(err error) {
@@ -391,6 +413,9 @@ func (iso *Isolate) shutdown() {
 		delete(iso.bodies, id)
 	}
 	iso.releaseOps()
+	if iso.rejections != nil {
+		iso.rejections.Close()
+	}
 	iso.dispatch.Free()
 	iso.vm.Close()
 }
