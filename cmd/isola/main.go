@@ -50,16 +50,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-func dev(args []string, stdout, stderr io.Writer) error {
+type devArgs struct {
+	dir  string
+	ip   string
+	port int
+}
+
+// parseDevArgs reads `dev`'s arguments. Flags may come before or after the
+// directory, as with wrangler.
+func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	port := fs.Int("port", 0, "port to listen on (default: dev.port from the config, else 8787)")
 	ip := fs.String("ip", "", "address to listen on (default: dev.ip from the config, else 127.0.0.1)")
-	// Flags may come before or after the directory, as with wrangler.
 	var dirs []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return err
+			return devArgs{}, err
 		}
 		args = fs.Args()
 		if len(args) > 0 {
@@ -68,18 +75,29 @@ func dev(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(dirs) > 1 {
-		return fmt.Errorf("dev takes one directory, got %d: %v", len(dirs), dirs)
+		return devArgs{}, fmt.Errorf("dev takes one directory, got %d: %v", len(dirs), dirs)
 	}
-	dir := "."
+	if *port < 0 || *port > 65535 {
+		return devArgs{}, fmt.Errorf("--port %d: expected a port number from 0 to 65535", *port)
+	}
+	d := devArgs{dir: ".", ip: *ip, port: *port}
 	if len(dirs) == 1 {
-		dir = dirs[0]
+		d.dir = dirs[0]
 	}
-	logger := log.New(stderr, "", log.Ltime)
-	a, err := app.Load(dir, logger)
+	return d, nil
+}
+
+func dev(args []string, stdout, stderr io.Writer) error {
+	d, err := parseDevArgs(args, stderr)
 	if err != nil {
 		return err
 	}
-	host, p := *ip, *port
+	logger := log.New(stderr, "", log.Ltime)
+	a, err := app.Load(d.dir, logger)
+	if err != nil {
+		return err
+	}
+	host, p := d.ip, d.port
 	if host == "" {
 		host = a.Config.Dev.IP
 	}

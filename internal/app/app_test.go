@@ -218,3 +218,42 @@ func TestUnhandledRejectionIsLogged(t *testing.T) {
 		t.Fatalf("log: %s", out)
 	}
 }
+
+func TestTypeScriptNodeModulesAndModuleTypes(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": `{ "name": "t", "main": "src/index.ts", "compatibility_date": "2026-11-01" }`,
+		"src/index.ts": `import { shout } from "shouty";
+			import greeting from "./greeting.txt";
+			import data from "./blob.bin";
+			import cfg from "./cfg.json";
+			import legacy from "./legacy.cjs";
+			interface Env { }
+			export default {
+				async fetch(req: Request, env: Env): Promise<Response> {
+					const n: number = new Uint8Array(data).length;
+					return new Response([shout(greeting.trim()), n, data instanceof ArrayBuffer, cfg.a, legacy.double(21)].join(" "));
+				},
+			};`,
+		"src/greeting.txt":                 "hello\n",
+		"src/blob.bin":                     "\x00\x01\x02",
+		"src/cfg.json":                     `{"a": "json"}`,
+		"src/legacy.cjs":                   `module.exports = { double: (x) => x * 2 };`,
+		"node_modules/shouty/package.json": `{"name": "shouty", "main": "./lib.js"}`,
+		"node_modules/shouty/lib.js":       `exports.shout = (s) => s.toUpperCase() + "!";`,
+	})
+	code, body := get(t, a, "GET", "/", "")
+	if code != 200 || body != "HELLO! 3 true json 42" {
+		t.Fatalf("got %d %q", code, body)
+	}
+}
+
+func TestWasmIsAClearError(t *testing.T) {
+	dir := project(t, map[string]string{
+		"worker.js": "import m from './x.wasm';\nexport default { fetch() { return new Response(String(m)) } };\n",
+		"x.wasm":    "\x00asm",
+	})
+	_, err := Load(dir, log.New(io.Discard, "", 0))
+	if err == nil || !strings.Contains(err.Error(), "WebAssembly") {
+		t.Fatalf("got %v", err)
+	}
+}
