@@ -78,7 +78,7 @@ func main() {
 	var cold []time.Duration
 	for i := 0; i < 300; i++ {
 		start := time.Now()
-		iso, err := runtime.NewIsolate(a.Script, runtime.Options{EnvJSON: "{}"})
+		iso, err := runtime.NewIsolate(a.Script, runtime.Options{})
 		check(err)
 		rec := httptest.NewRecorder()
 		check(iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/", nil), runtime.ServeOptions{}))
@@ -95,7 +95,7 @@ func main() {
 	var engine int64
 	live := make([]*runtime.Isolate, 0, *isolates)
 	for i := 0; i < *isolates; i++ {
-		iso, err := runtime.NewIsolate(a.Script, runtime.Options{EnvJSON: "{}"})
+		iso, err := runtime.NewIsolate(a.Script, runtime.Options{})
 		check(err)
 		rec := httptest.NewRecorder()
 		check(iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/", nil), runtime.ServeOptions{}))

@@ -3,6 +3,8 @@
 package app
 
 import (
+	"encoding/json"
+	"fmt"
 	"log"
 	"os"
 	"time"
@@ -17,6 +19,8 @@ type App struct {
 	Config *config.Config
 	Script *runtime.Script
 	Worker *runtime.Worker
+	// Loaders caches the dynamic workers of the worker's loader bindings.
+	Loaders *runtime.LoaderCache
 }
 
 // Load reads dir's wrangler config and prepares its worker. Console output
@@ -37,7 +41,7 @@ func Load(dir string, logger *log.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	script, err := runtime.Compile(name, b)
+	script, err := runtime.Compile(name, b) // also compiles the prelude, once per process
 	if err != nil {
 		return nil, err
 	}
@@ -52,14 +56,55 @@ func Load(dir string, logger *log.Logger) (*App, error) {
 	if cfg.Limits.MemoryMB > 0 {
 		limits.Memory = uintptr(cfg.Limits.MemoryMB) << 20
 	}
+	logf := func(level, msg string) {
+		logger.Printf("[%s] %s: %s", name, level, msg)
+	}
 	w := runtime.NewWorker(script, runtime.Options{
-		Limits:  limits,
-		EnvJSON: env,
-		Log: func(level, msg string) {
-			logger.Printf("[%s] %s: %s", name, level, msg)
-		},
+		Limits: limits,
+		Env:    runtime.Env{Vars: env},
+		Log:    logf,
 	})
-	return &App{Config: cfg, Script: script, Worker: w}, nil
+	a := &App{Config: cfg, Script: script, Worker: w}
+	if err := a.bind(logf); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// bind gives the worker the bindings its config declares.
+func (a *App) bind(logf func(level, msg string)) error {
+	cfg := a.Config
+	var bs []runtime.Binding
+	if len(cfg.WorkerLoaders) > 0 {
+		a.Loaders = runtime.NewLoaderCache(runtime.DefaultLoaderLimits, logf)
+	}
+	for _, l := range cfg.WorkerLoaders {
+		bs = append(bs, runtime.Binding{Name: l.Binding, Target: &runtime.LoaderBinding{Name: l.Binding, Cache: a.Loaders, Parent: a.Worker}})
+	}
+	for i, s := range cfg.Services {
+		if s.Service != cfg.Name {
+			return fmt.Errorf("%s: services[%d].service %q: Isola serves one worker per project for now, so a service binding can only name this worker (%q)", cfg.File, i, s.Service, cfg.Name)
+		}
+		props := ""
+		if s.Props != nil {
+			b, err := json.Marshal(s.Props)
+			if err != nil {
+				return fmt.Errorf("%s: services[%d].props: %w", cfg.File, i, err)
+			}
+			props = string(b)
+		}
+		bs = append(bs, runtime.Binding{Name: s.Binding, Target: &runtime.EntryTarget{Worker: a.Worker, Name: s.Entrypoint, Props: props}})
+	}
+	a.Worker.Bind(bs...)
+	return nil
+}
+
+// Close stops the worker and every dynamic worker it loaded.
+func (a *App) Close() {
+	a.Worker.Close()
+	if a.Loaders != nil {
+		a.Loaders.Close()
+	}
 }
 
 // envJSON is the worker's env: vars, overridden by .dev.vars as wrangler

@@ -43,7 +43,7 @@ func load(t *testing.T, files map[string]string) (*App, *bytes.Buffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(a.Worker.Close)
+	t.Cleanup(a.Close)
 	return a, &logs
 }
 

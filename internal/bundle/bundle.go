@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -25,13 +26,22 @@ type Bundle struct {
 	Map  *SourceMap
 }
 
-// Options says what to bundle. Either Dir (files on disk) or Files (an
-// in-memory module map, used for code handed over at runtime) holds the
-// modules; Main names the entry module relative to that root.
+// Options says what to bundle. Either Dir (files on disk) or Modules (an
+// in-memory module map: code handed over at runtime, which never touches the
+// disk) holds the modules; Main names the entry module relative to that root.
 type Options struct {
-	Dir   string
-	Files map[string]string
-	Main  string
+	Dir     string
+	Modules map[string]Module
+	Main    string
+}
+
+// Module is one in-memory module.
+type Module struct {
+	// Type is js (ES module), cjs, text, data, json, or ts/tsx/jsx (compiled,
+	// which goes beyond workerd).
+	Type string
+	// Source is the module's text; for data, its bytes; for json, JSON text.
+	Source string
 }
 
 // registerGlobal is how the bundle hands the entry module's namespace to the
@@ -46,17 +56,19 @@ func Build(opts Options) (*Bundle, error) {
 	main := "./" + filepath.ToSlash(strings.TrimPrefix(opts.Main, "./"))
 	entry := fmt.Sprintf("import * as m from %q;\nglobalThis.%s(m);\n", main, registerGlobal)
 	resolveDir := opts.Dir
-	if opts.Files != nil {
+	if opts.Modules != nil {
 		resolveDir = "/"
-		if _, ok := opts.Files[strings.TrimPrefix(main, "./")]; !ok {
+		if _, ok := opts.Modules[strings.TrimPrefix(main, "./")]; !ok {
 			return nil, fmt.Errorf("main module %q is not among the modules", opts.Main)
 		}
 	} else if _, err := os.Stat(filepath.Join(opts.Dir, opts.Main)); err != nil {
 		return nil, fmt.Errorf("main module %q not found in %s", opts.Main, opts.Dir)
 	}
-	plugins := []api.Plugin{builtinsPlugin(), dataModulesPlugin(opts.Files)}
-	if opts.Files != nil {
-		plugins = append(plugins, memoryFilesPlugin(opts.Files))
+	plugins := []api.Plugin{builtinsPlugin()}
+	if opts.Modules != nil {
+		plugins = append(plugins, memoryModulesPlugin(opts.Modules))
+	} else {
+		plugins = append(plugins, dataModulesPlugin())
 	}
 	res := api.Build(api.BuildOptions{
 		Stdin: &api.StdinOptions{
@@ -114,7 +126,7 @@ func Build(opts Options) (*Bundle, error) {
 // workingDir anchors esbuild's relative paths (and so the source map's) at
 // the worker's directory.
 func workingDir(opts Options) string {
-	if opts.Files != nil {
+	if opts.Modules != nil {
 		return "/"
 	}
 	if abs, err := filepath.Abs(opts.Dir); err == nil {
@@ -191,67 +203,83 @@ func builtinSource(name string, exports ...string) string {
 
 // dataModulesPlugin gives `.bin` imports an ArrayBuffer, as wrangler's Data
 // rule does, and turns WebAssembly imports into a clear error.
-func dataModulesPlugin(files map[string]string) api.Plugin {
+func dataModulesPlugin() api.Plugin {
 	return api.Plugin{
 		Name: "isola-data",
 		Setup: func(b api.PluginBuild) {
 			b.OnLoad(api.OnLoadOptions{Filter: `\.bin$`}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				var data []byte
-				if files != nil && a.Namespace == "isola-mem" {
-					data = []byte(files[strings.TrimPrefix(a.Path, "/")])
-				} else {
-					var err error
-					if data, err = os.ReadFile(a.Path); err != nil {
-						return api.OnLoadResult{}, err
-					}
+				data, err := os.ReadFile(a.Path)
+				if err != nil {
+					return api.OnLoadResult{}, err
 				}
-				src := fmt.Sprintf("export default globalThis[Symbol.for(\"isola.modules\")][\"isola:internal\"].base64ToBuffer(%q);\n",
-					base64.StdEncoding.EncodeToString(data))
+				src := dataModule(data)
 				return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: `\.wasm$`}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				return api.OnLoadResult{}, fmt.Errorf("WebAssembly modules are not supported yet by Isola (its JavaScript engine has no WebAssembly)")
+				return api.OnLoadResult{}, errWasm
 			})
 		},
 	}
 }
 
-// memoryFilesPlugin resolves modules from an in-memory file map: the code a
-// platform hands to a Worker Loader at runtime never touches the disk.
-func memoryFilesPlugin(files map[string]string) api.Plugin {
+var errWasm = fmt.Errorf("WebAssembly modules are not supported yet by Isola (its JavaScript engine has no WebAssembly)")
+
+// dataModule is the source of a module whose default export is an
+// ArrayBuffer holding data.
+func dataModule(data []byte) string {
+	return fmt.Sprintf("export default globalThis[Symbol.for(\"isola.modules\")][\"isola:internal\"].base64ToBuffer(%q);\n",
+		base64.StdEncoding.EncodeToString(data))
+}
+
+// memoryModulesPlugin resolves modules from an in-memory map. Relative
+// specifiers resolve against the importer's name; a specifier that is
+// exactly a module's name names that module, as workerd allows.
+func memoryModulesPlugin(mods map[string]Module) api.Plugin {
 	return api.Plugin{
 		Name: "isola-memory",
 		Setup: func(b api.PluginBuild) {
 			b.OnResolve(api.OnResolveOptions{Filter: `.*`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				if _, ok := mods[a.Path]; ok && !strings.HasPrefix(a.Path, ".") {
+					return api.OnResolveResult{Path: "/" + a.Path, Namespace: "isola-mem"}, nil
+				}
 				if !strings.HasPrefix(a.Path, "./") && !strings.HasPrefix(a.Path, "../") && !strings.HasPrefix(a.Path, "/") {
 					return api.OnResolveResult{}, nil
 				}
 				dir := "/"
 				if a.Namespace == "isola-mem" {
-					dir = filepath.Dir(a.Importer)
+					dir = path.Dir(a.Importer)
 				}
-				p := filepath.ToSlash(filepath.Clean(filepath.Join(dir, a.Path)))
-				if _, ok := files[strings.TrimPrefix(p, "/")]; !ok {
-					return api.OnResolveResult{}, fmt.Errorf("no such module %q (imported from %s)", strings.TrimPrefix(p, "/"), a.Importer)
+				p := path.Clean(path.Join(dir, a.Path))
+				if _, ok := mods[strings.TrimPrefix(p, "/")]; !ok {
+					return api.OnResolveResult{}, fmt.Errorf("No such module %q.", strings.TrimPrefix(p, "/"))
 				}
 				return api.OnResolveResult{Path: p, Namespace: "isola-mem"}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "isola-mem"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				src := files[strings.TrimPrefix(a.Path, "/")]
-				loader := api.LoaderJS
-				switch filepath.Ext(a.Path) {
-				case ".ts", ".mts", ".cts":
+				m := mods[strings.TrimPrefix(a.Path, "/")]
+				src := m.Source
+				var loader api.Loader
+				switch m.Type {
+				case "js", "cjs":
+					loader = api.LoaderJS
+				case "ts":
 					loader = api.LoaderTS
-				case ".tsx":
+				case "tsx":
 					loader = api.LoaderTSX
-				case ".jsx":
+				case "jsx":
 					loader = api.LoaderJSX
-				case ".json":
-					loader = api.LoaderJSON
-				case ".txt", ".html":
+				case "text":
 					loader = api.LoaderText
+				case "json":
+					loader = api.LoaderJSON
+				case "data":
+					src, loader = dataModule([]byte(m.Source)), api.LoaderJS
+				case "wasm":
+					return api.OnLoadResult{}, errWasm
+				default:
+					return api.OnLoadResult{}, fmt.Errorf("module %q has unknown type %q", a.Path, m.Type)
 				}
-				return api.OnLoadResult{Contents: &src, Loader: loader, ResolveDir: filepath.Dir(a.Path)}, nil
+				return api.OnLoadResult{Contents: &src, Loader: loader, ResolveDir: path.Dir(a.Path)}, nil
 			})
 		},
 	}

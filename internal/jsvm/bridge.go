@@ -107,7 +107,7 @@ func ArrayBufferBytes(v quickjs.Value) (b []byte, ok bool) {
 		return nil, false
 	}
 	out := make([]byte, int(size))
-	copy(out, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(size)))
+	copy(out, unsafe.Slice((*byte)(unsafe.Add(nil, p)), int(size)))
 	return out, true
 }
 
@@ -165,7 +165,7 @@ func CompileStripped(vm *quickjs.VM, source, filename string, module bool, strip
 		return nil, takeException(vm)
 	}
 	out := make([]byte, int(size))
-	copy(out, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(size)))
+	copy(out, unsafe.Slice((*byte)(unsafe.Add(nil, p)), int(size)))
 	lib.Xjs_free(tls, ctx, p)
 	return out, nil
 }

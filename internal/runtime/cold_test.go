@@ -10,8 +10,8 @@ import (
 // BenchmarkColdStart is a new isolate from bytecode, the worker's top level
 // evaluated, and its first response.
 func BenchmarkColdStart(b *testing.B) {
-	bu, err := bundle.Build(bundle.Options{Files: map[string]string{
-		"worker.js": `export default { fetch(req) { return new Response("Hello World!"); } };`,
+	bu, err := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
+		"worker.js": {Type: "js", Source: `export default { fetch(req) { return new Response("Hello World!"); } };`},
 	}, Main: "worker.js"})
 	if err != nil {
 		b.Fatal(err)
@@ -22,7 +22,7 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	var mem int64
 	for i := 0; i < b.N; i++ {
-		iso, err := NewIsolate(s, Options{EnvJSON: "{}"})
+		iso, err := NewIsolate(s, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

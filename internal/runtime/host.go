@@ -61,6 +61,29 @@ func (iso *Isolate) registerHost() error {
 		"fetch": func(meta string, body quickjs.Value) quickjs.Value {
 			return iso.fetch(meta, body)
 		},
+		"rpcCall": func(handle int, path, op, args, caps string, bufs ...quickjs.Value) quickjs.Value {
+			return iso.rpcCall(handle, path, op, args, caps, bufs)
+		},
+		"rpcRelease": func(handle int) { iso.releaseHandle(handle) },
+		"rpcReturn": func(id int, json, caps string, bufs ...quickjs.Value) {
+			iso.rpcReply(id, false, json, caps, bufs)
+		},
+		"rpcThrow": func(id int, json, caps string, bufs ...quickjs.Value) {
+			iso.rpcReply(id, true, json, caps, bufs)
+		},
+		// entry makes a stub handle for an entrypoint of the worker behind a
+		// worker handle (a dynamic worker, or this worker for ctx.exports).
+		"entry": func(workerHandle int, name, props string) int {
+			ref, ok := iso.handles[workerHandle].(*workerRef)
+			if !ok {
+				return 0
+			}
+			return iso.addHandle(&EntryTarget{Worker: ref.w, Name: name, Props: props})
+		},
+		"loaderGet": func(handle int, id string) int { return iso.loaderGet(handle, id) },
+		"loaderPut": func(handle int, id, code, caps string, bufs ...quickjs.Value) []any {
+			return iso.loaderPut(handle, id, code, caps, buffersOf(bufs))
+		},
 	}
 	for name, fn := range fns {
 		if err := vm.RegisterFunc("__isola_"+name, fn, false); err != nil {

@@ -6,10 +6,12 @@ package runtime
 
 import (
 	"container/heap"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/isola-run/isola/internal/bundle"
@@ -21,9 +23,10 @@ import (
 // Limits bound what one isolate may use. Exceeding one fails the requests in
 // flight in that isolate and throws the isolate away; no other isolate notices.
 type Limits struct {
-	Memory uintptr       // engine heap, bytes
-	CPU    time.Duration // JavaScript time per event-loop turn
-	Wall   time.Duration // backstop for a request whose promise never settles
+	Memory      uintptr       // engine heap, bytes
+	CPU         time.Duration // JavaScript time per event-loop turn
+	Wall        time.Duration // backstop for a request whose promise never settles
+	SubRequests int           // outbound fetches per invocation; 0: no limit
 }
 
 // DefaultLimits are those of a worker whose config says nothing.
@@ -37,7 +40,12 @@ type Script struct {
 }
 
 // Compile bundles nothing: it turns an already bundled worker into bytecode.
+// It also makes sure the prelude is compiled, so the first isolate does not
+// pay for it while a request waits.
 func Compile(name string, b *bundle.Bundle) (*Script, error) {
+	if _, err := jsprelude.Compile(); err != nil {
+		return nil, fmt.Errorf("prelude: %w", err)
+	}
 	vm, err := quickjs.NewVM()
 	if err != nil {
 		return nil, err
@@ -82,20 +90,58 @@ type Isolate struct {
 	createdAt  time.Time
 	ops        map[*quickjs.PromiseCapability]struct{}
 	rejections *jsvm.Rejections
+
+	idle       atomic.Bool
+	worker     *Worker // the worker this isolate serves, when it has one
+	env        Env
+	outbound   Outbound
+	handles    map[int]Target
+	nextHandle int
+	calls      map[int]*Call
+	nextCall   int
 }
 
 // Options configure a new isolate.
 type Options struct {
 	Limits Limits
-	// Env is the worker's env object as JSON (vars and bindings' descriptions).
-	EnvJSON string
+	Env    Env
+	// Outbound is where the worker's fetch() goes: the network by default.
+	Outbound Outbound
 	// Log receives console output and runtime messages.
 	Log func(level, msg string)
+}
+
+// Env is what a worker finds in its env object.
+type Env struct {
+	// Vars is a JSON object of plain values (the config's vars).
+	Vars string
+	// Bindings are capabilities: Worker Loaders, service bindings.
+	Bindings []Binding
+	// Encoded is an env handed over by a parent worker (a dynamic worker's
+	// WorkerCode.env), in the RPC encoding.
+	Encoded *Message
+}
+
+// Binding names a capability in env.
+type Binding struct {
+	Name   string
+	Target Target
+}
+
+// Outbound is a worker's policy for fetch(): the network (zero value),
+// nothing (Blocked), or a Fetcher that receives every request.
+type Outbound struct {
+	Blocked bool
+	Target  Target
 }
 
 // NewIsolate starts a VM, runs the prelude and the worker's top level, and
 // starts the event loop.
 func NewIsolate(s *Script, opts Options) (*Isolate, error) {
+	return newIsolate(s, opts, nil)
+}
+
+func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 	pre, err := jsprelude.Compile()
 	if err != nil {
 		return nil, fmt.Errorf("prelude: %w", err)
@@ -114,6 +160,8 @@ func NewIsolate(s *Script, opts Options) (*Isolate, error) {
 	}
 	iso := &Isolate{
 		script:    s,
+		env:       opts.Env,
+		outbound:  opts.Outbound,
 		limits:    opts.Limits,
 		logf:      opts.Log,
 		wake:      make(chan struct{}, 1),
@@ -123,9 +171,10 @@ func NewIsolate(s *Script, opts Options) (*Isolate, error) {
 		bodies:    map[int]*bodySource{},
 		createdAt: time.Now(),
 		lastUsed:  time.Now(),
+		worker:    w,
 	}
 	ready := make(chan error, 1)
-	go iso.run(pre, opts.EnvJSON, ready)
+	go iso.run(pre, ready)
 	if err := <-ready; err != nil {
 		return nil, err
 	}
@@ -134,9 +183,9 @@ func NewIsolate(s *Script, opts Options) (*Isolate, error) {
 
 // run is the isolate's goroutine: it creates the VM (a VM must stay on the
 // goroutine that uses it) and then runs the loop until the isolate dies.
-func (iso *Isolate) run(pre *jsprelude.Compiled, envJSON string, ready chan<- error) {
+func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
 	defer close(iso.done)
-	if err := iso.boot(pre, envJSON); err != nil {
+	if err := iso.boot(pre); err != nil {
 		iso.kill(err)
 		if iso.rejections != nil {
 			iso.rejections.Close()
@@ -152,7 +201,7 @@ func (iso *Isolate) run(pre *jsprelude.Compiled, envJSON string, ready chan<- er
 	iso.shutdown()
 }
 
-func (iso *Isolate) boot(pre *jsprelude.Compiled, envJSON string) error {
+func (iso *Isolate) boot(pre *jsprelude.Compiled) error {
 	vm, err := quickjs.NewVM()
 	if err != nil {
 		return err
@@ -178,7 +227,7 @@ func (iso *Isolate) boot(pre *jsprelude.Compiled, envJSON string) error {
 	if _, err := vm.Eval("delete globalThis.__isola_dispatch", quickjs.EvalGlobal); err != nil {
 		return err
 	}
-	if _, err := iso.call("init", iso.script.Name, envJSON); err != nil {
+	if err := iso.init(); err != nil {
 		return err
 	}
 	if _, err := vm.EvalBytecode(iso.script.Bytecode); err != nil {
@@ -201,6 +250,71 @@ func missingModule(_ *quickjs.VM, name string) (string, error) {
 
 func normalizeModule(_ *quickjs.VM, _, name string) (string, error) {
 	return strings.TrimPrefix(name, "./"), nil
+}
+
+// init hands the prelude the worker's name, env and outbound policy. The
+// capabilities among them travel as one list: the encoded env's first (its
+// JSON refers to them by index), then bindings, the outbound Fetcher and the
+// worker itself (for ctx.exports).
+func (iso *Isolate) init() error {
+	type initMsg struct {
+		Name     string          `json:"name"`
+		Vars     json.RawMessage `json:"vars,omitempty"`
+		Env      *string         `json:"env"`
+		Bindings map[string]int  `json:"bindings"`
+		Outbound *int            `json:"outbound"`
+		Blocked  bool            `json:"blocked"`
+		Self     *int            `json:"self"`
+		SubReqs  int             `json:"subRequests"`
+	}
+	m := initMsg{Name: iso.script.Name, Bindings: map[string]int{}, Blocked: iso.outbound.Blocked, SubReqs: iso.limits.SubRequests}
+	var msg Message
+	if iso.env.Vars != "" {
+		m.Vars = json.RawMessage(iso.env.Vars)
+	}
+	if e := iso.env.Encoded; e != nil {
+		m.Env = &e.JSON
+		msg.Caps = append(msg.Caps, e.Caps...)
+		msg.Bufs = e.Bufs
+	}
+	for _, b := range iso.env.Bindings {
+		m.Bindings[b.Name] = len(msg.Caps)
+		msg.Caps = append(msg.Caps, b.Target)
+	}
+	if iso.outbound.Target != nil {
+		i := len(msg.Caps)
+		m.Outbound = &i
+		msg.Caps = append(msg.Caps, iso.outbound.Target)
+	}
+	if iso.worker != nil {
+		i := len(msg.Caps)
+		m.Self = &i
+		msg.Caps = append(msg.Caps, &workerRef{iso.worker})
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	msg.JSON = string(b)
+	args, free := iso.messageArgs(msg)
+	defer func() {
+		for i := range free {
+			free[i].Free()
+		}
+	}()
+	_, err = iso.call("init", args...)
+	return err
+}
+
+// callValue is call for results that must stay JavaScript values.
+func (iso *Isolate) callValue(kind string, args ...any) (quickjs.Value, error) {
+	all := append([]any{kind}, args...)
+	r, err := iso.dispatch.CallValue(quickjs.UndefinedValue, all...)
+	if err != nil {
+		iso.checkFatal(err)
+		return r, mapError(err, iso.script.SourceMap)
+	}
+	return r, nil
 }
 
 // call invokes the prelude's dispatcher on the loop goroutine.
@@ -341,7 +455,12 @@ func (iso *Isolate) turn() {
 		iso.drain()
 	}
 	iso.detectStall()
+	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0)
 }
+
+// busy reports whether the isolate was serving something at the end of its
+// last turn; eviction leaves busy isolates alone.
+func (iso *Isolate) busy() bool { return !iso.idle.Load() }
 
 // drain runs microtasks until none are left.
 func (iso *Isolate) drain() {
@@ -385,7 +504,7 @@ func (iso *Isolate) reportUncaught(err error) {
 // operation and no queued work can ever settle their promises. workerd does
 // the same, with the same message.
 func (iso *Isolate) detectStall() {
-	if len(iso.inflight) == 0 || len(iso.timers) > 0 || iso.pendingOps > 0 || iso.Err() != nil {
+	if len(iso.inflight)+len(iso.calls) == 0 || len(iso.timers) > 0 || iso.pendingOps > 0 || iso.Err() != nil {
 		return
 	}
 	iso.mu.Lock()
@@ -399,6 +518,7 @@ func (iso *Isolate) detectStall() {
 			iso.failRequest(req, errNeverResponds)
 		}
 	}
+	iso.failCalls(errNeverResponds)
 }
 
 var errNeverResponds = errors.New("The script will never generate a response.")
@@ -412,6 +532,8 @@ func (iso *Isolate) shutdown() {
 		b.close()
 		delete(iso.bodies, id)
 	}
+	iso.failCalls(err)
+	iso.releaseAllHandles()
 	iso.releaseOps()
 	if iso.rejections != nil {
 		iso.rejections.Close()

@@ -29,13 +29,45 @@ func (w *Worker) Isolate() (*Isolate, error) {
 	if w.iso != nil && w.iso.Err() == nil {
 		return w.iso, nil
 	}
-	iso, err := NewIsolate(w.script, w.opts)
+	iso, err := newIsolate(w.script, w.opts, w)
 	if err != nil {
 		return nil, err
 	}
 	w.iso = iso
 	return iso, nil
 }
+
+func (w *Worker) hasIsolate() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.iso != nil && w.iso.Err() == nil
+}
+
+// closeIsolate lets the live isolate go; the worker starts a new one when
+// next used. An isolate still serving something is left alone.
+func (w *Worker) closeIsolate() {
+	w.mu.Lock()
+	iso := w.iso
+	if iso == nil || iso.busy() {
+		w.mu.Unlock()
+		return
+	}
+	w.iso = nil
+	w.mu.Unlock()
+	go iso.Close()
+}
+
+// Bind adds bindings to the worker's env. It exists because a binding may
+// refer to the worker itself (a service binding to its own entrypoint); call
+// it before the worker serves anything.
+func (w *Worker) Bind(bs ...Binding) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.opts.Env.Bindings = append(w.opts.Env.Bindings, bs...)
+}
+
+// Options returns the options the worker's isolates start with.
+func (w *Worker) Options() Options { return w.opts }
 
 // ServeHTTP answers r with the worker's fetch handler.
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request, opts ServeOptions) error {

@@ -90,10 +90,10 @@ function setName(fn, name) {
 // Handlers for events the Go side delivers through dispatch(kind, ...args).
 const dispatchers = Object.create(null);
 function onHostEvent(kind, fn) { dispatchers[kind] = fn; }
-globalThis.__isola_dispatch = function dispatch(kind, a, b, c, d, e) {
+globalThis.__isola_dispatch = function dispatch(kind, ...args) {
   const fn = dispatchers[kind];
   if (!fn) throw new Error("isola: no handler for host event " + kind);
-  return fn(a, b, c, d, e);
+  return fn(...args);
 };
 
 // Host calls that can fail return [result, error]; error is "Name: message".

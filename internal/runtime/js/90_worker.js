@@ -87,14 +87,58 @@ Object.defineProperty(globalThis, "__isola_register", {
   value: function register(m) {
     delete globalThis.__isola_register;
     workerModule = m;
+    fillExports(m);
     leaveGlobalScope();
   },
 });
 
-onHostEvent("init", (name, envJSON) => {
-  workerName = name;
-  workerEnv = envJSON ? JSON.parse(envJSON) : {};
+// The worker handle for this worker itself, behind ctx.exports loopbacks.
+let selfHandle = 0;
+
+// init receives the worker's name, env and outbound policy as one message;
+// see Isolate.init in Go.
+onHostEvent("init", (json, capsJSON, ...bufs) => {
+  const m = JSON.parse(json);
+  workerName = m.name;
+  workerEnv = m.vars ? m.vars : {};
+  const raw = JSON.parse(capsJSON);
+  if (m.self !== null) selfHandle = raw[m.self].h;
+  // Only a worker with bindings, a handed-over env or an outbound Fetcher
+  // needs the RPC unit at start.
+  if (raw.length === (m.self !== null ? 1 : 0) && m.env === null) return;
+  const caps = capValues(capsJSON);
+  if (m.env !== null) workerEnv = new RpcDecoder(caps, bufs).decode(JSON.parse(m.env));
+  for (const k of Object.keys(m.bindings)) workerEnv[k] = caps[m.bindings[k]];
+  if (m.blocked) {
+    outboundFetch = () => {
+      throw new Error("This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
+    };
+  } else if (m.outbound !== null) {
+    const out = caps[m.outbound];
+    outboundFetch = (input, init) => out.fetch(input, init);
+  }
 });
+
+onHostEvent("rpcInvoke", (...args) => rpcHandleInvoke(...args));
+onHostEvent("rpcPack", (...args) => rpcPackReply(...args));
+onHostEvent("rpcDrop", (id) => rpcDropExport(id));
+
+// fillExports makes ctx.exports (and `exports` from cloudflare:workers): a
+// loopback for every entrypoint the module exports, made on first use.
+function fillExports(m) {
+  if (!selfHandle) return;
+  for (const name of Object.keys(m)) {
+    const v = m[name];
+    const isEntry = (typeof v === "function" && v.prototype instanceof WorkerEntrypoint) ||
+      (name === "default" && v && (typeof v === "object" || typeof v === "function"));
+    if (!isEntry) continue;
+    let made;
+    Object.defineProperty(workerExports, name, {
+      enumerable: true, configurable: true,
+      get() { return made ??= loopback(selfHandle, name); },
+    });
+  }
+}
 
 function isClass(fn) {
   return typeof fn === "function" && /^class[\s{]/.test(Function.prototype.toString.call(fn));

@@ -56,7 +56,7 @@ type Unit struct {
 }
 
 var (
-	decl       = regexp.MustCompile(`(?m)^(?:export\s+)?(?:async\s+)?(?:function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)`)
+	decl       = regexp.MustCompile(`(?m)^(?:export\s+)?(?:async\s+)?(function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)`)
 	globalDecl = regexp.MustCompile(`defineGlobal\(\s*"([A-Za-z_$][\w$]*)"`)
 
 	unitsOnce sync.Once
@@ -71,6 +71,7 @@ func Units() ([]Unit, error) {
 }
 
 type rawUnit struct {
+	mutable []string // exports that are reassigned: published as getters
 	name    string
 	files   []string
 	src     string
@@ -100,7 +101,10 @@ func buildUnits() ([]Unit, error) {
 		u.files = append(u.files, name)
 		u.src += "// ---- " + name + " ----\n" + src + "\n"
 		for _, m := range decl.FindAllStringSubmatch(src, -1) {
-			u.exports = append(u.exports, m[1])
+			u.exports = append(u.exports, m[2])
+			if m[1] == "let" || m[1] == "var" {
+				u.mutable = append(u.mutable, m[2])
+			}
 		}
 		for _, m := range globalDecl.FindAllStringSubmatch(src, -1) {
 			u.globals = append(u.globals, m[1])
@@ -147,6 +151,13 @@ func buildUnits() ([]Unit, error) {
 			}
 		}
 		u.exports = kept
+		var keptMutable []string
+		for _, e := range u.mutable {
+			if needed[e] {
+				keptMutable = append(keptMutable, e)
+			}
+		}
+		u.mutable = keptMutable
 	}
 	var out []Unit
 	for i, u := range all {
@@ -161,7 +172,7 @@ func buildUnits() ([]Unit, error) {
 			// The eager unit runs at once and publishes its names for the
 			// lazy units, which load later.
 			wrapped = "(function (" + shared + ") {\n\"use strict\";\n" + body +
-				"\nObject.assign(" + shared + ", {" + strings.Join(u.exports, ", ") + "});\n})({})"
+				"\n" + publish(u) + "\n})({})"
 		}
 		res := api.Transform(wrapped, api.TransformOptions{
 			Loader:     api.LoaderJS,
@@ -183,6 +194,29 @@ func buildUnits() ([]Unit, error) {
 		out = append(out, Unit{Name: u.name, Source: string(res.Code), Exports: u.exports, Globals: u.globals})
 	}
 	return out, nil
+}
+
+// publish writes the eager unit's names into the unit table. A let binding
+// can be reassigned after the table is filled (the worker's module, its
+// env), so lazy units read those through getters rather than a snapshot.
+func publish(u *rawUnit) string {
+	mutable := map[string]bool{}
+	for _, m := range u.mutable {
+		mutable[m] = true
+	}
+	var plain, getters []string
+	for _, e := range u.exports {
+		if mutable[e] {
+			getters = append(getters, fmt.Sprintf("%s: { get: () => %s, enumerable: true }", e, e))
+		} else {
+			plain = append(plain, e)
+		}
+	}
+	out := "Object.assign(" + shared + ", {" + strings.Join(plain, ", ") + "});"
+	if len(getters) > 0 {
+		out += "\nObject.defineProperties(" + shared + ", {" + strings.Join(getters, ", ") + "});"
+	}
+	return out
 }
 
 // mentions reports whether src has name as a whole word. It may see a name

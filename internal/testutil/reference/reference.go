@@ -119,6 +119,24 @@ type Wrangler struct {
 	CompatibilityDate  string                     `json:"compatibility_date"`
 	CompatibilityFlags []string                   `json:"compatibility_flags"`
 	Vars               map[string]json.RawMessage `json:"vars"`
+	WorkerLoaders      []WorkerLoaderBinding      `json:"worker_loaders"`
+	Services           []ServiceBinding           `json:"services"`
+}
+
+// WorkerLoaderBinding is a worker_loaders entry: a Worker Loader (Dynamic
+// Workers) binding, workerd's `workerLoader`.
+type WorkerLoaderBinding struct {
+	Binding string `json:"binding"`
+}
+
+// ServiceBinding is a services entry. The reference runs a single worker, so
+// Service must name that worker itself (a loopback, usually to a named
+// entrypoint).
+type ServiceBinding struct {
+	Binding    string          `json:"binding"`
+	Service    string          `json:"service"`
+	Entrypoint string          `json:"entrypoint"`
+	Props      json.RawMessage `json:"props"`
 }
 
 // ReadWrangler parses dir/wrangler.jsonc (or wrangler.json).
@@ -263,7 +281,15 @@ func StartWorkerd(ctx context.Context, workerDir string, port int) (*Process, er
 
 	p := &Process{Port: port, URL: fmt.Sprintf("http://127.0.0.1:%d", port), tmpDir: tmp,
 		out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.CommandContext(ctx, bin, "serve", config, "--verbose")
+	args := []string{"serve", config, "--verbose"}
+	if len(w.WorkerLoaders) > 0 {
+		// workerd refuses workerLoader bindings without it ("Worker loader
+		// bindings are an experimental feature ... run workerd with
+		// `--experimental`"). It only permits experimental features; it
+		// enables none by itself, so it is passed only where needed.
+		args = append(args, "--experimental")
+	}
+	p.cmd = exec.CommandContext(ctx, bin, args...)
 	p.cmd.Dir = tmp
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
@@ -392,6 +418,19 @@ func writeConfig(tmp, workerDir string, w *Wrangler, port int) (string, error) {
 			fmt.Fprintf(&b, "        (name = %s, json = %s),\n", capnpString(name), capnpString(compact.String()))
 		}
 	}
+	for _, l := range w.WorkerLoaders {
+		if l.Binding == "" {
+			return "", errors.New("reference: a worker_loaders entry has no \"binding\"")
+		}
+		fmt.Fprintf(&b, "        (name = %s, workerLoader = ()),\n", capnpString(l.Binding))
+	}
+	for _, sb := range w.Services {
+		designator, err := serviceDesignator(w, sb)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "        (name = %s, service = %s),\n", capnpString(sb.Binding), designator)
+	}
 	b.WriteString("      ],\n    )),\n  ],\n")
 	fmt.Fprintf(&b, "  sockets = [ (name = \"http\", address = \"127.0.0.1:%d\", http = (), service = \"main\") ],\n);\n", port)
 
@@ -400,6 +439,30 @@ func writeConfig(tmp, workerDir string, w *Wrangler, port int) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// serviceDesignator renders a services entry as a capnp ServiceDesignator.
+// Only bindings to the worker itself (served as "main") can be expressed.
+func serviceDesignator(w *Wrangler, sb ServiceBinding) (string, error) {
+	if sb.Binding == "" {
+		return "", errors.New("reference: a services entry has no \"binding\"")
+	}
+	if sb.Service != w.Name {
+		return "", fmt.Errorf("reference: service binding %s names worker %q; only the worker itself (%q) is supported",
+			sb.Binding, sb.Service, w.Name)
+	}
+	parts := []string{`name = "main"`}
+	if sb.Entrypoint != "" {
+		parts = append(parts, "entrypoint = "+capnpString(sb.Entrypoint))
+	}
+	if len(sb.Props) > 0 && string(sb.Props) != "null" {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, sb.Props); err != nil {
+			return "", fmt.Errorf("reference: props of service binding %s: %w", sb.Binding, err)
+		}
+		parts = append(parts, "props = (json = "+capnpString(compact.String())+")")
+	}
+	return "(" + strings.Join(parts, ", ") + ")", nil
 }
 
 // capnpString quotes s as a capnp text literal (C-style escapes; UTF-8

@@ -1,0 +1,422 @@
+package runtime
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/isola-run/isola/internal/bundle"
+)
+
+// Dynamic Workers: a platform worker hands code over at runtime through a
+// Worker Loader binding and gets back a sandboxed worker.
+//
+// Two caches sit behind every loader. Scripts are keyed by the code's hash,
+// so ten thousand tenants running the same code compile it once and a
+// rebuilt isolate never parses again. Workers are keyed by (loader, id) and
+// hold at most one live isolate each; idle isolates are closed and, past the
+// budget, the least recently used ones go first. Eviction is invisible to
+// callers: the next call starts an isolate from the kept bytecode.
+
+// LoaderLimits bound a loader cache.
+type LoaderLimits struct {
+	Isolates int           // live isolates kept at most
+	Workers  int           // workers (code + env) remembered at most
+	Idle     time.Duration // an isolate unused this long is closed
+}
+
+// DefaultLoaderLimits suit a single machine.
+var DefaultLoaderLimits = LoaderLimits{Isolates: 1000, Workers: 10000, Idle: 60 * time.Second}
+
+// LoaderCache holds the dynamic workers of one or more loader bindings.
+type LoaderCache struct {
+	limits LoaderLimits
+	log    func(level, msg string)
+
+	mu       sync.Mutex
+	workers  map[string]*list.Element // key → element of lru (*loaded)
+	lru      *list.List               // front: most recently used
+	live     int                      // workers with a live isolate
+	scripts  map[string]*Script       // code hash → compiled
+	anonSeq  int
+	stopIdle chan struct{}
+}
+
+type loaded struct {
+	key    string
+	worker *Worker
+	used   time.Time
+}
+
+// NewLoaderCache starts a cache; Close stops its idle sweeper.
+func NewLoaderCache(limits LoaderLimits, log func(level, msg string)) *LoaderCache {
+	if limits.Isolates <= 0 {
+		limits.Isolates = DefaultLoaderLimits.Isolates
+	}
+	if limits.Workers <= 0 {
+		limits.Workers = DefaultLoaderLimits.Workers
+	}
+	if limits.Idle <= 0 {
+		limits.Idle = DefaultLoaderLimits.Idle
+	}
+	c := &LoaderCache{
+		limits:   limits,
+		log:      log,
+		workers:  map[string]*list.Element{},
+		lru:      list.New(),
+		scripts:  map[string]*Script{},
+		stopIdle: make(chan struct{}),
+	}
+	go c.sweep()
+	return c
+}
+
+// Close stops the sweeper and every cached isolate.
+func (c *LoaderCache) Close() {
+	close(c.stopIdle)
+	c.mu.Lock()
+	var ws []*Worker
+	for _, e := range c.workers {
+		ws = append(ws, e.Value.(*loaded).worker)
+	}
+	c.workers = map[string]*list.Element{}
+	c.lru.Init()
+	c.mu.Unlock()
+	for _, w := range ws {
+		w.Close()
+	}
+}
+
+// Stats describe the cache for operators and benchmarks.
+type LoaderStats struct {
+	Workers, LiveIsolates, Scripts int
+}
+
+func (c *LoaderCache) Stats() LoaderStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	live := 0
+	for e := c.lru.Front(); e != nil; e = e.Next() {
+		if e.Value.(*loaded).worker.hasIsolate() {
+			live++
+		}
+	}
+	return LoaderStats{Workers: len(c.workers), LiveIsolates: live, Scripts: len(c.scripts)}
+}
+
+func (c *LoaderCache) sweep() {
+	t := time.NewTicker(c.limits.Idle / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopIdle:
+			return
+		case <-t.C:
+			c.closeIdle(time.Now().Add(-c.limits.Idle))
+		}
+	}
+}
+
+func (c *LoaderCache) closeIdle(before time.Time) {
+	c.mu.Lock()
+	var idle []*Worker
+	for e := c.lru.Back(); e != nil; e = e.Prev() {
+		l := e.Value.(*loaded)
+		if l.used.Before(before) && l.worker.hasIsolate() {
+			idle = append(idle, l.worker)
+		}
+	}
+	c.mu.Unlock()
+	for _, w := range idle {
+		w.closeIsolate()
+	}
+}
+
+// get returns the worker for key, marking it used.
+func (c *LoaderCache) get(key string) *Worker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.workers[key]
+	if !ok {
+		return nil
+	}
+	l := e.Value.(*loaded)
+	l.used = time.Now()
+	c.lru.MoveToFront(e)
+	return l.worker
+}
+
+// put remembers a worker and trims the cache to its budget.
+func (c *LoaderCache) put(key string, w *Worker) {
+	c.mu.Lock()
+	if old, ok := c.workers[key]; ok {
+		c.lru.Remove(old)
+	}
+	c.workers[key] = c.lru.PushFront(&loaded{key: key, worker: w, used: time.Now()})
+	var closeIso, drop []*Worker
+	// Past the worker budget, forget the least recently used entirely.
+	for len(c.workers) > c.limits.Workers {
+		e := c.lru.Back()
+		l := e.Value.(*loaded)
+		c.lru.Remove(e)
+		delete(c.workers, l.key)
+		drop = append(drop, l.worker)
+	}
+	// Past the isolate budget, close the least recently used isolates.
+	live := 0
+	for e := c.lru.Front(); e != nil; e = e.Next() {
+		l := e.Value.(*loaded)
+		if l.worker.hasIsolate() || l.worker == w {
+			live++
+			if live > c.limits.Isolates {
+				closeIso = append(closeIso, l.worker)
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, w := range drop {
+		w.Close()
+	}
+	for _, w := range closeIso {
+		w.closeIsolate()
+	}
+}
+
+// newAnonKey names a worker loaded with a null id: unique, never shared.
+func (c *LoaderCache) newAnonKey() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.anonSeq++
+	return "\x00anon" + strconv.Itoa(c.anonSeq)
+}
+
+// script compiles code once per distinct content.
+func (c *LoaderCache) script(name string, code *WorkerCode) (*Script, error) {
+	h := code.hash()
+	c.mu.Lock()
+	s, ok := c.scripts[h]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	b, err := bundle.Build(bundle.Options{Modules: code.Modules, Main: code.MainModule})
+	if err != nil {
+		return nil, err
+	}
+	s, err = Compile(name, b)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	// Scripts are small next to isolates; keep as many as workers.
+	if len(c.scripts) >= c.limits.Workers {
+		for k := range c.scripts {
+			delete(c.scripts, k)
+			break
+		}
+	}
+	c.scripts[h] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+// WorkerCode is what getCode returned, checked and normalised by the prelude.
+type WorkerCode struct {
+	CompatibilityDate  string                   `json:"compatibilityDate"`
+	CompatibilityFlags []string                 `json:"compatibilityFlags"`
+	MainModule         string                   `json:"mainModule"`
+	Modules            map[string]bundle.Module `json:"-"`
+	RawModules         map[string]struct {
+		Type   string `json:"type"`
+		Source string `json:"source"`
+		Buf    int    `json:"buf"` // data modules: index into the message's buffers
+	} `json:"modules"`
+	Env      *string `json:"env"`      // encoded env, caps and buffers shared with the message
+	Outbound *int    `json:"outbound"` // capability index; nil with OutboundNull false: inherit
+	Blocked  bool    `json:"outboundNull"`
+	Limits   struct {
+		CPUMs       int `json:"cpuMs"`
+		SubRequests int `json:"subRequests"`
+		MemoryMB    int `json:"memoryMb"`
+	} `json:"limits"`
+}
+
+func (w *WorkerCode) hash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q\n", w.MainModule)
+	names := make([]string, 0, len(w.Modules))
+	for n := range w.Modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m := w.Modules[n]
+		fmt.Fprintf(h, "%q %q %d\n", n, m.Type, len(m.Source))
+		h.Write([]byte(m.Source))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+const maxCodeSize = 64 << 20
+const maxEnvSize = 1 << 20
+
+// LoaderBinding is one worker_loaders binding in a worker's env.
+type LoaderBinding struct {
+	Name  string
+	Cache *LoaderCache
+	// Parent is the worker that holds the binding: dynamic workers inherit
+	// its outbound policy and log through it.
+	Parent *Worker
+}
+
+func (l *LoaderBinding) Kind() string { return "loader" }
+
+func (l *LoaderBinding) Invoke(c *Call) {
+	c.Reply(Message{}, errors.New("a Worker Loader is not callable"))
+}
+
+// workerRef is a handle on a worker, from which the prelude makes entrypoint
+// stubs (host.entry).
+type workerRef struct{ w *Worker }
+
+func (r *workerRef) Kind() string { return "worker" }
+func (r *workerRef) Invoke(c *Call) {
+	(&EntryTarget{Worker: r.w}).Invoke(c)
+}
+
+// loaderGet answers host.loaderGet: a worker handle when (loader, id) is
+// cached, 0 when the prelude must run getCode and call loaderPut.
+func (iso *Isolate) loaderGet(handle int, id string) int {
+	l, ok := iso.handles[handle].(*LoaderBinding)
+	if !ok || id == "" {
+		return 0
+	}
+	if w := l.Cache.get(l.Name + "\x00" + id); w != nil {
+		return iso.addHandle(&workerRef{w})
+	}
+	return 0
+}
+
+// loaderPut answers host.loaderPut: it checks and compiles the code and
+// caches the worker. It returns [handle, error text].
+func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, bufs [][]byte) []any {
+	l, ok := iso.handles[handle].(*LoaderBinding)
+	if !ok {
+		return []any{0, "TypeError: not a Worker Loader"}
+	}
+	w, err := l.build(id, codeJSON, capsJSON, bufs, iso)
+	if err != nil {
+		name := "Error"
+		var se *ScriptError
+		var be *bundle.Error
+		switch {
+		case errors.As(err, &se):
+			name = se.Name
+		case errors.As(err, &be):
+			name = "SyntaxError"
+		case errors.Is(err, errBadCode):
+			name = "TypeError"
+		}
+		msg := err.Error()
+		if se != nil {
+			msg = se.Message
+			if se.File != "" {
+				msg = fmt.Sprintf("%s (%s:%d:%d)", se.Message, se.File, se.Line, se.Column)
+			}
+		}
+		return []any{0, name + ": " + trimPrefix(msg, name+": ")}
+	}
+	return []any{iso.addHandle(&workerRef{w}), nil}
+}
+
+func trimPrefix(s, p string) string {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+var errBadCode = errors.New("bad WorkerCode")
+
+func badCode(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errBadCode}, args...)...)
+}
+
+func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso *Isolate) (*Worker, error) {
+	if len(codeJSON) > maxCodeSize+maxEnvSize {
+		return nil, badCode("the code is larger than 64 MiB")
+	}
+	var code WorkerCode
+	if err := json.Unmarshal([]byte(codeJSON), &code); err != nil {
+		return nil, badCode("%v", err)
+	}
+	caps, err := iso.exportCaps(capsJSON)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	code.Modules = map[string]bundle.Module{}
+	for name, m := range code.RawModules {
+		src := m.Source
+		if m.Type == "data" {
+			if m.Buf < 0 || m.Buf >= len(bufs) {
+				return nil, badCode("data module %q has no data", name)
+			}
+			src = string(bufs[m.Buf])
+		}
+		total += len(src)
+		code.Modules[name] = bundle.Module{Type: m.Type, Source: src}
+	}
+	if total > maxCodeSize {
+		return nil, badCode("the modules total %d bytes, more than the 64 MiB allowed", total)
+	}
+	if code.Env != nil && len(*code.Env) > maxEnvSize {
+		return nil, badCode("env is %d bytes when serialized, more than the 1 MiB allowed", len(*code.Env))
+	}
+	key := l.Name + "\x00" + id
+	name := "dynamic:" + id
+	if id == "" {
+		key = l.Cache.newAnonKey()
+		name = "dynamic"
+	}
+	script, err := l.Cache.script(name, &code)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{Log: iso.logf, Limits: iso.limits}
+	if l.Parent != nil {
+		opts = l.Parent.opts
+		opts.Env = Env{}
+	}
+	if code.Limits.CPUMs > 0 {
+		opts.Limits.CPU = time.Duration(code.Limits.CPUMs) * time.Millisecond
+	}
+	if code.Limits.MemoryMB > 0 {
+		opts.Limits.Memory = uintptr(code.Limits.MemoryMB) << 20
+	}
+	opts.Limits.SubRequests = code.Limits.SubRequests
+	if code.Env != nil {
+		opts.Env.Encoded = &Message{JSON: *code.Env, Caps: caps, Bufs: bufs}
+	}
+	switch {
+	case code.Blocked:
+		opts.Outbound = Outbound{Blocked: true}
+	case code.Outbound != nil:
+		if *code.Outbound < 0 || *code.Outbound >= len(caps) {
+			return nil, badCode("globalOutbound is not a Fetcher")
+		}
+		opts.Outbound = Outbound{Target: caps[*code.Outbound]}
+	default:
+		opts.Outbound = iso.outbound // inherit the parent's
+	}
+	w := NewWorker(script, opts)
+	l.Cache.put(key, w)
+	return w, nil
+}

@@ -1,0 +1,355 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/isola-run/isola/internal/jsvm"
+	"modernc.org/quickjs"
+)
+
+// Workers RPC between isolates.
+//
+// A value crossing isolates is a Message: tagged JSON made by the prelude's
+// encoder (65_rpc.js), the binary buffers it refers to by index, and the
+// capabilities it refers to by index. A capability is anything that can be
+// called: a worker's entrypoint, a function or RpcTarget that stays in the
+// isolate that made it, a Worker Loader. JavaScript never sees a Target; it
+// holds a handle, an index into its isolate's handle table, and Go translates
+// handles into Targets and back as messages cross.
+
+// Message is one value in flight between isolates.
+type Message struct {
+	JSON string
+	Caps []Target
+	Bufs [][]byte
+}
+
+// Call is one invocation of a Target.
+type Call struct {
+	Path []string // property path from the target to the member called or read
+	Op   string   // "call" or "get"
+	Args Message  // for "call": the argument list
+	// Reply receives the result, or an error. A *ThrownError carries an
+	// exception thrown by the callee, to be rethrown in the caller.
+	Reply func(Message, error)
+}
+
+// ThrownError is an exception raised by the callee, encoded as a Message so
+// that its class, message and extra properties survive.
+type ThrownError struct{ Value Message }
+
+func (e *ThrownError) Error() string { return "remote exception: " + e.Value.JSON }
+
+// Target is something calls can be delivered to.
+type Target interface {
+	// Kind tells the prelude what stub to make: "fetcher" (an entrypoint:
+	// fetch() and RPC methods), "function", "object" (an RpcTarget),
+	// "loader" (a Worker Loader binding).
+	Kind() string
+	// Invoke delivers c. It must not block; c.Reply is called later, from any
+	// goroutine, exactly once.
+	Invoke(c *Call)
+}
+
+// releaser is implemented by targets that count their holders.
+type releaser interface {
+	retain()
+	release()
+}
+
+// ---- handle tables (loop goroutine only) ----
+
+func (iso *Isolate) addHandle(t Target) int {
+	if iso.handles == nil {
+		iso.handles = map[int]Target{}
+	}
+	if r, ok := t.(releaser); ok {
+		r.retain()
+	}
+	iso.nextHandle++
+	iso.handles[iso.nextHandle] = t
+	return iso.nextHandle
+}
+
+func (iso *Isolate) releaseHandle(h int) {
+	t, ok := iso.handles[h]
+	if !ok {
+		return
+	}
+	delete(iso.handles, h)
+	if r, ok := t.(releaser); ok {
+		r.release()
+	}
+}
+
+func (iso *Isolate) releaseAllHandles() {
+	for h := range iso.handles {
+		iso.releaseHandle(h)
+	}
+}
+
+type capIn struct {
+	H int    `json:"h,omitempty"` // an existing handle
+	E int    `json:"e,omitempty"` // an object this isolate exports
+	K string `json:"k,omitempty"` // its kind, for exports
+}
+
+type capOut struct {
+	H int    `json:"h"`
+	K string `json:"k"`
+}
+
+// exportCaps turns the capability list the prelude wrote into Targets.
+func (iso *Isolate) exportCaps(capsJSON string) ([]Target, error) {
+	if capsJSON == "" || capsJSON == "[]" {
+		return nil, nil
+	}
+	var caps []capIn
+	if err := json.Unmarshal([]byte(capsJSON), &caps); err != nil {
+		return nil, err
+	}
+	out := make([]Target, len(caps))
+	for i, c := range caps {
+		switch {
+		case c.H != 0:
+			t, ok := iso.handles[c.H]
+			if !ok {
+				return nil, errors.New("Attempted to use RPC stub after it has been disposed.")
+			}
+			out[i] = t
+		case c.E != 0:
+			out[i] = &exportTarget{iso: iso, id: c.E, kind: c.K}
+		default:
+			return nil, fmt.Errorf("bad capability %+v", c)
+		}
+	}
+	return out, nil
+}
+
+// importCaps gives this isolate handles for targets and describes them for
+// the prelude's decoder.
+func (iso *Isolate) importCaps(ts []Target) string {
+	if len(ts) == 0 {
+		return "[]"
+	}
+	out := make([]capOut, len(ts))
+	for i, t := range ts {
+		out[i] = capOut{H: iso.addHandle(t), K: t.Kind()}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+func buffersOf(vals []quickjs.Value) [][]byte {
+	if len(vals) == 0 {
+		return nil
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		out[i], _ = jsvm.ArrayBufferBytes(v)
+	}
+	return out
+}
+
+// messageArgs lays a message out as dispatch arguments: JSON, caps, then one
+// ArrayBuffer per buffer. The returned values must be freed after the call.
+func (iso *Isolate) messageArgs(m Message) ([]any, []quickjs.Value) {
+	args := []any{m.JSON, iso.importCaps(m.Caps)}
+	var free []quickjs.Value
+	for _, b := range m.Bufs {
+		v := jsvm.NewArrayBuffer(iso.vm, b)
+		free = append(free, v)
+		args = append(args, v)
+	}
+	return args, free
+}
+
+// ---- calling out: host.rpcCall ----
+
+// rpcCall sends a call from JavaScript to the target behind handle. The
+// promise resolves to the prelude's packed reply: [ok, json, caps, ...bufs].
+func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string, bufs []quickjs.Value) quickjs.Value {
+	t, ok := iso.handles[handle]
+	var path []string
+	err := json.Unmarshal([]byte(pathJSON), &path)
+	var caps []Target
+	if err == nil && ok {
+		caps, err = iso.exportCaps(capsJSON)
+	}
+	if !ok && err == nil {
+		err = errors.New("Attempted to use RPC stub after it has been disposed.")
+	}
+	args := Message{JSON: argsJSON, Caps: caps, Bufs: buffersOf(bufs)}
+	// Keep the argument capabilities alive until the call has been delivered.
+	for _, c := range caps {
+		if r, ok := c.(releaser); ok {
+			r.retain()
+		}
+	}
+	return iso.async(func() (func() quickjs.Value, error) {
+		defer func() {
+			for _, c := range caps {
+				if r, ok := c.(releaser); ok {
+					r.release()
+				}
+			}
+		}()
+		if err != nil {
+			return nil, err
+		}
+		done := make(chan struct{})
+		var res Message
+		var callErr error
+		t.Invoke(&Call{Path: path, Op: op, Args: args, Reply: func(m Message, err error) {
+			res, callErr = m, err
+			close(done)
+		}})
+		<-done
+		var thrown *ThrownError
+		if callErr != nil && !errors.As(callErr, &thrown) {
+			return nil, callErr
+		}
+		return func() quickjs.Value {
+			msg, ok := res, true
+			if thrown != nil {
+				msg, ok = thrown.Value, false
+			}
+			args, free := iso.messageArgs(msg)
+			defer func() {
+				for i := range free {
+					free[i].Free()
+				}
+			}()
+			v, err := iso.callValue("rpcPack", append([]any{ok}, args...)...)
+			if err != nil {
+				return quickjs.UndefinedValue
+			}
+			return v
+		}, nil
+	})
+}
+
+// ---- being called: delivering a Call into this isolate ----
+
+// deliver runs on the loop: it hands c to the prelude, which finds the
+// receiver described by target (JSON), invokes it and answers through
+// rpcReturn or rpcThrow.
+func (iso *Isolate) deliver(c *Call, target string) {
+	if iso.calls == nil {
+		iso.calls = map[int]*Call{}
+	}
+	iso.nextCall++
+	id := iso.nextCall
+	iso.calls[id] = c
+	path, _ := json.Marshal(c.Path)
+	args, free := iso.messageArgs(c.Args)
+	_, err := iso.call("rpcInvoke", append([]any{id, target, string(path), c.Op}, args...)...)
+	for i := range free {
+		free[i].Free()
+	}
+	if err != nil {
+		iso.finishCall(id, Message{}, err)
+	}
+}
+
+func (iso *Isolate) finishCall(id int, m Message, err error) {
+	c, ok := iso.calls[id]
+	if !ok {
+		return
+	}
+	delete(iso.calls, id)
+	c.Reply(m, err)
+}
+
+// rpcReply is host.rpcReturn and host.rpcThrow.
+func (iso *Isolate) rpcReply(id int, thrown bool, json, capsJSON string, bufs []quickjs.Value) {
+	caps, err := iso.exportCaps(capsJSON)
+	if err != nil {
+		iso.finishCall(id, Message{}, err)
+		return
+	}
+	m := Message{JSON: json, Caps: caps, Bufs: buffersOf(bufs)}
+	if thrown {
+		iso.finishCall(id, Message{}, &ThrownError{m})
+		return
+	}
+	iso.finishCall(id, m, nil)
+}
+
+// failCalls answers every call still being served when the isolate dies.
+func (iso *Isolate) failCalls(err error) {
+	for id := range iso.calls {
+		iso.finishCall(id, Message{}, err)
+	}
+}
+
+// ---- targets ----
+
+// exportTarget is a function or RpcTarget that lives in iso and has been
+// handed to other isolates (or back to iso itself).
+type exportTarget struct {
+	iso  *Isolate
+	id   int
+	kind string
+
+	mu   sync.Mutex
+	refs int
+}
+
+func (t *exportTarget) Kind() string {
+	if t.kind == "" {
+		return "object"
+	}
+	return t.kind
+}
+
+func (t *exportTarget) Invoke(c *Call) {
+	target := fmt.Sprintf(`{"kind":"export","id":%d}`, t.id)
+	if !t.iso.post(func() { t.iso.deliver(c, target) }) {
+		c.Reply(Message{}, errors.New("The RPC stub's isolate has gone away (it was evicted or hit a limit)."))
+	}
+}
+
+func (t *exportTarget) retain() {
+	t.mu.Lock()
+	t.refs++
+	t.mu.Unlock()
+}
+
+// release drops a holder; the last one lets the owning isolate forget the
+// object, so callbacks handed out do not pile up for the isolate's life.
+func (t *exportTarget) release() {
+	t.mu.Lock()
+	t.refs--
+	last := t.refs == 0
+	t.mu.Unlock()
+	if last {
+		t.iso.post(func() { t.iso.call("rpcDrop", t.id) })
+	}
+}
+
+// EntryTarget is an entrypoint of a worker: its default export or a named
+// WorkerEntrypoint, with the props its ctx.props will hold. Each call runs on
+// a fresh instance, in whatever isolate the worker has live.
+type EntryTarget struct {
+	Worker *Worker
+	Name   string // "" for the default export
+	Props  string // encoded props ("" for none)
+}
+
+func (t *EntryTarget) Kind() string { return "fetcher" }
+
+func (t *EntryTarget) Invoke(c *Call) {
+	iso, err := t.Worker.Isolate()
+	if err != nil {
+		c.Reply(Message{}, err)
+		return
+	}
+	target, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": t.Props})
+	if !iso.post(func() { iso.deliver(c, string(target)) }) {
+		c.Reply(Message{}, iso.Err())
+	}
+}
