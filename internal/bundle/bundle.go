@@ -142,7 +142,7 @@ func buildError(msgs []api.Message) error {
 			sb.WriteString("\n")
 		}
 		if m.Location != nil {
-			fmt.Fprintf(&sb, "%s:%d:%d: %s", m.Location.File, m.Location.Line, m.Location.Column+1, m.Text)
+			fmt.Fprintf(&sb, "%s:%d:%d: %s", strings.TrimPrefix(m.Location.File, "isola-mem:/"), m.Location.Line, m.Location.Column+1, m.Text)
 			if m.Location.LineText != "" {
 				fmt.Fprintf(&sb, "\n    %s", m.Location.LineText)
 			}

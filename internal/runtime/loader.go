@@ -316,12 +316,13 @@ func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, 
 		name := "Error"
 		var se *ScriptError
 		var be *bundle.Error
+		var ce *codeError
 		switch {
 		case errors.As(err, &se):
 			name = se.Name
 		case errors.As(err, &be):
 			name = "SyntaxError"
-		case errors.Is(err, errBadCode):
+		case errors.As(err, &ce):
 			name = "TypeError"
 		}
 		msg := err.Error()
@@ -343,10 +344,14 @@ func trimPrefix(s, p string) string {
 	return s
 }
 
-var errBadCode = errors.New("bad WorkerCode")
+// codeError is WorkerCode the loader refuses; it reaches the caller as a
+// TypeError.
+type codeError struct{ msg string }
+
+func (e *codeError) Error() string { return "Worker Loader: " + e.msg }
 
 func badCode(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errBadCode}, args...)...)
+	return &codeError{fmt.Sprintf(format, args...)}
 }
 
 func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso *Isolate) (*Worker, error) {

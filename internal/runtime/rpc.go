@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/isola-run/isola/internal/jsvm"
@@ -143,6 +144,8 @@ func (iso *Isolate) importCaps(ts []Target) string {
 	return string(b)
 }
 
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
 func buffersOf(vals []quickjs.Value) [][]byte {
 	if len(vals) == 0 {
 		return nil
@@ -272,6 +275,16 @@ func (iso *Isolate) rpcReply(id int, thrown bool, json, capsJSON string, bufs []
 		return
 	}
 	m := Message{JSON: json, Caps: caps, Bufs: buffersOf(bufs)}
+	if thrown && strings.HasPrefix(json, `{"$":"E","n":"InternalError"`) {
+		// A limit hit inside the callee: the isolate is not to be trusted,
+		// and the caller hears which limit (shutdown fails the call).
+		var e struct {
+			M string `json:"m"`
+		}
+		if jsonUnmarshal(json, &e) == nil && iso.checkFatalText("InternalError: "+e.M) {
+			return
+		}
+	}
 	if thrown {
 		iso.finishCall(id, Message{}, &ThrownError{m})
 		return

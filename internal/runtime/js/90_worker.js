@@ -103,17 +103,18 @@ onHostEvent("init", (json, capsJSON, ...bufs) => {
   workerEnv = m.vars ? m.vars : {};
   const raw = JSON.parse(capsJSON);
   if (m.self !== null) selfHandle = raw[m.self].h;
+  if (m.blocked) {
+    outboundFetch = () => {
+      throw new Error("This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
+    };
+  }
   // Only a worker with bindings, a handed-over env or an outbound Fetcher
   // needs the RPC unit at start.
   if (raw.length === (m.self !== null ? 1 : 0) && m.env === null) return;
   const caps = capValues(capsJSON);
   if (m.env !== null) workerEnv = new RpcDecoder(caps, bufs).decode(JSON.parse(m.env));
   for (const k of Object.keys(m.bindings)) workerEnv[k] = caps[m.bindings[k]];
-  if (m.blocked) {
-    outboundFetch = () => {
-      throw new Error("This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
-    };
-  } else if (m.outbound !== null) {
+  if (m.outbound !== null) {
     const out = caps[m.outbound];
     outboundFetch = (input, init) => out.fetch(input, init);
   }

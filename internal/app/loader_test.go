@@ -1,0 +1,111 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+const loaderConfig = `{ "name": "platform", "main": "worker.js", "compatibility_date": "2026-11-01", "worker_loaders": [{ "binding": "LOADER" }] }`
+
+// hostileTenant misbehaves in every way a tenant's code can, one way per
+// method; the platform calls each and must survive all of them.
+const hostileTenant = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+export default class extends WorkerEntrypoint {
+  ok() { return "fine"; }
+  loop() { for (;;) {} }
+  alloc() { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }
+  recurse() { const f = (n) => f(n + 1) + 1; return f(0); }
+  never() { return new Promise(() => {}); }
+  async net() { await fetch("http://127.0.0.1:9/"); return "reached"; }
+}`
+
+func TestHostileDynamicWorkerFailsAlone(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": loaderConfig,
+		"tenant.js":      hostileTenant,
+		"worker.js": `import tenant from "./tenant.txt";
+export default {
+  async fetch(req, env) {
+    const method = new URL(req.url).pathname.slice(1);
+    const stub = env.LOADER.get("hostile", () => ({
+      compatibilityDate: "2026-11-01", mainModule: "t.js", modules: { "t.js": tenant },
+      globalOutbound: null, limits: { cpuMs: 2000, memoryMb: 16 },
+    }));
+    const other = env.LOADER.get("good", () => ({
+      compatibilityDate: "2026-11-01", mainModule: "t.js", modules: { "t.js": "export default { fetch() { return new Response('good') } }" },
+    }));
+    let result;
+    try { result = "ok: " + await stub.getEntrypoint()[method](); } catch (e) { result = "error: " + e.message; }
+    const good = await (await other.getEntrypoint().fetch("http://x/")).text();
+    return new Response(result + " | " + good);
+  },
+};`,
+		"tenant.txt": hostileTenant,
+	})
+	cases := []struct{ method, want string }{
+		{"ok", "ok: fine"},
+		{"loop", "error: Worker exceeded CPU time limit"},
+		{"ok", "ok: fine"},
+		{"alloc", "error: Worker exceeded memory limit"},
+		{"recurse", "error: stack overflow"},
+		{"never", "error: The script will never generate a response."},
+		{"net", "error: This worker is not permitted to access the internet"},
+		{"ok", "ok: fine"},
+	}
+	for _, c := range cases {
+		code, body := get(t, a, "GET", "/"+c.method, "")
+		if code != 200 || !strings.HasPrefix(body, c.want) || !strings.HasSuffix(body, " | good") {
+			t.Errorf("%s: got %d %q, want 200 starting %q and ending with the good tenant's answer", c.method, code, body, c.want)
+		}
+	}
+}
+
+func TestLoaderBadInput(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		// The platform needs room for a 65 MiB module of its own making.
+		"wrangler.jsonc": strings.Replace(loaderConfig, `"main"`, `"limits": { "memory_mb": 1024 }, "main"`, 1),
+		"worker.js": `export default {
+  async fetch(req, env) {
+    const probes = {
+      noMain: { compatibilityDate: "2026-11-01", modules: { "a.js": "" } },
+      mainMissing: { compatibilityDate: "2026-11-01", mainModule: "b.js", modules: { "a.js": "" } },
+      unknownType: { compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": { python3: "x" } } },
+      syntax: { compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": "export default {\n  fetch() { return new Response( }\n};" } },
+      tooBig: { compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": "//" + "x".repeat(65 << 20) } },
+      bigEnv: { compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": "export default {}" }, env: { s: "x".repeat(1 << 20) } },
+      fnEnv: { compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": "export default {}" }, env: { f: Symbol("s") } },
+    };
+    const out = {};
+    for (const [name, code] of Object.entries(probes)) {
+      try {
+        await env.LOADER.load(code).getEntrypoint().fetch("http://x/");
+        out[name] = "no error";
+      } catch (e) {
+        out[name] = e.name + ": " + e.message;
+      }
+    }
+    return Response.json(out);
+  },
+};`,
+	})
+	code, body := get(t, a, "GET", "/", "")
+	if code != 200 {
+		t.Fatalf("got %d %s", code, body)
+	}
+	for _, want := range []string{
+		`"noMain":"TypeError: Worker Loader: WorkerCode.mainModule is required."`,
+		`"mainMissing":"TypeError: Worker Loader: mainModule \"b.js\" is not among the modules."`,
+		`"unknownType":"TypeError: Worker Loader: module \"a.js\" must have exactly one of the keys`,
+		`"syntax":"SyntaxError: a.js:2:34: Unexpected`,
+		`"tooBig":"TypeError: Worker Loader: the code is larger than 64 MiB`,
+		`64 MiB`,
+		`"bigEnv":"TypeError: Worker Loader: env is`,
+		`1 MiB`,
+		`"fnEnv":"DataCloneError: Symbol(s) could not be cloned."`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %s\nbody: %s", want, body)
+		}
+	}
+}
