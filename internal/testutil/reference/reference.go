@@ -527,3 +527,6 @@ func (p *Process) RSS() int64 {
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
+
+// Pid is workerd's process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
