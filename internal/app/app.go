@@ -3,13 +3,13 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"log"
 	"os"
 	"time"
 
 	"github.com/isola-run/isola/internal/bundle"
+	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/config"
 	"github.com/isola-run/isola/internal/runtime"
 )
@@ -59,10 +59,20 @@ func Load(dir string, logger *log.Logger) (*App, error) {
 	logf := func(level, msg string) {
 		logger.Printf("[%s] %s: %s", name, level, msg)
 	}
+	date := cfg.CompatibilityDate
+	if date == "" {
+		date = compat.NewestDate // as wrangler does, with a warning
+		logger.Printf("warning: %s: no compatibility_date; using %s", cfg.File, date)
+	}
+	features, err := compat.Resolve(date, cfg.CompatibilityFlags)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.File, err)
+	}
 	w := runtime.NewWorker(script, runtime.Options{
-		Limits: limits,
-		Env:    runtime.Env{Vars: env},
-		Log:    logf,
+		Limits:   limits,
+		Env:      runtime.Env{Vars: env},
+		Log:      logf,
+		Features: features,
 	})
 	a := &App{Config: cfg, Script: script, Worker: w}
 	if err := a.bind(logf); err != nil {
@@ -85,13 +95,13 @@ func (a *App) bind(logf func(level, msg string)) error {
 		if s.Service != cfg.Name {
 			return fmt.Errorf("%s: services[%d].service %q: Isola serves one worker per project for now, so a service binding can only name this worker (%q)", cfg.File, i, s.Service, cfg.Name)
 		}
-		props := ""
+		var props *runtime.Message
 		if s.Props != nil {
-			b, err := json.Marshal(s.Props)
+			b, err := s.PropsJSON()
 			if err != nil {
 				return fmt.Errorf("%s: services[%d].props: %w", cfg.File, i, err)
 			}
-			props = string(b)
+			props = &runtime.Message{JSON: b}
 		}
 		bs = append(bs, runtime.Binding{Name: s.Binding, Target: &runtime.EntryTarget{Worker: a.Worker, Name: s.Entrypoint, Props: props}})
 	}

@@ -94,12 +94,13 @@ func TestLoaderBadInput(t *testing.T) {
 		t.Fatalf("got %d %s", code, body)
 	}
 	for _, want := range []string{
-		`"noMain":"TypeError: Worker Loader: WorkerCode.mainModule is required."`,
-		`"mainMissing":"TypeError: Worker Loader: mainModule \"b.js\" is not among the modules."`,
-		`"unknownType":"TypeError: Worker Loader: module \"a.js\" must have exactly one of the keys`,
-		`"syntax":"SyntaxError: a.js:2:34: Unexpected`,
-		`"tooBig":"TypeError: Worker Loader: the code is larger than 64 MiB`,
-		`64 MiB`,
+		// workerd's words, so platform code that matches on them works.
+		`"noMain":"Error: Failed to start Worker:\nUncaught Error: No such module: undefined"`,
+		`"mainMissing":"Error: Failed to start Worker:\nUncaught Error: No such module: b.js"`,
+		`"unknownType":"TypeError: Each module must contain exactly one of 'js', 'cjs', 'text', 'data', 'json', 'py', or 'wasm'. Module 'a.js' contained 0 properties."`,
+		// The module and line of a syntax error.
+		`"syntax":"Error: Failed to start Worker:\nUncaught SyntaxError: Unexpected \"}\"\n  at a.js:2:34"`,
+		`"tooBig":"TypeError: Worker Loader: the code is larger than 64 MiB"`,
 		`"bigEnv":"TypeError: Worker Loader: env is`,
 		`1 MiB`,
 		`"fnEnv":"DataCloneError: Symbol(s) could not be cloned."`,

@@ -95,6 +95,7 @@ func Build(opts Options) (*Bundle, error) {
 			".sql": api.LoaderText,
 		},
 		Plugins:       plugins,
+		Define:        define(opts),
 		LogLevel:      api.LogLevelSilent,
 		LegalComments: api.LegalCommentsNone,
 		// The worker's own names stay readable in stacks and in console output.
@@ -121,6 +122,15 @@ func Build(opts Options) (*Bundle, error) {
 		}
 	}
 	return b, nil
+}
+
+// define replaces what code handed over at runtime cannot know: workerd
+// gives such modules no import.meta.url.
+func define(opts Options) map[string]string {
+	if opts.Modules == nil {
+		return nil
+	}
+	return map[string]string{"import.meta.url": "undefined"}
 }
 
 // workingDir anchors esbuild's relative paths (and so the source map's) at
@@ -150,14 +160,37 @@ func buildError(msgs []api.Message) error {
 			sb.WriteString(m.Text)
 		}
 	}
-	return &Error{Message: sb.String()}
+	e := &Error{Message: sb.String(), Text: msgs[0].Text}
+	if l := msgs[0].Location; l != nil {
+		e.File, e.Line, e.Column = strings.TrimPrefix(l.File, "isola-mem:/"), l.Line, l.Column+1
+	}
+	return e
 }
 
 // Error is a bundling failure: a syntax error, a missing import, an
-// unsupported module type.
-type Error struct{ Message string }
+// unsupported module type. Message lists every problem; the other fields
+// describe the first.
+type Error struct {
+	Message      string
+	Text         string
+	File         string
+	Line, Column int
+}
 
 func (e *Error) Error() string { return e.Message }
+
+// Uncaught words the first problem as the exception workerd throws when a
+// module fails to load: a missing module is an Error naming its importer,
+// anything else a SyntaxError at the position.
+func (e *Error) Uncaught() string {
+	if strings.HasPrefix(e.Text, "No such module") {
+		return fmt.Sprintf("Error: %s\n  imported from %q", e.Text, e.File)
+	}
+	if e.File == "" {
+		return "SyntaxError: " + e.Text
+	}
+	return fmt.Sprintf("SyntaxError: %s\n  at %s:%d:%d", e.Text, e.File, e.Line, e.Column)
+}
 
 // builtinsPlugin serves the runtime's own modules. They are views of objects
 // the prelude made, so a worker's import costs nothing at start-up.
@@ -243,7 +276,11 @@ func memoryModulesPlugin(mods map[string]Module) api.Plugin {
 					return api.OnResolveResult{Path: "/" + a.Path, Namespace: "isola-mem"}, nil
 				}
 				if !strings.HasPrefix(a.Path, "./") && !strings.HasPrefix(a.Path, "../") && !strings.HasPrefix(a.Path, "/") {
-					return api.OnResolveResult{}, nil
+					if a.Kind == api.ResolveEntryPoint || strings.Contains(a.Path, ":") {
+						return api.OnResolveResult{}, nil
+					}
+					// Code handed over at runtime has no node_modules.
+					return api.OnResolveResult{}, fmt.Errorf("No such module %q.", a.Path)
 				}
 				dir := "/"
 				if a.Namespace == "isola-mem" {

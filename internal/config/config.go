@@ -8,6 +8,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -126,6 +127,17 @@ type ServiceBinding struct {
 	Service    string
 	Entrypoint string         // named export; empty for the default export
 	Props      map[string]any // nil when not set
+
+	propsRaw json.RawMessage // Props as written (JSON sources), keeping key order
+}
+
+// PropsJSON is Props as JSON, in the order the config file wrote the keys.
+func (s ServiceBinding) PropsJSON() (string, error) {
+	if s.propsRaw != nil {
+		return string(s.propsRaw), nil
+	}
+	b, err := json.Marshal(s.Props)
+	return string(b), err
 }
 
 // Dev is the `dev` table. Zero values mean not set.
@@ -259,6 +271,7 @@ func Parse(filename string, data []byte) (*Config, error) {
 	cfg.File = filepath.Base(filename)
 	if ext := strings.ToLower(filepath.Ext(filename)); ext == ".jsonc" || ext == ".json" {
 		cfg.source = data
+		cfg.keepServicePropsOrder()
 	}
 	sort.Strings(d.ignored)
 	cfg.Ignored = d.ignored

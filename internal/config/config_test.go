@@ -196,6 +196,10 @@ func TestParseEveryFormat(t *testing.T) {
 				t.Errorf("Raw[name] = %v, want the parsed document", got.Raw["name"])
 			}
 			got.Raw, got.source = nil, nil
+			for i := range got.Services {
+				// The order-keeping copy of props is checked by TestServicePropsKeepOrder.
+				got.Services[i].propsRaw = nil
+			}
 			want := wantFull(filepath.Base(tc.file))
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Parse mismatch\n got: %#v\nwant: %#v", got, want)
@@ -775,5 +779,17 @@ func TestEnvJSONKeepsFileOrder(t *testing.T) {
 	got, _ = cfg.EnvJSON(nil)
 	if want := `{"Z":"last?","A":{"b":1,"a":[2,{"y":1,"x":0}]},"M":true}`; got != want {
 		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+func TestServicePropsKeepOrder(t *testing.T) {
+	cfg, err := Parse("wrangler.jsonc", []byte(`{ "name": "w", "main": "w.js",
+		"services": [{ "binding": "S", "service": "w", "props": { "z": 1, "a": { "y": 2, "b": 3 } } }] }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.Services[0].PropsJSON()
+	if err != nil || got != `{"z":1,"a":{"y":2,"b":3}}` {
+		t.Fatalf("got %s, %v", got, err)
 	}
 }

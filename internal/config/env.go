@@ -112,3 +112,28 @@ func (c *Config) orderedVars() ([]rawVar, bool) {
 	}
 	return out, true
 }
+
+// keepServicePropsOrder records each service binding's props as written.
+func (c *Config) keepServicePropsOrder() {
+	clean, err := stripJSONC(bytes.TrimPrefix(c.source, []byte("\xEF\xBB\xBF")))
+	if err != nil {
+		return
+	}
+	var top struct {
+		Services []struct {
+			Props json.RawMessage `json:"props"`
+		} `json:"services"`
+	}
+	if json.Unmarshal(clean, &top) != nil || len(top.Services) != len(c.Services) {
+		return
+	}
+	for i, s := range top.Services {
+		if len(s.Props) == 0 || c.Services[i].Props == nil {
+			continue
+		}
+		var compact bytes.Buffer
+		if json.Compact(&compact, s.Props) == nil {
+			c.Services[i].propsRaw = compact.Bytes()
+		}
+	}
+}

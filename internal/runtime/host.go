@@ -73,12 +73,20 @@ func (iso *Isolate) registerHost() error {
 		},
 		// entry makes a stub handle for an entrypoint of the worker behind a
 		// worker handle (a dynamic worker, or this worker for ctx.exports).
-		"entry": func(workerHandle int, name, props string) int {
+		"entry": func(workerHandle int, name, props, propsCaps string) int {
 			ref, ok := iso.handles[workerHandle].(*workerRef)
 			if !ok {
 				return 0
 			}
-			return iso.addHandle(&EntryTarget{Worker: ref.w, Name: name, Props: props})
+			t := &EntryTarget{Worker: ref.w, Name: name}
+			if props != "" {
+				caps, err := iso.exportCaps(propsCaps)
+				if err != nil {
+					return 0
+				}
+				t.Props = &Message{JSON: props, Caps: caps}
+			}
+			return iso.addHandle(t)
 		},
 		"loaderGet": func(handle int, id string) int { return iso.loaderGet(handle, id) },
 		"loaderPut": func(handle int, id, code, caps string, bufs ...quickjs.Value) []any {

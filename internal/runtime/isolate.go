@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/isola-run/isola/internal/bundle"
+	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/jsvm"
 	jsprelude "github.com/isola-run/isola/internal/runtime/js"
 	"modernc.org/quickjs"
@@ -94,6 +95,7 @@ type Isolate struct {
 	idle       atomic.Bool
 	worker     *Worker // the worker this isolate serves, when it has one
 	env        Env
+	features   compat.Features
 	outbound   Outbound
 	handles    map[int]Target
 	nextHandle int
@@ -109,6 +111,8 @@ type Options struct {
 	Outbound Outbound
 	// Log receives console output and runtime messages.
 	Log func(level, msg string)
+	// Features are what the compatibility date and flags turn on.
+	Features compat.Features
 }
 
 // Env is what a worker finds in its env object.
@@ -161,6 +165,7 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 	iso := &Isolate{
 		script:    s,
 		env:       opts.Env,
+		features:  opts.Features,
 		outbound:  opts.Outbound,
 		limits:    opts.Limits,
 		logf:      opts.Log,
@@ -266,8 +271,9 @@ func (iso *Isolate) init() error {
 		Blocked  bool            `json:"blocked"`
 		Self     *int            `json:"self"`
 		SubReqs  int             `json:"subRequests"`
+		Features compat.Features `json:"features"`
 	}
-	m := initMsg{Name: iso.script.Name, Bindings: map[string]int{}, Blocked: iso.outbound.Blocked, SubReqs: iso.limits.SubRequests}
+	m := initMsg{Name: iso.script.Name, Bindings: map[string]int{}, Blocked: iso.outbound.Blocked, SubReqs: iso.limits.SubRequests, Features: iso.features}
 	var msg Message
 	if iso.env.Vars != "" {
 		m.Vars = json.RawMessage(iso.env.Vars)

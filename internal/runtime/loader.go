@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/isola-run/isola/internal/bundle"
+	"github.com/isola-run/isola/internal/compat"
 )
 
 // Dynamic Workers: a platform worker hands code over at runtime through a
@@ -314,34 +316,13 @@ func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, 
 	w, err := l.build(id, codeJSON, capsJSON, bufs, iso)
 	if err != nil {
 		name := "Error"
-		var se *ScriptError
-		var be *bundle.Error
 		var ce *codeError
-		switch {
-		case errors.As(err, &se):
-			name = se.Name
-		case errors.As(err, &be):
-			name = "SyntaxError"
-		case errors.As(err, &ce):
+		if errors.As(err, &ce) {
 			name = "TypeError"
 		}
-		msg := err.Error()
-		if se != nil {
-			msg = se.Message
-			if se.File != "" {
-				msg = fmt.Sprintf("%s (%s:%d:%d)", se.Message, se.File, se.Line, se.Column)
-			}
-		}
-		return []any{0, name + ": " + trimPrefix(msg, name+": ")}
+		return []any{0, name + ": " + err.Error()}
 	}
 	return []any{iso.addHandle(&workerRef{w}), nil}
-}
-
-func trimPrefix(s, p string) string {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
 }
 
 // codeError is WorkerCode the loader refuses; it reaches the caller as a
@@ -385,6 +366,10 @@ func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso 
 	if code.Env != nil && len(*code.Env) > maxEnvSize {
 		return nil, badCode("env is %d bytes when serialized, more than the 1 MiB allowed", len(*code.Env))
 	}
+	features, err := compat.Resolve(code.CompatibilityDate, code.CompatibilityFlags)
+	if err != nil {
+		return nil, &startError{err.Error()}
+	}
 	key := l.Name + "\x00" + id
 	name := "dynamic:" + id
 	if id == "" {
@@ -393,7 +378,7 @@ func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso 
 	}
 	script, err := l.Cache.script(name, &code)
 	if err != nil {
-		return nil, err
+		return nil, startFailure(err)
 	}
 	opts := Options{Log: iso.logf, Limits: iso.limits}
 	if l.Parent != nil {
@@ -421,7 +406,49 @@ func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso 
 	default:
 		opts.Outbound = iso.outbound // inherit the parent's
 	}
+	opts.Features = features
 	w := NewWorker(script, opts)
+	// Start it now, as workerd does: a worker that cannot start fails the
+	// caller with the reason, and is not cached.
+	if _, err := w.Isolate(); err != nil {
+		return nil, startFailure(err)
+	}
 	l.Cache.put(key, w)
 	return w, nil
+}
+
+// startError is a dynamic worker that did not start; its text is workerd's.
+type startError struct{ msg string }
+
+func (e *startError) Error() string { return e.msg }
+
+// startFailure words a compile or top-level failure as workerd does:
+// "Failed to start Worker:\nUncaught Name: message\n  at module:line:col".
+func startFailure(err error) error {
+	var se *ScriptError
+	var be *bundle.Error
+	switch {
+	case errors.As(err, &se):
+		msg := "Failed to start Worker:\nUncaught " + se.Name + ": " + se.Message
+		if se.File != "" {
+			msg += fmt.Sprintf("\n  at %s:%d:%d", se.File, se.Line, se.Column)
+		} else if at := firstFrame(se.Stack); at != "" {
+			msg += "\n  at " + at
+		}
+		return &startError{msg}
+	case errors.As(err, &be):
+		return &startError{"Failed to start Worker:\nUncaught " + be.Uncaught()}
+	}
+	return err
+}
+
+// firstFrame is the position of a stack's first frame, "main.js:3:9".
+func firstFrame(stack string) string {
+	for _, line := range strings.Split(stack, "\n") {
+		line = strings.TrimSpace(line)
+		if i := strings.LastIndexByte(line, '('); i >= 0 && strings.HasSuffix(line, ")") {
+			return strings.TrimPrefix(line[i+1:len(line)-1], "isola-mem:/")
+		}
+	}
+	return ""
 }

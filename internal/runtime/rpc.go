@@ -349,8 +349,8 @@ func (t *exportTarget) release() {
 // a fresh instance, in whatever isolate the worker has live.
 type EntryTarget struct {
 	Worker *Worker
-	Name   string // "" for the default export
-	Props  string // encoded props ("" for none)
+	Name   string   // "" for the default export
+	Props  *Message // encoded props; nil for none
 }
 
 func (t *EntryTarget) Kind() string { return "fetcher" }
@@ -361,8 +361,14 @@ func (t *EntryTarget) Invoke(c *Call) {
 		c.Reply(Message{}, err)
 		return
 	}
-	target, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": t.Props})
-	if !iso.post(func() { iso.deliver(c, string(target)) }) {
+	if !iso.post(func() {
+		props, caps := "", "[]"
+		if t.Props != nil {
+			props, caps = t.Props.JSON, iso.importCaps(t.Props.Caps)
+		}
+		target, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": props, "propsCaps": caps})
+		iso.deliver(c, string(target))
+	}) {
 		c.Reply(Message{}, iso.Err())
 	}
 }

@@ -383,6 +383,13 @@ class Request {
       state.redirect = init.redirect;
     }
     if (init.signal !== undefined) state.signal = init.signal;
+    if (init.cache !== undefined) {
+      if (!workerFeatures.requestCache) throw new Error("The 'cache' field on 'RequestInitializerDict' is not implemented.");
+      if (init.cache !== "no-store" && init.cache !== "no-cache") {
+        throw new TypeError(`Unsupported cache mode: ${init.cache}`);
+      }
+      state.cache = init.cache;
+    }
     if (init.cf !== undefined) state.cf = init.cf;
     if (init.body !== undefined && init.body !== null) {
       if (state.method === "GET" || state.method === "HEAD") {
@@ -410,7 +417,7 @@ class Request {
   get fetcher() { return null; }
   get integrity() { return ""; }
   get keepalive() { return false; }
-  get cache() { return undefined; }
+  get cache() { return this[kRequest].cache; }
   clone() {
     const r = Object.create(Request.prototype);
     const s = this[kRequest];

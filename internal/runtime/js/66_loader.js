@@ -1,5 +1,6 @@
 // 66_loader.js: Worker Loader bindings (Dynamic Workers) and ctx.exports
-// loopbacks, on top of the RPC unit. A lazy unit.
+// loopbacks, on top of the RPC unit. A lazy unit. Error messages are
+// workerd's, word for word: platform code matches on them.
 
 // ---------------------------------------------------------------- Worker Loader
 
@@ -7,81 +8,133 @@ const kLoader = Symbol("loader");
 
 class WorkerLoader {
   constructor(handle) {
-    this[kLoader] = handle;
+    // per id: the promise of its worker handle while getCode runs, or the
+    // error it failed with (kept: workerd does not call getCode again).
+    this[kLoader] = { handle, pending: new Map() };
   }
   get(id, getCode) {
-    if (typeof getCode !== "function") throw new TypeError("Worker Loader get(): the second argument must be a function returning the worker's code.");
-    return new WorkerStub(this[kLoader], id === null || id === undefined ? "" : String(id), getCode);
+    if (id !== null && id !== undefined && typeof id !== "string") {
+      throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
+    }
+    if (id === undefined && getCode === undefined) {
+      throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
+    }
+    if (typeof getCode !== "function") {
+      throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 2 is not of type 'function'.");
+    }
+    return new WorkerStub(this[kLoader], id === null || id === undefined ? "" : id, getCode);
   }
   load(code) {
+    if (code === null) {
+      throw new TypeError("Cannot initialize N7workerd3api12WorkerLoader10WorkerCodeE with required members from an undefined or null value.");
+    }
+    if (typeof code !== "object") {
+      throw new TypeError("Failed to execute 'load' on 'WorkerLoader': parameter 1 is not of type 'WorkerCode'.");
+    }
     return new WorkerStub(this[kLoader], "", () => code);
   }
   get [Symbol.toStringTag]() { return "WorkerLoader"; }
 }
 
 const kWorkerStub = Symbol("workerStub");
+const dynamicTransferError = "Entrypoints to dynamically-loaded workers cannot be transferred to other Workers, because the system does not know how to reload this Worker from scratch. Instead, have the parent Worker expose an entrypoint which constructs the dynamic worker and forwards to it.";
 
 class WorkerStub {
   constructor(loader, id, getCode) {
     this[kWorkerStub] = { loader, id, getCode, worker: null };
+    // workerd runs getCode on a later turn whether or not the stub is used.
+    workerHandleOf(this[kWorkerStub]).catch(() => {});
   }
   getEntrypoint(name = undefined, opts = undefined) {
     const s = this[kWorkerStub];
     const ep = name === null || name === undefined || name === "default" ? "" : String(name);
-    const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : "";
-    const handle = workerHandleOf(s).then((wh) => host.entry(wh, ep, props));
-    return makeStub({ handle, kind: "fetcher" });
+    const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
+    const handle = workerHandleOf(s).then((wh) => entryHandle(wh, ep, props));
+    return makeStub({ handle, kind: "fetcher", noTransfer: dynamicTransferError });
   }
   getDurableObjectClass() {
     throw new Error("getDurableObjectClass() is not supported yet by Isola (it comes with Durable Objects).");
   }
 }
 
+// entryHandle makes a handle for entrypoint ep of the worker behind wh;
+// props is an encoded message or null.
+function entryHandle(wh, ep, props) {
+  if (props === null) return host.entry(wh, ep, "", "[]");
+  return host.entry(wh, ep, props.json, props.caps);
+}
+
 // workerHandleOf resolves a WorkerStub to a worker handle: from the cache
-// when the loader has it, else by running getCode and compiling.
+// when the loader has the id, else by running getCode (once, on a later
+// turn, shared by concurrent users) and compiling.
 function workerHandleOf(s) {
   if (s.worker) return s.worker;
-  s.worker = (async () => {
+  const loader = s.loader;
+  if (s.id !== "") {
+    const known = loader.pending.get(s.id);
+    if (known) return s.worker = known;
+  }
+  const p = (async () => {
+    await null;
     if (s.id !== "") {
-      const h = host.loaderGet(s.loader, s.id);
+      const h = host.loaderGet(loader.handle, s.id);
       if (h) return h;
     }
     const code = await s.getCode();
-    return putWorkerCode(s.loader, s.id, code);
+    return putWorkerCode(loader.handle, s.id, code);
   })();
-  s.worker.catch(() => { s.worker = null; });
-  return s.worker;
+  s.worker = p;
+  if (s.id !== "") {
+    loader.pending.set(s.id, p);
+    // Success lives in the Go cache from now on; a failure stays here, so
+    // every later get() of the id fails the same way.
+    p.then(() => { if (loader.pending.get(s.id) === p) loader.pending.delete(s.id); }, () => {});
+  }
+  return p;
 }
 
 const moduleKeys = ["js", "cjs", "text", "data", "json", "py", "wasm"];
 
 function putWorkerCode(loader, id, code) {
-  if (code === null || typeof code !== "object") throw new TypeError("Worker Loader: getCode() must return a WorkerCode object.");
-  if (typeof code.compatibilityDate !== "string") throw new TypeError("Worker Loader: WorkerCode.compatibilityDate is required.");
-  if (typeof code.mainModule !== "string") throw new TypeError("Worker Loader: WorkerCode.mainModule is required.");
-  const modules = code.modules;
-  if (modules === null || typeof modules !== "object" || Object.keys(modules).length === 0) {
-    throw new TypeError("Worker Loader: WorkerCode.modules must contain at least one module.");
+  if (code === null || code === undefined) {
+    throw new TypeError("Cannot initialize N7workerd3api12WorkerLoader10WorkerCodeE with required members from an undefined or null value.");
   }
-  if (!Object.prototype.hasOwnProperty.call(modules, code.mainModule)) {
-    throw new TypeError(`Worker Loader: mainModule "${code.mainModule}" is not among the modules.`);
+  if (typeof code !== "object") {
+    throw new TypeError("Failed to execute 'load' on 'WorkerLoader': parameter 1 is not of type 'WorkerCode'.");
+  }
+  if (typeof code.compatibilityDate !== "string") throw new Error(`Invalid compatibility date: ${code.compatibilityDate}`);
+  const flags = code.compatibilityFlags === undefined ? [] : code.compatibilityFlags;
+  if (!Array.isArray(flags)) {
+    throw new TypeError("Incorrect type for the 'compatibilityFlags' field on 'WorkerCode': the provided value is not of type 'Array'.");
+  }
+  const modules = code.modules;
+  if (modules === null || typeof modules !== "object" || Array.isArray(modules)) {
+    throw new TypeError("Incorrect type for the 'modules' field on 'WorkerCode': the provided value is not of type 'object'.");
+  }
+  if (Object.keys(modules).length === 0) throw new TypeError("Dynamic Worker code must contain at least one module.");
+  if (code.env !== undefined && (code.env === null || typeof code.env !== "object")) {
+    throw new TypeError("Incorrect type for the 'env' field on 'WorkerCode': the provided value is not of type 'Object'.");
   }
   const enc = new RpcEncoder(false);
+  enc.forEnv = true;
   let env = null;
   if (code.env !== undefined) env = JSON.stringify(enc.encode(code.env));
   const out = {};
   for (const name of Object.keys(modules)) {
     const m = modules[name];
     if (typeof m === "string") {
-      if (/\.m?js$/.test(name)) out[name] = { type: "js", source: m };
-      else if (/\.(ts|mts|tsx|jsx)$/.test(name)) out[name] = { type: name.endsWith("x") ? name.slice(-3) : "ts", source: m };
-      else throw new TypeError(`Worker Loader: module "${name}" is a string, which is only allowed for names ending in .js; use a module object such as { js: ... } or { text: ... }.`);
+      if (/\.js$/.test(name)) out[name] = { type: "js", source: m };
+      // Beyond workerd: TypeScript and JSX are compiled rather than refused.
+      else if (/\.(ts|mts|tsx|jsx)$/.test(name)) out[name] = { type: /\.(tsx|jsx)$/.test(name) ? name.slice(-3) : "ts", source: m };
+      else throw new TypeError(`Module name must end with '.js' or '.py' (or the content must be an object indicating the type explicitly). Got: ${name}`);
       continue;
     }
-    if (m === null || typeof m !== "object") throw new TypeError(`Worker Loader: module "${name}" must be a string or a module object.`);
-    const keys = Object.keys(m);
-    if (keys.length !== 1 || !moduleKeys.includes(keys[0])) {
-      throw new TypeError(`Worker Loader: module "${name}" must have exactly one of the keys ${moduleKeys.join(", ")}.`);
+    if (m === null || typeof m !== "object") {
+      throw new TypeError(`Each module must contain exactly one of 'js', 'cjs', 'text', 'data', 'json', 'py', or 'wasm'. Module '${name}' contained 0 properties.`);
+    }
+    const keys = Object.keys(m).filter((k) => moduleKeys.includes(k));
+    if (keys.length !== 1) {
+      throw new TypeError(`Each module must contain exactly one of 'js', 'cjs', 'text', 'data', 'json', 'py', or 'wasm'. Module '${name}' contained ${keys.length} properties.`);
     }
     const type = keys[0];
     const v = m[type];
@@ -93,18 +146,28 @@ function putWorkerCode(loader, id, code) {
         out[name] = { type, source: JSON.stringify(v) };
         break;
       case "data":
+        if (!(v instanceof ArrayBuffer || ArrayBuffer.isView(v))) {
+          throw new TypeError("Incorrect type for the 'data' field on 'Module': the provided value is not of type 'Array'.");
+        }
         out[name] = { type, buf: enc.buf(exactBuffer(v)) };
         break;
       case "py":
-        throw new TypeError(`Worker Loader: module "${name}": Python modules are not supported by Isola.`);
+        throw new TypeError(`Module '${name}': Python modules are not supported by Isola.`);
       case "wasm":
-        throw new TypeError(`Worker Loader: module "${name}": WebAssembly modules are not supported yet by Isola.`);
+        throw new TypeError(`Module '${name}': WebAssembly modules are not supported yet by Isola.`);
     }
+  }
+  const main = code.mainModule;
+  if (typeof main !== "string" || !Object.prototype.hasOwnProperty.call(out, main)) {
+    throw new Error(`Failed to start Worker:\nUncaught Error: No such module: ${main}`);
+  }
+  if (!["js", "ts", "tsx", "jsx"].includes(out[main].type)) {
+    throw new Error("Failed to start Worker:\nUncaught TypeError: Main module must be an ES module.");
   }
   const wc = {
     compatibilityDate: code.compatibilityDate,
-    compatibilityFlags: code.compatibilityFlags || [],
-    mainModule: code.mainModule,
+    compatibilityFlags: flags.map(String),
+    mainModule: main,
     modules: out,
     env,
     outbound: null,
@@ -119,26 +182,33 @@ function putWorkerCode(loader, id, code) {
   return hostResult(host.loaderPut(loader, id, JSON.stringify(wc), JSON.stringify(enc.caps), ...enc.bufs));
 }
 
+// rpcEncodeProps encodes an entrypoint's props: plain data and stubs (an
+// invoked loopback, say), but nothing that needs an async read.
 function rpcEncodeProps(props) {
-  const enc = rpcEncodeSync(props);
-  if (enc.caps !== "[]" || enc.bufs.length) {
-    throw new DOMException("props may hold only plain data (no stubs, functions or binary data) in Isola.", "DataCloneError");
+  const enc = new RpcEncoder(false);
+  enc.forEnv = true;
+  const json = JSON.stringify(enc.encode(props));
+  if (enc.bufs.length) {
+    throw new DOMException("Isola cannot send binary data in props yet.", "DataCloneError");
   }
-  return enc.json;
+  return { json, caps: JSON.stringify(enc.caps) };
 }
 
 // ---------------------------------------------------------------- loopbacks
 
+const loopbackError = 'Could not serialize object of type "LoopbackServiceStub". This type does not support serialization.';
+
 // loopback is ctx.exports.<name>: a stub on this worker's own entrypoint
-// that can also be called with {props} for one with props.
+// that can also be called with {props} for one with props. Uninvoked, it
+// cannot be serialized (workerd's rule).
 function loopback(selfHandle, name) {
   const ep = name === "default" ? "" : name;
   let base;
-  const plain = () => base ??= makeStub({ handle: host.entry(selfHandle, ep, ""), kind: "fetcher" });
-  return new Proxy(function Loopback() {}, {
+  const plain = () => base ??= makeStub({ handle: host.entry(selfHandle, ep, "", "[]"), kind: "fetcher", noTransfer: loopbackError });
+  return new Proxy(function LoopbackServiceStub() {}, {
     apply(t, thisArg, [opts]) {
-      const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : "";
-      return makeStub({ handle: host.entry(selfHandle, ep, props), kind: "fetcher" });
+      const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
+      return makeStub({ handle: entryHandle(selfHandle, ep, props), kind: "fetcher" });
     },
     get(t, prop) {
       if (prop === kStub) return plain()[kStub];

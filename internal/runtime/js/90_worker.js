@@ -5,7 +5,12 @@
 let workerName = "worker";
 let workerEnv = {};
 let workerModule = null;
+// `exports` from cloudflare:workers, and ctx.exports: two objects with the
+// same loopbacks (workerd makes them distinct too).
 const workerExports = {};
+const ctxExports = {};
+// What the compatibility date and flags turn on (compat.Features in Go).
+let workerFeatures = { process: true, requestCache: true, ctxExports: true };
 
 class WorkerEntrypoint {
   constructor(ctx, env) {
@@ -49,7 +54,7 @@ class ExecutionContext {
     this[kCtx].passThrough = true;
   }
   get props() { return this[kCtx].props; }
-  get exports() { return workerExports; }
+  get exports() { return workerFeatures.ctxExports ? ctxExports : undefined; }
 }
 
 const workersModule = {
@@ -100,6 +105,8 @@ let selfHandle = 0;
 onHostEvent("init", (json, capsJSON, ...bufs) => {
   const m = JSON.parse(json);
   workerName = m.name;
+  workerFeatures = m.features;
+  if (!workerFeatures.process) delete globalThis.process;
   workerEnv = m.vars ? m.vars : {};
   const raw = JSON.parse(capsJSON);
   if (m.self !== null) selfHandle = raw[m.self].h;
@@ -130,14 +137,18 @@ function fillExports(m) {
   if (!selfHandle) return;
   for (const name of Object.keys(m)) {
     const v = m[name];
+    // Entrypoints: WorkerEntrypoint classes and handler objects.
     const isEntry = (typeof v === "function" && v.prototype instanceof WorkerEntrypoint) ||
-      (name === "default" && v && (typeof v === "object" || typeof v === "function"));
+      (v !== null && typeof v === "object" && !Array.isArray(v)) ||
+      (name === "default" && typeof v === "function");
     if (!isEntry) continue;
-    let made;
-    Object.defineProperty(workerExports, name, {
-      enumerable: true, configurable: true,
-      get() { return made ??= loopback(selfHandle, name); },
-    });
+    for (const target of [workerExports, ctxExports]) {
+      let made;
+      Object.defineProperty(target, name, {
+        enumerable: true, configurable: true,
+        get() { return made ??= loopback(selfHandle, name); },
+      });
+    }
   }
 }
 
