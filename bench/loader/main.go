@@ -2,11 +2,14 @@
 // run, with the same platform worker and load generator:
 //
 //   - cold: every request loads a never-seen id and calls its fetch
+//
 //   - warm: every request calls one cached dynamic worker
+//
 //   - memory: resident memory per cached idle dynamic worker
+//
 //   - scale (Isola only): 100,000 ids one after another, memory bounded
 //
-//	go run ./bench/loader [-duration 10s] [-scale 100000]
+//     go run ./bench/loader [-duration 10s] [-scale 100000]
 package main
 
 import (
