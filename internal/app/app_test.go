@@ -257,3 +257,45 @@ func TestWasmIsAClearError(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestOutboundFetch(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, "/final", http.StatusFound)
+		case "/final":
+			w.Header().Set("X-Up", "1")
+			b, _ := io.ReadAll(r.Body)
+			io.WriteString(w, r.Method+" "+string(b)+" ua="+r.Header.Get("User-Agent"))
+		case "/stream":
+			f := w.(http.Flusher)
+			for i := 0; i < 3; i++ {
+				io.WriteString(w, "part")
+				f.Flush()
+			}
+		}
+	}))
+	defer upstream.Close()
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": `{ "name": "t", "main": "worker.js", "compatibility_date": "2026-11-01", "vars": { "UP": "` + upstream.URL + `" } }`,
+		"worker.js": `export default {
+  async fetch(req, env) {
+    const r = await fetch(env.UP + "/redirect", { method: "POST", body: "payload" });
+    const manual = await fetch(env.UP + "/redirect", { redirect: "manual" });
+    const streamed = await fetch(env.UP + "/stream");
+    let chunks = 0, text = "";
+    const reader = streamed.body.getReader();
+    for (;;) { const { done, value } = await reader.read(); if (done) break; chunks++; text += new TextDecoder().decode(value); }
+    let refused;
+    try { await fetch("ftp://example.com/"); } catch (e) { refused = e.name; }
+    return Response.json({ status: r.status, redirected: r.redirected, url: r.url.endsWith("/final"), header: r.headers.get("x-up"),
+      body: await r.text(), manual: manual.status, text, refused });
+  },
+};`,
+	})
+	code, body := get(t, a, "GET", "/", "")
+	want := `{"status":200,"redirected":true,"url":true,"header":"1","body":"GET  ua=Cloudflare-Workers","manual":302,"text":"partpartpart","refused":"TypeError"}`
+	if code != 200 || body != want {
+		t.Fatalf("got %d %s\nwant %s", code, body, want)
+	}
+}
