@@ -93,6 +93,7 @@ type Isolate struct {
 	rejections *jsvm.Rejections
 
 	idle       atomic.Bool
+	lastUse    atomic.Int64 // unix nanoseconds
 	worker     *Worker // the worker this isolate serves, when it has one
 	env        Env
 	features   compat.Features
@@ -462,6 +463,14 @@ func (iso *Isolate) turn() {
 	}
 	iso.detectStall()
 	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0)
+	if len(jobs) > 0 {
+		iso.lastUse.Store(time.Now().UnixNano())
+	}
+}
+
+// LastUsed is when the isolate last started serving something.
+func (iso *Isolate) LastUsed() time.Time {
+	return time.Unix(0, iso.lastUse.Load())
 }
 
 // busy reports whether the isolate was serving something at the end of its

@@ -30,22 +30,26 @@ import (
 // LoaderLimits bound a loader cache.
 type LoaderLimits struct {
 	Isolates int           // live isolates kept at most
+	Memory   int64         // engine heap of all live isolates, bytes (checked every Idle/4)
 	Workers  int           // workers (code + env) remembered at most
 	Idle     time.Duration // an isolate unused this long is closed
 }
 
 // DefaultLoaderLimits suit a single machine.
-var DefaultLoaderLimits = LoaderLimits{Isolates: 1000, Workers: 10000, Idle: 60 * time.Second}
+var DefaultLoaderLimits = LoaderLimits{Isolates: 1000, Memory: 1 << 30, Workers: 10000, Idle: 60 * time.Second}
 
 // LoaderCache holds the dynamic workers of one or more loader bindings.
+//
+// Lock order: LoaderCache.mu, then Worker.mu (Worker.Isolate calls back into
+// the cache only after releasing its own lock).
 type LoaderCache struct {
 	limits LoaderLimits
 	log    func(level, msg string)
 
 	mu       sync.Mutex
 	workers  map[string]*list.Element // key → element of lru (*loaded)
-	lru      *list.List               // front: most recently used
-	live     int                      // workers with a live isolate
+	lru      *list.List               // workers, front: most recently used
+	live     *list.List               // workers with a live isolate, front: most recently used
 	scripts  map[string]*Script       // code hash → compiled
 	anonSeq  int
 	stopIdle chan struct{}
@@ -57,22 +61,27 @@ type loaded struct {
 	used   time.Time
 }
 
-// NewLoaderCache starts a cache; Close stops its idle sweeper.
+// NewLoaderCache starts a cache; Close stops its sweeper.
 func NewLoaderCache(limits LoaderLimits, log func(level, msg string)) *LoaderCache {
+	d := DefaultLoaderLimits
 	if limits.Isolates <= 0 {
-		limits.Isolates = DefaultLoaderLimits.Isolates
+		limits.Isolates = d.Isolates
+	}
+	if limits.Memory <= 0 {
+		limits.Memory = d.Memory
 	}
 	if limits.Workers <= 0 {
-		limits.Workers = DefaultLoaderLimits.Workers
+		limits.Workers = d.Workers
 	}
 	if limits.Idle <= 0 {
-		limits.Idle = DefaultLoaderLimits.Idle
+		limits.Idle = d.Idle
 	}
 	c := &LoaderCache{
 		limits:   limits,
 		log:      log,
 		workers:  map[string]*list.Element{},
 		lru:      list.New(),
+		live:     list.New(),
 		scripts:  map[string]*Script{},
 		stopIdle: make(chan struct{}),
 	}
@@ -90,13 +99,14 @@ func (c *LoaderCache) Close() {
 	}
 	c.workers = map[string]*list.Element{}
 	c.lru.Init()
+	c.live.Init()
 	c.mu.Unlock()
 	for _, w := range ws {
 		w.Close()
 	}
 }
 
-// Stats describe the cache for operators and benchmarks.
+// LoaderStats describe the cache for operators and benchmarks.
 type LoaderStats struct {
 	Workers, LiveIsolates, Scripts int
 }
@@ -104,13 +114,7 @@ type LoaderStats struct {
 func (c *LoaderCache) Stats() LoaderStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	live := 0
-	for e := c.lru.Front(); e != nil; e = e.Next() {
-		if e.Value.(*loaded).worker.hasIsolate() {
-			live++
-		}
-	}
-	return LoaderStats{Workers: len(c.workers), LiveIsolates: live, Scripts: len(c.scripts)}
+	return LoaderStats{Workers: len(c.workers), LiveIsolates: c.live.Len(), Scripts: len(c.scripts)}
 }
 
 func (c *LoaderCache) sweep() {
@@ -122,23 +126,80 @@ func (c *LoaderCache) sweep() {
 			return
 		case <-t.C:
 			c.closeIdle(time.Now().Add(-c.limits.Idle))
+			c.trimMemory()
 		}
 	}
 }
 
+// closeIdle closes isolates unused since before.
 func (c *LoaderCache) closeIdle(before time.Time) {
 	c.mu.Lock()
 	var idle []*Worker
-	for e := c.lru.Back(); e != nil; e = e.Prev() {
-		l := e.Value.(*loaded)
-		if l.used.Before(before) && l.worker.hasIsolate() {
-			idle = append(idle, l.worker)
+	for e := c.live.Back(); e != nil; e = e.Prev() {
+		w := e.Value.(*Worker)
+		if w.lastUsed().Before(before) {
+			idle = append(idle, w)
 		}
 	}
 	c.mu.Unlock()
 	for _, w := range idle {
-		w.closeIsolate()
+		c.stopIsolate(w)
 	}
+}
+
+// trimMemory closes the least recently used isolates while all live ones
+// together hold more engine heap than the budget.
+func (c *LoaderCache) trimMemory() {
+	c.mu.Lock()
+	ws := make([]*Worker, 0, c.live.Len())
+	for e := c.live.Front(); e != nil; e = e.Next() {
+		ws = append(ws, e.Value.(*Worker))
+	}
+	c.mu.Unlock()
+	var total int64
+	sizes := make([]int64, len(ws))
+	for i, w := range ws {
+		sizes[i] = w.memory()
+		total += sizes[i]
+	}
+	for i := len(ws) - 1; i >= 0 && total > c.limits.Memory; i-- {
+		c.stopIsolate(ws[i])
+		total -= sizes[i]
+	}
+}
+
+// started is the Worker.onStart hook: count the new isolate and, past the
+// budget, close the least recently used one.
+func (c *LoaderCache) started(w *Worker) {
+	c.mu.Lock()
+	if w.live == nil {
+		w.live = c.live.PushFront(w)
+	} else {
+		c.live.MoveToFront(w.live)
+	}
+	var victims []*Worker
+	for e := c.live.Back(); e != nil && c.live.Len()-len(victims) > c.limits.Isolates; e = e.Prev() {
+		if v := e.Value.(*Worker); v != w {
+			victims = append(victims, v)
+		}
+	}
+	c.mu.Unlock()
+	for _, v := range victims {
+		c.stopIsolate(v)
+	}
+}
+
+// stopIsolate closes w's isolate (unless it is busy) and uncounts it.
+func (c *LoaderCache) stopIsolate(w *Worker) {
+	if !w.closeIsolate() {
+		return
+	}
+	c.mu.Lock()
+	if w.live != nil {
+		c.live.Remove(w.live)
+		w.live = nil
+	}
+	c.mu.Unlock()
 }
 
 // get returns the worker for key, marking it used.
@@ -152,42 +213,35 @@ func (c *LoaderCache) get(key string) *Worker {
 	l := e.Value.(*loaded)
 	l.used = time.Now()
 	c.lru.MoveToFront(e)
+	if l.worker.live != nil {
+		c.live.MoveToFront(l.worker.live)
+	}
 	return l.worker
 }
 
-// put remembers a worker and trims the cache to its budget.
+// put remembers a worker; past the worker budget the least recently used
+// is forgotten entirely (its next use runs getCode again).
 func (c *LoaderCache) put(key string, w *Worker) {
 	c.mu.Lock()
 	if old, ok := c.workers[key]; ok {
 		c.lru.Remove(old)
 	}
 	c.workers[key] = c.lru.PushFront(&loaded{key: key, worker: w, used: time.Now()})
-	var closeIso, drop []*Worker
-	// Past the worker budget, forget the least recently used entirely.
+	var drop []*Worker
 	for len(c.workers) > c.limits.Workers {
 		e := c.lru.Back()
 		l := e.Value.(*loaded)
 		c.lru.Remove(e)
 		delete(c.workers, l.key)
-		drop = append(drop, l.worker)
-	}
-	// Past the isolate budget, close the least recently used isolates.
-	live := 0
-	for e := c.lru.Front(); e != nil; e = e.Next() {
-		l := e.Value.(*loaded)
-		if l.worker.hasIsolate() || l.worker == w {
-			live++
-			if live > c.limits.Isolates {
-				closeIso = append(closeIso, l.worker)
-			}
+		if l.worker.live != nil {
+			c.live.Remove(l.worker.live)
+			l.worker.live = nil
 		}
+		drop = append(drop, l.worker)
 	}
 	c.mu.Unlock()
 	for _, w := range drop {
 		w.Close()
-	}
-	for _, w := range closeIso {
-		w.closeIsolate()
 	}
 }
 
@@ -408,6 +462,7 @@ func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso 
 	}
 	opts.Features = features
 	w := NewWorker(script, opts)
+	w.onStart = l.Cache.started
 	// Start it now, as workerd does: a worker that cannot start fails the
 	// caller with the reason, and is not cached.
 	if _, err := w.Isolate(); err != nil {

@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"container/list"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Worker serves one compiled script from one live isolate at a time, the
@@ -15,6 +17,11 @@ type Worker struct {
 
 	mu  sync.Mutex
 	iso *Isolate
+
+	// onStart, when set, hears of each new isolate (a loader cache counts
+	// them against its budget). It is called without w.mu held.
+	onStart func(*Worker)
+	live    *list.Element // the cache's entry for the live isolate; the cache owns it
 }
 
 // NewWorker prepares a worker; its first isolate starts on first use.
@@ -34,27 +41,55 @@ func (w *Worker) Isolate() (*Isolate, error) {
 		return nil, err
 	}
 	w.iso = iso
+	if w.onStart != nil {
+		// Without w.mu: the hook may close other workers' isolates.
+		w.mu.Unlock()
+		w.onStart(w)
+		w.mu.Lock()
+	}
 	return iso, nil
 }
 
-func (w *Worker) hasIsolate() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.iso != nil && w.iso.Err() == nil
-}
 
 // closeIsolate lets the live isolate go; the worker starts a new one when
-// next used. An isolate still serving something is left alone.
-func (w *Worker) closeIsolate() {
+// next used. An isolate still serving something is left alone. It reports
+// whether the worker is now without an isolate.
+func (w *Worker) closeIsolate() bool {
 	w.mu.Lock()
 	iso := w.iso
-	if iso == nil || iso.busy() {
+	if iso != nil && iso.busy() && iso.Err() == nil {
 		w.mu.Unlock()
-		return
+		return false
 	}
 	w.iso = nil
 	w.mu.Unlock()
-	go iso.Close()
+	if iso != nil {
+		go iso.Close()
+	}
+	return true
+}
+
+// lastUsed is when the live isolate last served something.
+func (w *Worker) lastUsed() time.Time {
+	w.mu.Lock()
+	iso := w.iso
+	w.mu.Unlock()
+	if iso == nil {
+		return time.Time{}
+	}
+	return iso.LastUsed()
+}
+
+// memory is the live isolate's engine heap, 0 without one.
+func (w *Worker) memory() int64 {
+	w.mu.Lock()
+	iso := w.iso
+	w.mu.Unlock()
+	if iso == nil {
+		return 0
+	}
+	m, _ := iso.Memory()
+	return m.MallocSize
 }
 
 // Bind adds bindings to the worker's env. It exists because a binding may
