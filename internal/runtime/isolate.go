@@ -94,7 +94,7 @@ type Isolate struct {
 
 	idle       atomic.Bool
 	lastUse    atomic.Int64 // unix nanoseconds
-	worker     *Worker // the worker this isolate serves, when it has one
+	worker     *Worker      // the worker this isolate serves, when it has one
 	env        Env
 	features   compat.Features
 	outbound   Outbound

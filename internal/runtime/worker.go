@@ -50,7 +50,6 @@ func (w *Worker) Isolate() (*Isolate, error) {
 	return iso, nil
 }
 
-
 // closeIsolate lets the live isolate go; the worker starts a new one when
 // next used. An isolate still serving something is left alone. It reports
 // whether the worker is now without an isolate.
