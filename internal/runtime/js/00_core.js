@@ -76,6 +76,11 @@ for (const unit of objectKeys(lazyUnits)) {
   }
 }
 
+// QuickJS has no Symbol.dispose; esbuild's lowering of `using` reads these
+// registered symbols when the well-known ones are missing.
+if (Symbol.dispose === undefined) defineProperty(Symbol, "dispose", { value: Symbol.for("Symbol.dispose") });
+if (Symbol.asyncDispose === undefined) defineProperty(Symbol, "asyncDispose", { value: Symbol.for("Symbol.asyncDispose") });
+
 // Web IDL globals are writable, configurable and not enumerable.
 function defineGlobal(name, value) {
   defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });

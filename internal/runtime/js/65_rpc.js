@@ -1,21 +1,64 @@
 // 65_rpc.js: Workers RPC: the value encoding that crosses isolates, stubs,
-// the callee side of calls, Worker Loader bindings and ctx.exports
-// loopbacks. A lazy unit: a worker with no bindings never loads it.
+// pipelining, and the callee side of calls, with workerd's rules and words.
+// A lazy unit: a worker with no bindings never loads it.
 //
 // Encoding. A value becomes JSON where plain data stays as it is and other
 // values become tagged objects {"$": tag, ...}. A plain object that has its
 // own "$" key is wrapped ({"$":"O","v":{...}}) so it cannot be mistaken for
-// a tag. Binary data goes to a side list of ArrayBuffers, referenced by
-// index; so do capabilities (stubs, and functions or RpcTargets this
-// isolate lends out), which Go translates between isolates.
+// a tag. Objects are numbered in the order the encoder meets them; meeting
+// one again (a shared reference, a cycle) writes {"$":"r","i":n}. Binary
+// data goes to a side list of ArrayBuffers, referenced by index; so do
+// capabilities (stubs, and functions or RpcTargets this isolate lends out),
+// which Go translates between isolates. JSON without a single "$" needs no
+// decoding beyond JSON.parse, the common case of small plain messages.
+//
+// Stubs. A stub is a Proxy: over a plain object for an entrypoint (a
+// Fetcher: typeof "object", as in workerd), over a function for a function
+// or RpcTarget (typeof "function"). Reading a member gives an RpcProperty
+// (await it to read, call it to call); a call gives an RpcPromise, whose
+// members can be used before it settles (pipelining: the result arrives
+// whole and the rest of the path is followed here, with the callee's rules).
+//
+// Disposal. Stubs received as arguments are disposed when the call they
+// came with completes; an object result gets a Symbol.dispose method that
+// disposes the stubs in it; dup() makes a stub that outlives its original.
+
+// QuickJS has no explicit resource management. esbuild lowers `using` to
+// helpers that read Symbol.dispose, else Symbol.for("Symbol.dispose"): the
+// same registered symbols here keep both agreeing.
+if (typeof Symbol.dispose !== "symbol") Object.defineProperty(Symbol, "dispose", { value: Symbol.for("Symbol.dispose") });
+if (typeof Symbol.asyncDispose !== "symbol") Object.defineProperty(Symbol, "asyncDispose", { value: Symbol.for("Symbol.asyncDispose") });
 
 const kStub = Symbol("rpcStub");
+const rpcDispose = Symbol.dispose;
+const rpcHasOwn = Object.prototype.hasOwnProperty;
+const rpcObjectProto = Object.prototype;
+const rpcGetProto = Object.getPrototypeOf;
+const rpcUndefined = { $: "u" };
+const rpcHoleTag = { $: "_" };
+const rpcHole = Symbol("hole");
+const rpcMissing = Symbol("missing");
+const rpcNoBufs = [];
+
+function rpcDisposedError() {
+  return new Error("RPC stub used after being disposed.");
+}
+
+function rpcCloneError(message) {
+  return new DOMException(message, "DataCloneError");
+}
 
 class RpcEncoder {
-  constructor(allowAsync) {
+  // allowAsync: bodies may be read before the message is sent. forRpc:
+  // functions and RpcTargets may be lent out (not in a WorkerCode's env or
+  // in props; setting forEnv = true says the same).
+  constructor(allowAsync, forRpc = allowAsync) {
     this.caps = [];
     this.bufs = [];
     this.tasks = allowAsync ? [] : null;
+    this.forEnv = !forRpc;
+    this.seen = null;
+    this.count = 0;
     this.depth = 0;
   }
   buf(bytes) {
@@ -27,7 +70,7 @@ class RpcEncoder {
     return this.caps.length - 1;
   }
   later(fn) {
-    if (!this.tasks) throw new DOMException("Could not serialize the value: it holds a body, which cannot be sent here.", "DataCloneError");
+    if (!this.tasks) throw rpcCloneError("Could not serialize the value: it holds a body, which cannot be sent here.");
     const slot = this.buf(null);
     this.tasks.push(fn().then((bytes) => { this.bufs[slot] = bytes; }));
     return slot;
@@ -35,55 +78,83 @@ class RpcEncoder {
   encode(v) {
     switch (typeof v) {
       case "string": case "boolean": return v;
-      case "number": return Number.isFinite(v) && !Object.is(v, -0) ? v : { $: "n", v: Object.is(v, -0) ? "-0" : String(v) };
-      case "undefined": return { $: "u" };
+      case "number":
+        if (v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0)) return v;
+        return { $: "n", v: v === 0 ? "-0" : String(v) };
+      case "undefined": return rpcUndefined;
       case "bigint": return { $: "b", v: v.toString() };
-      case "symbol": throw new DOMException(`${String(v)} could not be cloned.`, "DataCloneError");
-      case "function": {
-        const st = v[kStub];
-        if (st) return { $: "c", i: this.cap({ h: stubHandleNow(st) }) };
-        return { $: "c", i: this.cap({ e: rpcExport(v), k: "function" }) };
-      }
+      case "symbol": throw rpcCloneError(`${String(v)} could not be cloned.`);
+      case "function": return this.func(v);
     }
     if (v === null) return null;
-    if (++this.depth > 1000) throw new DOMException("Maximum call stack size exceeded while serializing.", "DataCloneError");
-    try {
-      return this.encodeObject(v);
-    } finally {
-      this.depth--;
-    }
+    return this.object(v);
   }
-  encodeObject(v) {
+  stub(st) {
+    if (st.noTransfer) throw rpcCloneError(st.noTransfer);
+    return { $: "c", i: this.cap({ h: stubHandleNow(st) }) };
+  }
+  func(v) {
     const st = v[kStub];
-    if (st) return { $: "c", i: this.cap({ h: stubHandleNow(st) }) };
-    if (Array.isArray(v)) {
-      const out = new Array(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = this.encode(v[i]);
-      return out;
+    if (st) return this.stub(st);
+    if (this.forEnv) throw rpcCloneError(`${cloneDescribe(v, "")} could not be cloned.`);
+    return { $: "c", i: this.cap({ e: rpcExport(v), k: "function" }) };
+  }
+  object(v) {
+    const st = v[kStub];
+    if (st) return this.stub(st);
+    let seen = this.seen;
+    if (seen === null) {
+      seen = this.seen = new Map();
+    } else {
+      const i = seen.get(v);
+      if (i !== undefined) return { $: "r", i };
     }
-    if (v instanceof RpcTarget) return { $: "c", i: this.cap({ e: rpcExport(v), k: "object" }) };
+    if (++this.depth > 1000) throw rpcCloneError("Maximum call stack size exceeded while serializing.");
+    let out;
+    const proto = rpcGetProto(v);
+    if (proto === rpcObjectProto || proto === null) {
+      seen.set(v, this.count++);
+      out = {};
+      for (const k of Object.keys(v)) rpcSetKey(out, k, this.encode(v[k]));
+      if (rpcHasOwn.call(v, "$")) out = { $: "O", v: out };
+    } else if (Array.isArray(v)) {
+      seen.set(v, this.count++);
+      const n = v.length;
+      out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const x = v[i];
+        out[i] = x === undefined && !(i in v) ? rpcHoleTag : this.encode(x);
+      }
+    } else {
+      out = this.special(v, seen);
+    }
+    this.depth--;
+    return out;
+  }
+  special(v, seen) {
+    if (v instanceof RpcTarget) {
+      if (this.forEnv) throw rpcCloneError("Remote RPC references can only be serialized for RPC.");
+      return { $: "c", i: this.cap({ e: rpcExport(v), k: "object" }) };
+    }
+    seen.set(v, this.count++);
     if (v instanceof Date) return { $: "D", v: v.getTime() };
     if (v instanceof RegExp) return { $: "R", s: v.source, f: v.flags };
-    if (v instanceof Map) return { $: "M", v: [...v].map(([k, x]) => [this.encode(k), this.encode(x)]) };
-    if (v instanceof Set) return { $: "S", v: [...v].map((x) => this.encode(x)) };
+    if (v instanceof Map) {
+      const out = [];
+      for (const [k, x] of [...v]) out.push(this.encode(k), this.encode(x));
+      return { $: "M", v: out };
+    }
+    if (v instanceof Set) {
+      const out = [];
+      for (const x of [...v]) out.push(this.encode(x));
+      return { $: "S", v: out };
+    }
     if (v instanceof ArrayBuffer) return { $: "A", i: this.buf(v.slice(0)) };
     if (ArrayBuffer.isView(v)) {
       const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
       return { $: "V", t: v.constructor.name, i: this.buf(bytes.buffer) };
     }
-    if (v instanceof Error) {
-      const out = { $: "E", n: String(v.name), m: String(v.message) };
-      if (v.stack) out.s = String(v.stack);
-      const extra = {};
-      let any = false;
-      for (const k of Object.keys(v)) {
-        if (k === "name" || k === "message" || k === "stack") continue;
-        extra[k] = this.encode(v[k]);
-        any = true;
-      }
-      if (any) out.p = extra;
-      return out;
-    }
+    if (v instanceof Error) return this.error(v);
     if (v instanceof Request) {
       const b = v[kBody] ? this.later(() => consumeBytes(v).then(exactBuffer)) : -1;
       return { $: "Q", m: v.method, u: v.url, h: headerPairs(v.headers), r: v.redirect, b };
@@ -96,18 +167,44 @@ class RpcEncoder {
     if (isLoaded("ReadableStream") && v instanceof ReadableStream) {
       return { $: "RS", i: this.later(() => readAllBytes(v).then(exactBuffer)) };
     }
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) {
-      const name = v.constructor && v.constructor.name || "Object";
-      throw new DOMException(`Could not serialize object of type "${name}". This type does not support serialization.`, "DataCloneError");
+    if (v instanceof String) return { $: "B", t: "s", v: String.prototype.valueOf.call(v) };
+    if (v instanceof Number) return { $: "B", t: "n", v: String(Number.prototype.valueOf.call(v)) };
+    if (v instanceof Boolean) return { $: "B", t: "t", v: Boolean.prototype.valueOf.call(v) };
+    if (v instanceof BigInt) return { $: "B", t: "b", v: BigInt.prototype.valueOf.call(v).toString() };
+    // What V8 refuses outright is named by its tag; any other object with a
+    // prototype of its own is a class instance or a platform object.
+    const tag = cloneToString.call(v);
+    if (cloneRefused.has(tag)) cloneRefuse(v, tag);
+    const name = cloneConstructorName(v, "Object");
+    throw rpcCloneError(`Could not serialize object of type "${name}". This type does not support serialization.`);
+  }
+  // An error keeps its class when the name is a standard one (a DOMException
+  // always), its message, its own enumerable properties, cause and errors.
+  // Go reads the first keys of a thrown InternalError: keep $, n, m first.
+  error(v) {
+    const dom = isLoaded("DOMException") && v instanceof DOMException;
+    const out = { $: "E", n: String(v.name), m: String(v.message) };
+    if (dom) out.x = 1;
+    let p = null;
+    for (const k of Object.keys(v)) {
+      if (k === "name" || k === "message" || k === "stack" || (dom && k === "code")) continue;
+      rpcSetKey(p ??= {}, k, this.encode(v[k]));
     }
-    const out = {};
-    for (const k of Object.keys(v)) out[k] = this.encode(v[k]);
-    return Object.prototype.hasOwnProperty.call(v, "$") ? { $: "O", v: out } : out;
+    if (p !== null) out.p = p;
+    if (rpcHasOwn.call(v, "cause")) out.c = this.encode(v.cause);
+    if (v instanceof AggregateError && rpcHasOwn.call(v, "errors")) out.e = this.encode(v.errors);
+    return out;
   }
-  async finish() {
-    if (this.tasks && this.tasks.length) await Promise.all(this.tasks);
-  }
+}
+
+// rpcSetKey sets a data property, also one named "__proto__".
+function rpcSetKey(o, k, v) {
+  if (k === "__proto__") Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
+function rpcCapsJSON(caps) {
+  return caps.length ? JSON.stringify(caps) : "[]";
 }
 
 function headerPairs(h) {
@@ -116,91 +213,146 @@ function headerPairs(h) {
   return out;
 }
 
-// rpcEncodeValue encodes v; with allowAsync the result's bodies are read
-// before it resolves.
-async function rpcEncodeValue(v) {
-  const enc = new RpcEncoder(true);
-  const json = JSON.stringify(enc.encode(v));
-  await enc.finish();
-  return { json, caps: JSON.stringify(enc.caps), bufs: enc.bufs };
-}
-
+// rpcEncodeSync encodes v outside RPC (props, a WorkerCode's env): stubs
+// may go, functions and RpcTargets may not, nor bodies.
 function rpcEncodeSync(v) {
   const enc = new RpcEncoder(false);
   const json = JSON.stringify(enc.encode(v));
-  return { json, caps: JSON.stringify(enc.caps), bufs: enc.bufs };
+  return { json, caps: rpcCapsJSON(enc.caps), bufs: enc.bufs };
 }
 
 const typedArrayCtors = {
+  __proto__: null,
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
   Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView,
 };
-const errorCtors = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+const errorCtors = {
+  __proto__: null, Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError,
+};
 
 class RpcDecoder {
-  constructor(caps, bufs) {
+  // refs: the message may hold back-references ("$":"r"), so every object
+  // made is numbered.
+  constructor(caps, bufs, refs = true) {
     this.caps = caps;
     this.bufs = bufs;
+    this.objs = refs ? [] : null;
+  }
+  reg(o) {
+    if (this.objs !== null) this.objs.push(o);
+    return o;
   }
   decode(v) {
     if (v === null || typeof v !== "object") return v;
-    if (Array.isArray(v)) return v.map((x) => this.decode(x));
-    const tag = v.$;
-    if (tag === undefined) {
-      const out = {};
-      for (const k of Object.keys(v)) out[k] = this.decode(v[k]);
+    if (Array.isArray(v)) {
+      const n = v.length;
+      const out = this.reg(new Array(n));
+      for (let i = 0; i < n; i++) {
+        const x = this.decode(v[i]);
+        if (x !== rpcHole) out[i] = x;
+      }
       return out;
     }
+    const tag = v.$;
+    if (tag === undefined) return this.plain(v);
     switch (tag) {
-      case "O": { const out = {}; for (const k of Object.keys(v.v)) out[k] = this.decode(v.v[k]); return out; }
+      case "O": return this.plain(v.v);
       case "u": return undefined;
+      case "_": return rpcHole;
+      case "r": return this.objs[v.i];
+      case "c": return this.caps[v.i];
       case "n": return v.v === "-0" ? -0 : Number(v.v);
       case "b": return BigInt(v.v);
-      case "D": return new Date(v.v);
-      case "R": return new RegExp(v.s, v.f);
-      case "M": return new Map(v.v.map(([k, x]) => [this.decode(k), this.decode(x)]));
-      case "S": return new Set(v.v.map((x) => this.decode(x)));
-      case "A": return this.bufs[v.i];
+      case "D": return this.reg(new Date(v.v));
+      case "R": return this.reg(new RegExp(v.s, v.f));
+      case "M": {
+        const out = this.reg(new Map());
+        const a = v.v;
+        for (let i = 0; i < a.length; i += 2) {
+          const k = this.decode(a[i]);
+          out.set(k, this.decode(a[i + 1]));
+        }
+        return out;
+      }
+      case "S": {
+        const out = this.reg(new Set());
+        for (const x of v.v) out.add(this.decode(x));
+        return out;
+      }
+      case "A": return this.reg(this.bufs[v.i]);
       case "V": {
         const C = typedArrayCtors[v.t] || Uint8Array;
         const b = this.bufs[v.i];
-        return C === DataView ? new DataView(b) : new C(b, 0, b.byteLength / (C.BYTES_PER_ELEMENT || 1));
+        return this.reg(C === DataView ? new DataView(b) : new C(b, 0, b.byteLength / (C.BYTES_PER_ELEMENT || 1)));
       }
-      case "E": {
-        const C = errorCtors[v.n] || Error;
-        const e = new C(v.m);
-        if (!errorCtors[v.n] || e.name !== v.n) Object.defineProperty(e, "name", { value: v.n, writable: true, configurable: true, enumerable: false });
-        if (v.p) for (const k of Object.keys(v.p)) e[k] = this.decode(v.p[k]);
-        return e;
+      case "E": return this.error(v);
+      case "B": {
+        const x = v.v;
+        return this.reg(Object(v.t === "s" ? x : v.t === "n" ? Number(x) : v.t === "b" ? BigInt(x) : x));
       }
-      case "Q": return new Request(v.u, { method: v.m, headers: v.h, redirect: v.r, body: v.b >= 0 ? this.bufs[v.b] : undefined });
-      case "P": return new Response(v.b >= 0 ? this.bufs[v.b] : null, { status: v.s, statusText: v.t, headers: v.h });
-      case "H": return new Headers(v.v);
+      case "Q": return this.reg(new Request(v.u, { method: v.m, headers: v.h, redirect: v.r, body: v.b >= 0 ? this.bufs[v.b] : undefined }));
+      case "P": return this.reg(new Response(v.b >= 0 ? this.bufs[v.b] : null, { status: v.s, statusText: v.t, headers: v.h }));
+      case "H": return this.reg(new Headers(v.v));
       case "RS": {
         const bytes = new Uint8Array(this.bufs[v.i]);
-        return new ReadableStream({ type: "bytes", start(c) { if (bytes.byteLength) c.enqueue(bytes); c.close(); } });
+        return this.reg(new ReadableStream({ type: "bytes", start(c) { if (bytes.byteLength) c.enqueue(bytes); c.close(); } }));
       }
-      case "c": return this.caps[v.i];
     }
     throw new TypeError("isola: unknown RPC tag " + tag);
   }
+  plain(v) {
+    const out = this.reg({});
+    for (const k of Object.keys(v)) rpcSetKey(out, k, this.decode(v[k]));
+    return out;
+  }
+  error(v) {
+    let e;
+    if (v.x) {
+      e = new DOMException(v.m, v.n);
+    } else {
+      const C = errorCtors[v.n] || Error;
+      e = C === AggregateError ? new AggregateError([], v.m) : new C(v.m);
+      if (C === Error && v.n !== "Error") {
+        Object.defineProperty(e, "name", { value: v.n, writable: true, configurable: true, enumerable: false });
+      }
+    }
+    this.reg(e);
+    if (v.p) for (const k of Object.keys(v.p)) rpcSetKey(e, k, this.decode(v.p[k]));
+    if (rpcHasOwn.call(v, "c")) Object.defineProperty(e, "cause", { value: this.decode(v.c), writable: true, configurable: true, enumerable: false });
+    if (rpcHasOwn.call(v, "e")) Object.defineProperty(e, "errors", { value: this.decode(v.e), writable: true, configurable: true, enumerable: false });
+    return e;
+  }
 }
 
-// capValues turns the capability list Go sends ([{h, k}]) into values.
-function capValues(capsJSON) {
+// capValues turns the capability list Go sends ([{h, k}]) into values; the
+// states of the stubs it makes go to stubs, when given.
+function capValues(capsJSON, stubs = null) {
   const caps = JSON.parse(capsJSON);
-  return caps.map(({ h, k }) => {
+  const out = new Array(caps.length);
+  for (let i = 0; i < caps.length; i++) {
+    const { h, k } = caps[i];
     switch (k) {
-      case "loader": return new WorkerLoader(h);
-      case "worker": return { workerHandle: h };
-      case "function": return makeStub({ handle: h, kind: k });
-      default: return makeStub({ handle: h, kind: k });
+      case "loader": out[i] = new WorkerLoader(h); break;
+      case "worker": out[i] = { workerHandle: h }; break;
+      default: {
+        const st = { handle: h, kind: k };
+        out[i] = makeStub(st);
+        if (stubs !== null) stubs.push(st);
+      }
     }
-  });
+  }
+  return out;
+}
+
+// rpcDecodeParts decodes a message as Go delivers it.
+function rpcDecodeParts(json, capsJSON, bufs, stubs) {
+  if (capsJSON === "[]" && json.indexOf('"$"') < 0) return JSON.parse(json);
+  const caps = capsJSON === "[]" ? rpcNoBufs : capValues(capsJSON, stubs);
+  return new RpcDecoder(caps, bufs, json.indexOf('"$":"r"') >= 0).decode(JSON.parse(json));
 }
 
 function rpcDecodeMessage(json, capsJSON, bufs) {
-  return new RpcDecoder(capValues(capsJSON), bufs).decode(JSON.parse(json));
+  return rpcDecodeParts(json, capsJSON, bufs, null);
 }
 
 // ---------------------------------------------------------------- exports
@@ -214,126 +366,287 @@ function rpcExport(obj) {
   return id;
 }
 
+// rpcDropExport forgets an object lent out once no stub to it is left; an
+// RpcTarget hears of it through its Symbol.dispose method, as in workerd.
 function rpcDropExport(id) {
+  const obj = rpcExports.get(id);
   rpcExports.delete(id);
+  if (obj instanceof RpcTarget) {
+    const d = obj[rpcDispose];
+    if (typeof d === "function") {
+      try {
+        d.call(obj);
+      } catch (e) {
+        consoleEmit("error", ["Uncaught (in RpcTarget dispose)", e]);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- stubs
 
-const stubRegistry = new FinalizationRegistry((h) => { if (typeof h === "number") host.rpcRelease(h); });
+// Held values: a handle, or the record of a handle that dup() shares.
+const stubRegistry = new FinalizationRegistry((held) => {
+  if (typeof held === "number") host.rpcRelease(held);
+  else if (--held.refs === 0) host.rpcRelease(held.handle);
+});
 
 // A stub's state: its handle (or a promise of one, for stubs made before
-// their target exists, like a Worker Loader's entrypoints) and its kind.
+// their target exists, like a Worker Loader's entrypoints), its kind, and
+// noTransfer, the DataCloneError message if it may not be sent anywhere.
 function stubHandleNow(st) {
-  if (st.disposed) throw new Error("Attempted to use RPC stub after it has been disposed.");
+  if (st.disposed) throw rpcDisposedError();
   if (typeof st.handle !== "number") {
-    throw new DOMException("Could not serialize an RPC stub whose target is still being loaded.", "DataCloneError");
+    throw rpcCloneError("Could not serialize an RPC stub whose target is still being loaded.");
   }
   return st.handle;
 }
 
 async function stubHandle(st) {
-  if (st.disposed) throw new Error("Attempted to use RPC stub after it has been disposed.");
+  if (st.disposed) throw rpcDisposedError();
   if (typeof st.handle !== "number") {
-    st.handle = await st.handle;
-    stubRegistry.register(st.proxy, st.handle);
+    const h = await st.handle;
+    if (typeof st.handle !== "number") {
+      st.handle = h;
+      if (st.disposed) {
+        host.rpcRelease(h);
+        throw rpcDisposedError();
+      }
+      stubRegistry.register(st.proxy, h, st);
+    }
   }
   return st.handle;
 }
 
 function makeStub(st) {
   st.disposed = false;
-  const proxy = new Proxy(function RpcStub() {}, {
+  const fetcher = st.kind === "fetcher";
+  const proxy = new Proxy(fetcher ? {} : function RpcStub() {}, {
     get(t, prop) {
-      if (prop === kStub) return st;
+      if (typeof prop === "symbol") {
+        if (prop === kStub) return st;
+        if (prop === rpcDispose) return fetcher ? undefined : st.dispose ??= () => disposeStub(st);
+        if (prop === Symbol.toStringTag) return fetcher ? "Fetcher" : "RpcStub";
+        return undefined;
+      }
       if (prop === "then") return undefined;
-      if (prop === Symbol.dispose) return () => disposeStub(st);
-      if (prop === Symbol.toStringTag) return "RpcStub";
-      if (typeof prop === "symbol") return undefined;
-      if (prop === "dup") return () => st.proxy;
-      if (st.kind === "fetcher" && prop === "fetch") {
-        return (input, init) => stubFetch(st, input, init);
+      if (fetcher) {
+        if (prop === "fetch") return st.fetch ??= (input, init) => stubFetch(st, input, init);
+        if (prop === "connect") {
+          return () => { throw new Error("connect() over a service binding is not supported yet by Isola."); };
+        }
+      } else if (prop === "dup") {
+        return () => rpcDup(st);
       }
-      if (st.kind === "fetcher" && prop === "connect") {
-        return () => { throw new Error("connect() over a service binding is not supported yet by Isola."); };
-      }
+      const local = rpcLocalMember(t, prop);
+      if (local !== rpcMissing) return local;
       return rpcProperty(st, [prop]);
     },
     apply(t, thisArg, args) {
-      if (st.kind !== "function") throw new TypeError("RPC stub is not a function.");
-      return rpcInvoke(st, [], "call", args);
+      return rpcInvoke(st, rpcNoBufs, "call", args);
     },
     set() { throw new TypeError("RPC stubs are read-only."); },
   });
   st.proxy = proxy;
-  if (typeof st.handle === "number") stubRegistry.register(proxy, st.handle);
+  if (typeof st.handle === "number") stubRegistry.register(proxy, st.shared || st.handle, st);
   return proxy;
+}
+
+// rpcDup is stub.dup(): a second stub on the same target, disposed on its
+// own; the handle goes when the last of them does.
+function rpcDup(st) {
+  if (st.disposed) throw rpcDisposedError();
+  let shared = st.shared;
+  if (!shared) {
+    shared = st.shared = { handle: st.handle, refs: 1 };
+    stubRegistry.unregister(st);
+    stubRegistry.register(st.proxy, shared, st);
+  }
+  shared.refs++;
+  return makeStub({ handle: st.handle, kind: st.kind, shared });
 }
 
 function disposeStub(st) {
   if (st.disposed) return;
   st.disposed = true;
-  if (typeof st.handle === "number") {
-    stubRegistry.unregister(st.proxy);
+  if (typeof st.handle !== "number") return; // released once it arrives
+  stubRegistry.unregister(st);
+  if (st.shared) {
+    if (--st.shared.refs === 0) host.rpcRelease(st.handle);
+  } else {
     host.rpcRelease(st.handle);
   }
 }
 
-// rpcProperty is a member of a stub: call it, or await it to read it.
+// Names every object has from Object.prototype are found on the stub
+// itself, as on workerd's stubs (their RPC members never mask them); so
+// are integer indices, which workerd's stubs do not have at all.
+const rpcObjectMembers = new Set(Object.getOwnPropertyNames(Object.prototype));
+const rpcIndex = /^(?:0|[1-9][0-9]*)$/;
+const rpcIllegalConstructor = function () { throw new TypeError("Illegal constructor"); };
+
+function rpcLocalMember(t, prop) {
+  if (rpcObjectMembers.has(prop)) {
+    if (prop === "constructor") return rpcIllegalConstructor;
+    if (prop === "__proto__") return rpcGetProto(t);
+    return rpcObjectProto[prop];
+  }
+  const c = prop.charCodeAt(0);
+  if (c >= 48 && c <= 57 && rpcIndex.test(prop)) return undefined;
+  return rpcMissing;
+}
+
+// rpcProperty is a member of a stub: call it, or await it to read it (each
+// then() is a read of its own, as in workerd).
 function rpcProperty(st, path) {
   return new Proxy(function RpcProperty() {}, {
     get(t, prop) {
-      if (prop === "then" || prop === "catch" || prop === "finally") {
-        const p = rpcInvoke(st, path, "get", []);
-        return p[prop].bind(p);
-      }
       if (typeof prop === "symbol") return undefined;
-      return rpcProperty(st, [...path, prop]);
+      if (prop === "then" || prop === "catch" || prop === "finally") {
+        const p = rpcInvoke(st, path, "get", rpcNoBufs);
+        return (a, b) => p[prop](a, b);
+      }
+      const local = rpcLocalMember(t, prop);
+      if (local !== rpcMissing) return local;
+      return rpcProperty(st, path.concat(prop));
     },
     apply(t, thisArg, args) { return rpcInvoke(st, path, "call", args); },
   });
 }
 
-// pipelined wraps a promise of a result so members of the result can be
-// used before it arrives: `await stub.make().name`.
-function pipelined(p, path = []) {
-  const settled = path.length ? p.then((v) => walkPath(v, path)) : p;
+// rpcPending is the RpcPromise of a call: p resolves to the result, path
+// leads from it to the member this proxy stands for.
+function rpcPending(p, path) {
+  let settled = null;
   return new Proxy(function RpcPromise() {}, {
     get(t, prop) {
-      if (prop === "then" || prop === "catch" || prop === "finally") return settled[prop].bind(settled);
-      if (typeof prop === "symbol") return undefined;
-      return pipelined(p, [...path, prop]);
+      if (typeof prop === "symbol") {
+        return prop === rpcDispose ? () => { p.then(rpcDisposeValue, rpcIgnore); } : undefined;
+      }
+      if (prop === "then" || prop === "catch" || prop === "finally") {
+        settled ??= path.length ? p.then((v) => rpcPipelineGet(v, path)) : p;
+        return (a, b) => settled[prop](a, b);
+      }
+      const local = rpcLocalMember(t, prop);
+      if (local !== rpcMissing) return local;
+      return rpcPending(p, path.concat(prop));
     },
     apply(t, thisArg, args) {
-      return pipelined(p.then((v) => {
-        const recv = walkPath(v, path.slice(0, -1));
-        const fn = recv[path[path.length - 1]];
-        if (typeof fn !== "function") throw new TypeError(`${path[path.length - 1]} is not a function`);
-        return fn.apply(recv, args);
-      }));
+      return rpcPending(p.then((v) => rpcPipelineCall(v, path, args)), rpcNoBufs);
     },
   });
 }
 
-async function walkPath(v, path) {
-  for (const p of path) v = await v[p];
+function rpcIgnore() {}
+
+function rpcNotImplemented(name) {
+  return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+}
+
+function rpcIsStub(v) {
+  return v !== null && (typeof v === "object" || typeof v === "function") && v[kStub] !== undefined;
+}
+
+function rpcIsPlain(v) {
+  if (v === null || typeof v !== "object") return false;
+  const proto = rpcGetProto(v);
+  return proto === rpcObjectProto || proto === null;
+}
+
+// rpcPipelineGet follows path from a result that has arrived: own
+// properties of plain objects, and anything past a stub is the stub's
+// target's business. Anything else is what workerd calls not pipelinable.
+function rpcPipelineGet(v, path) {
+  for (let i = 0; i < path.length; i++) {
+    if (rpcIsStub(v)) return rpcInvoke(v[kStub], path.slice(i), "get", rpcNoBufs);
+    const name = path[i];
+    if (!rpcIsPlain(v) || !rpcHasOwn.call(v, name)) throw rpcNotImplemented(name);
+    v = v[name];
+  }
   return v;
 }
 
-function rpcInvoke(st, path, op, args) {
-  const p = (async () => {
-    const handle = await stubHandle(st);
-    const enc = await rpcEncodeValue(args);
-    const packed = await hostAsync(host.rpcCall(handle, JSON.stringify(path), op, enc.json, enc.caps, ...enc.bufs));
-    return unpackReply(packed);
-  })();
-  return pipelined(p);
+function rpcPipelineCall(v, path, args) {
+  const n = path.length;
+  for (let i = 0; i < n; i++) {
+    if (rpcIsStub(v)) return rpcInvoke(v[kStub], path.slice(i), "call", args);
+    if (i === n - 1) break;
+    const name = path[i];
+    if (!rpcIsPlain(v) || !rpcHasOwn.call(v, name)) throw rpcNotImplemented(name);
+    v = v[name];
+  }
+  if (n === 0) {
+    if (rpcIsStub(v)) return rpcInvoke(v[kStub], rpcNoBufs, "call", args);
+    throw new TypeError(`"(this)" is not a function.`);
+  }
+  const last = path[n - 1];
+  if (!rpcIsPlain(v) || !rpcHasOwn.call(v, last)) throw rpcNotImplemented(last);
+  const fn = v[last];
+  if (typeof fn !== "function") throw new TypeError(`"${path.join(".")}" is not a function.`);
+  return Reflect.apply(fn, v, args);
 }
 
+function rpcInvoke(st, path, op, args) {
+  return rpcPending(rpcCall(st, path, op, args), rpcNoBufs);
+}
+
+// rpcCall makes one call. The arguments are encoded at once, as workerd
+// serializes them when the call is made.
+async function rpcCall(st, path, op, args) {
+  if (st.disposed) throw rpcDisposedError();
+  let json = "[]", caps = "[]", bufs = rpcNoBufs;
+  if (args.length) {
+    const enc = new RpcEncoder(true);
+    json = JSON.stringify(enc.encode(args));
+    if (enc.tasks.length) await Promise.all(enc.tasks);
+    caps = rpcCapsJSON(enc.caps);
+    bufs = enc.bufs;
+  }
+  let handle = st.handle;
+  if (typeof handle !== "number") handle = await stubHandle(st);
+  let packed;
+  try {
+    packed = await host.rpcCall(handle, path.length ? JSON.stringify(path) : "[]", op, json, caps, ...bufs);
+  } catch (e) {
+    throw typeof e === "string" ? hostError(e) : e;
+  }
+  return unpackReply(packed);
+}
+
+// Results keep the stubs that came with them here, for their dispose().
+const rpcResultStubs = new WeakMap();
+
+function rpcResultDispose() {
+  const stubs = rpcResultStubs.get(this);
+  if (stubs === undefined) return;
+  rpcResultStubs.delete(this);
+  for (const st of stubs) disposeStub(st);
+}
+
+function rpcDisposeValue(v) {
+  if (v === null || (typeof v !== "object" && typeof v !== "function")) return;
+  const d = v[rpcDispose];
+  if (typeof d === "function") d.call(v);
+}
+
+// unpackReply decodes a reply: a result gets its dispose(); a thrown value
+// is marked remote, as workerd marks exceptions that crossed RPC.
 function unpackReply(packed) {
-  const [ok, json, caps, ...bufs] = packed;
-  const v = rpcDecodeMessage(json, caps, bufs);
-  if (!ok) throw v;
+  const stubs = [];
+  const v = rpcDecodeParts(packed[1], packed[2], packed.length > 3 ? packed.slice(3) : rpcNoBufs, stubs);
+  if (!packed[0]) {
+    if (v !== null && typeof v === "object") {
+      try { v.remote = true; } catch { /* frozen: left as it is */ }
+      throw v;
+    }
+    const e = new Error(String(v));
+    e.remote = true;
+    throw e;
+  }
+  if (v !== null && typeof v === "object" && v[kStub] === undefined) {
+    Object.defineProperty(v, rpcDispose, { value: rpcResultDispose, writable: true, configurable: true, enumerable: false });
+    if (stubs.length) rpcResultStubs.set(v, stubs);
+  }
   return v;
 }
 
@@ -346,81 +659,183 @@ async function stubFetch(st, input, init) {
 
 // ---------------------------------------------------------------- callee
 
-const forbiddenMembers = new Set(Object.getOwnPropertyNames(Object.prototype));
+// Reserved names: on entrypoints (workerd's list) and on objects lent out.
+const rpcEntryReserved = new Set(["fetch", "connect", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"]);
+const rpcTransientReserved = new Set(["dup", "constructor"]);
 
-async function rpcReceiver(target) {
+const rpcEntryClasses = new WeakMap();
+function rpcIsEntryClass(fn) {
+  let c = rpcEntryClasses.get(fn);
+  if (c === undefined) {
+    c = fn.prototype instanceof WorkerEntrypoint || isClass(fn);
+    rpcEntryClasses.set(fn, c);
+  }
+  return c;
+}
+
+// rpcHandleInvoke serves a call Go delivers, and answers through rpcReturn
+// or rpcThrow. Stubs that came with the arguments are disposed once the
+// answer is sent. The worker's code runs in a job of its own: a limit hit
+// there (an interrupt, which JavaScript cannot catch) then ends the isolate
+// through the job loop, which fails the call with the limit's message.
+function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) {
+  const stubs = [];
+  let target, path, args;
+  try {
+    args = rpcDecodeParts(json, capsJSON, bufs, stubs);
+    target = JSON.parse(targetJSON);
+    path = JSON.parse(pathJSON);
+  } catch (e) {
+    rpcAnswer(id, false, e, stubs);
+    return;
+  }
+  rpcResolved.then(() => rpcServe(id, target, path, op, args, stubs));
+}
+
+const rpcResolved = Promise.resolve();
+
+function rpcServe(id, target, path, op, args, stubs) {
+  let result;
+  try {
+    result = rpcDispatch(target, path, op, args);
+    if (result !== null && (typeof result === "object" || typeof result === "function") && typeof result.then === "function") {
+      Promise.resolve(result).then((v) => rpcAnswer(id, true, v, stubs), (e) => rpcAnswer(id, false, e, stubs));
+      return;
+    }
+  } catch (e) {
+    rpcAnswer(id, false, e, stubs);
+    return;
+  }
+  rpcAnswer(id, true, result, stubs);
+}
+
+function rpcDispatch(target, path, op, args) {
   if (target.kind === "export") {
     const obj = rpcExports.get(target.id);
-    if (obj === undefined) throw new Error("Attempted to use RPC stub after it has been disposed.");
-    return obj;
+    if (obj === undefined) throw rpcDisposedError();
+    return rpcApplyPath(obj, typeof obj === "function", path, op, args, null, rpcTransientReserved);
   }
-  const props = target.props ? rpcDecodeMessage(target.props, "[]", []) : {};
-  return entrypointInstance(target.name, props);
-}
-
-// entrypointInstance makes the object an entrypoint call runs on: a fresh
-// WorkerEntrypoint instance, or the default export object with fetch bound
-// to (env, ctx) as a fetch handler expects.
-function entrypointInstance(name, props) {
+  const props = target.props ? rpcDecodeParts(target.props, target.propsCaps || "[]", rpcNoBufs, null) : {};
   const ctx = new ExecutionContext(props);
-  const exported = name ? workerModule && workerModule[name] : workerModule && workerModule.default;
-  if (exported === undefined) {
-    throw new TypeError(name ? `Worker has no entrypoint named "${name}".` : "Worker has no default export.");
+  const name = target.name;
+  const exported = workerModule ? workerModule[name || "default"] : undefined;
+  let recv, envCtx = null;
+  if (typeof exported === "function" && rpcIsEntryClass(exported)) {
+    recv = new exported(ctx, workerEnv);
+  } else if (exported !== null && typeof exported === "object") {
+    recv = exported;
+    envCtx = ctx;
+  } else {
+    throw new Error(`Worker has no such entrypoint: ${name || "default"}`);
   }
-  if (typeof exported === "function" && isClass(exported)) return new exported(ctx, workerEnv);
-  if (exported && typeof exported === "object") {
-    return new Proxy(exported, {
-      get(t, prop) {
-        const v = t[prop];
-        if (typeof v === "function") return (...args) => prop === "fetch" ? v.call(t, args[0], workerEnv, ctx) : v.apply(t, args);
-        return v;
-      },
-    });
+  if (op === "call" && path.length === 1 && path[0] === "fetch") {
+    const fn = recv.fetch;
+    if (typeof fn !== "function") throw new Error("Handler does not export a fetch() function.");
+    return envCtx ? Reflect.apply(fn, recv, [args[0], workerEnv, envCtx]) : Reflect.apply(fn, recv, [args[0]]);
   }
-  throw new TypeError(`Entrypoint "${name || "default"}" is not a WorkerEntrypoint class or handler object.`);
+  return rpcApplyPath(recv, envCtx !== null, path, op, args, envCtx, rpcEntryReserved);
 }
 
-function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) {
-  (async () => {
-    const target = JSON.parse(targetJSON);
-    const path = JSON.parse(pathJSON);
-    const args = rpcDecodeMessage(json, capsJSON, bufs);
-    let recv = await rpcReceiver(target);
-    let result;
-    if (path.length === 0) {
-      if (op !== "call" || typeof recv !== "function") throw new TypeError("The RPC receiver is not callable.");
-      result = await recv(...args);
-    } else {
-      for (let i = 0; i < path.length - 1; i++) recv = await memberOf(recv, path[i]);
-      const last = path[path.length - 1];
-      if (op === "get") {
-        result = await memberOf(recv, last);
-      } else {
-        const fn = forbiddenMembers.has(last) ? undefined : recv[last];
-        if (typeof fn !== "function") throw new TypeError(`The RPC receiver does not implement the method "${last}".`);
-        result = await fn.apply(recv, args);
-      }
-    }
-    const enc = await rpcEncodeValue(result);
-    host.rpcReturn(id, enc.json, enc.caps, ...enc.bufs);
-  })().catch(async (e) => {
-    let enc;
-    try {
-      enc = await rpcEncodeValue(e);
-    } catch {
-      enc = rpcEncodeSync(new Error(String(e && e.message || e)));
-    }
-    host.rpcThrow(id, enc.json, enc.caps, ...enc.bufs);
-  });
+// rpcMember reads a member with workerd's rules: a plain object (or a
+// function) shows its own properties; an entrypoint or RpcTarget shows its
+// class's members but neither its own properties nor Object.prototype's.
+function rpcMember(obj, name, own, reserved) {
+  if (reserved.has(name)) throw new TypeError(`'${name}' is a reserved method and cannot be called over RPC.`);
+  if (own) {
+    if (!rpcHasOwn.call(obj, name)) throw rpcNotImplemented(name);
+    return obj[name];
+  }
+  if (rpcHasOwn.call(obj, name)) throw rpcNotImplemented(name);
+  const v = obj[name];
+  if (v === rpcObjectProto[name]) throw rpcNotImplemented(name);
+  return v;
 }
 
-function memberOf(recv, name) {
-  if (forbiddenMembers.has(name)) return undefined;
-  const v = recv[name];
-  return typeof v === "function" ? v.bind(recv) : v;
+function rpcApplyPath(obj, own, path, op, args, envCtx, reserved) {
+  const n = path.length;
+  if (n === 0) {
+    if (op !== "call" || typeof obj !== "function") throw new TypeError(`"(this)" is not a function.`);
+    return Reflect.apply(obj, obj, args);
+  }
+  for (let i = 0; i < n - 1; i++) {
+    const name = path[i];
+    const next = rpcMember(obj, name, own, reserved);
+    if (next === null || (typeof next !== "object" && typeof next !== "function")) throw rpcNotImplemented(name);
+    const st = next[kStub];
+    if (st !== undefined) return rpcInvoke(st, path.slice(i + 1), op, args);
+    if (typeof next === "function") own = true;
+    else if (rpcIsPlain(next)) own = true;
+    else if (next instanceof RpcTarget) own = false;
+    else throw rpcNotImplemented(name);
+    obj = next;
+    reserved = rpcTransientReserved;
+  }
+  const v = rpcMember(obj, path[n - 1], own, reserved);
+  if (op === "get") return typeof v === "function" && v[kStub] === undefined ? rpcBind(v, obj) : v;
+  if (typeof v !== "function") throw new TypeError(`"${path.join(".")}" is not a function.`);
+  if (envCtx !== null) {
+    // A handler object's method takes (arg, env, ctx).
+    const len = v[kStub] === undefined ? v.length : 0;
+    const arity = len < 3 ? 3 : len;
+    if (arity !== 3) {
+      throw new TypeError(`Cannot call handler function "${path.join(".")}" over RPC because it has the wrong number of arguments. A simple function handler can only be called over RPC if it has exactly the arguments (arg, env, ctx), where only the first argument comes from the client. To support multi-argument RPC functions, use class-based syntax (extending WorkerEntrypoint) instead.`);
+    }
+    if (args.length !== 1) {
+      throw new TypeError(`Attempted to call RPC function "${path.join(".")}" with the wrong number of arguments. When calling a top-level handler function that is not declared as part of a class, you must always send exactly one argument. In order to support variable numbers of arguments, the server must use class-based syntax (extending WorkerEntrypoint) instead.`);
+    }
+    return Reflect.apply(v, obj, [args[0], workerEnv, envCtx]);
+  }
+  return Reflect.apply(v, obj, args);
+}
+
+// rpcAnswer sends the outcome of a call. A thrown value that is not an
+// object arrives as an Error (workerd's rule); one that cannot be encoded
+// arrives as an Error with its message.
+function rpcAnswer(id, ok, v, stubs) {
+  if (!ok && (v === null || (typeof v !== "object" && typeof v !== "function"))) v = new Error(rpcString(v));
+  let enc, json;
+  try {
+    enc = new RpcEncoder(true, true);
+    json = JSON.stringify(enc.encode(v));
+  } catch (e) {
+    if (ok) {
+      rpcAnswer(id, false, e, stubs);
+      return;
+    }
+    enc = new RpcEncoder(false, true);
+    json = JSON.stringify(enc.encode(new Error(rpcString(v && v.message !== undefined ? v.message : v))));
+  }
+  if (enc.tasks !== null && enc.tasks.length) {
+    Promise.all(enc.tasks).then(() => rpcSend(id, ok, json, enc, stubs), (e) => rpcAnswer(id, false, e, stubs));
+    return;
+  }
+  rpcSend(id, ok, json, enc, stubs);
+}
+
+function rpcBind(fn, obj) {
+  return (...args) => Reflect.apply(fn, obj, args);
+}
+
+function rpcString(v) {
+  try {
+    return String(v);
+  } catch {
+    return "Error";
+  }
+}
+
+function rpcSend(id, ok, json, enc, stubs) {
+  const caps = rpcCapsJSON(enc.caps);
+  if (ok) host.rpcReturn(id, json, caps, ...enc.bufs);
+  else host.rpcThrow(id, json, caps, ...enc.bufs);
+  if (stubs.length === 0) return;
+  // A stub sent back in the answer stays: Go has taken its target, but the
+  // receiver has not taken a handle yet.
+  let sent = null;
+  for (const c of enc.caps) if (c.h) (sent ??= new Set()).add(c.h);
+  for (const st of stubs) if (sent === null || !sent.has(st.handle)) disposeStub(st);
 }
 
 function rpcPackReply(ok, json, caps, ...bufs) {
   return [ok, json, caps, ...bufs];
 }
-

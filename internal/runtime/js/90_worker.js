@@ -173,7 +173,7 @@ function fetchHandler(ctx) {
 
 onHostEvent("fetch", (id, method, url, headerBlob, bodyId) => {
   const request = incomingRequest(method, url, headerBlob, bodyId);
-  const ctx = new ExecutionContext(undefined);
+  const ctx = new ExecutionContext({});
   const fail = (e) => host.fail(id, errorString(e));
   const send = (resp) => {
     if (!(resp instanceof Response)) {

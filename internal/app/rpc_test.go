@@ -1,0 +1,86 @@
+package app
+
+import (
+	"testing"
+)
+
+// TestRPCSemantics covers what the conformance cases do not: dup() keeps a
+// callback past its call, a disposed pending call disposes its result,
+// shared references inside Maps and errors, env values outside RPC, and an
+// RpcTarget hearing (Symbol.dispose) that its last stub went away.
+func TestRPCSemantics(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": loaderConfig,
+		"worker.js": `import { RpcTarget } from "cloudflare:workers";
+const code = {
+  compatibilityDate: "2026-11-01",
+  mainModule: "main.js",
+  modules: {
+    "main.js": ` + "`" + `
+      import { WorkerEntrypoint, RpcTarget } from "cloudflare:workers";
+      let kept, disposed = 0;
+      class Res extends RpcTarget {
+        hello() { return "hello"; }
+        [Symbol.dispose]() { disposed++; }
+      }
+      export default class extends WorkerEntrypoint {
+        keep(cb) { kept = cb.dup(); return "kept"; }
+        async useKept() { return await kept(1); }
+        echo(v) { return v; }
+        make() { return { res: new Res() }; }
+        disposedCount() { return disposed; }
+        async callBack(t) { return await t.hello(); }
+      }
+    ` + "`" + `,
+  },
+};
+const probe = async (fn) => {
+  try { return await fn(); } catch (e) { return "threw " + e.name + ": " + e.message; }
+};
+export default {
+  async fetch(req, env) {
+    const ep = env.LOADER.get("sem", () => code).getEntrypoint();
+    const out = {};
+    out.dup = await probe(async () => { await ep.keep((x) => x + 1); return await ep.useKept(); });
+    out.pendingDispose = await probe(async () => {
+      const p = ep.make();
+      const o = await p;
+      p[Symbol.dispose]();
+      await null;
+      return await o.res.hello();
+    });
+    out.shared = await probe(async () => {
+      const inner = { n: 1 };
+      const m = new Map([["a", inner], ["b", inner]]);
+      const e = new Error("e");
+      e.self = e;
+      const r = await ep.echo({ m, e, list: [inner, inner] });
+      return [r.m.get("a") === r.m.get("b"), r.m.get("a") === r.list[0], r.e.self === r.e, r.e instanceof Error];
+    });
+    out.envFunction = await probe(async () => {
+      await env.LOADER.load({ ...code, env: { f: () => 1 } }).getEntrypoint().echo(1);
+    });
+    out.envTarget = await probe(async () => {
+      await env.LOADER.load({ ...code, env: { t: new (class extends RpcTarget {})() } }).getEntrypoint().echo(1);
+    });
+    let dropped = false;
+    out.targetBack = await probe(() => ep.callBack(new (class extends RpcTarget {
+      hello() { return "from parent"; }
+      [Symbol.dispose]() { dropped = true; }
+    })()));
+    await new Promise((r) => setTimeout(r, 20));
+    out.targetDisposed = dropped;
+    out.usingDispose = typeof Symbol.dispose + "," + (Symbol.dispose === Symbol.for("Symbol.dispose"));
+    return Response.json(out);
+  },
+};`,
+	})
+	code, body := get(t, a, "GET", "/", "")
+	want := `{"dup":2,"pendingDispose":"threw Error: RPC stub used after being disposed.","shared":[true,true,true,true],` +
+		`"envFunction":"threw DataCloneError: () => 1 could not be cloned.",` +
+		`"envTarget":"threw DataCloneError: Remote RPC references can only be serialized for RPC.",` +
+		`"targetBack":"from parent","targetDisposed":true,"usingDispose":"symbol,true"}`
+	if code != 200 || body != want {
+		t.Fatalf("got %d\n%s\nwant\n%s", code, body, want)
+	}
+}
