@@ -429,6 +429,17 @@ class Request {
 }
 mixBody(Request);
 
+// trustedRequest rebuilds a Request that another isolate already checked
+// (its URL is normalised), without parsing the URL again: an RPC callee
+// then need not load the URL unit at all. body is a string, an ArrayBuffer
+// or undefined.
+function trustedRequest(method, url, pairs, redirect, body) {
+  const r = Object.create(Request.prototype);
+  r[kRequest] = { method, url, redirect, signal: null, cf: undefined, headers: headersFromPairs(pairs, "none") };
+  r[kBody] = body === undefined ? null : typeof body === "string" ? { text: body } : { bytes: new Uint8Array(body) };
+  return r;
+}
+
 // incomingRequest builds the Request a fetch handler receives. The host
 // sends header names lower-cased.
 function incomingRequest(method, url, headerBlob, bodyId) {

@@ -69,6 +69,19 @@ class RpcEncoder {
     this.caps.push(c);
     return this.caps.length - 1;
   }
+  // body puts a Request's or Response's body in out: a text body that
+  // nobody has read travels as a string (no encoder, no copy), anything else
+  // as bytes read before the message is sent.
+  body(v, out) {
+    const b = v[kBody];
+    if (!b) return;
+    if (b.text !== undefined && !b.stream && !bodyUsed(b)) {
+      b.used = true;
+      out.bt = b.text;
+      return;
+    }
+    out.b = this.later(() => consumeBytes(v).then(exactBuffer));
+  }
   later(fn) {
     if (!this.tasks) throw rpcCloneError("Could not serialize the value: it holds a body, which cannot be sent here.");
     const slot = this.buf(null);
@@ -156,12 +169,14 @@ class RpcEncoder {
     }
     if (v instanceof Error) return this.error(v);
     if (v instanceof Request) {
-      const b = v[kBody] ? this.later(() => consumeBytes(v).then(exactBuffer)) : -1;
-      return { $: "Q", m: v.method, u: v.url, h: headerPairs(v.headers), r: v.redirect, b };
+      const out = { $: "Q", m: v.method, u: v.url, h: headerPairs(v.headers), r: v.redirect, b: -1 };
+      this.body(v, out);
+      return out;
     }
     if (v instanceof Response) {
-      const b = v[kBody] ? this.later(() => consumeBytes(v).then(exactBuffer)) : -1;
-      return { $: "P", s: v.status, t: v.statusText, h: headerPairs(v.headers), b };
+      const out = { $: "P", s: v.status, t: v.statusText, h: headerPairs(v.headers), b: -1 };
+      this.body(v, out);
+      return out;
     }
     if (v instanceof Headers) return { $: "H", v: headerPairs(v) };
     if (isLoaded("ReadableStream") && v instanceof ReadableStream) {
@@ -290,8 +305,8 @@ class RpcDecoder {
         const x = v.v;
         return this.reg(Object(v.t === "s" ? x : v.t === "n" ? Number(x) : v.t === "b" ? BigInt(x) : x));
       }
-      case "Q": return this.reg(new Request(v.u, { method: v.m, headers: v.h, redirect: v.r, body: v.b >= 0 ? this.bufs[v.b] : undefined }));
-      case "P": return this.reg(new Response(v.b >= 0 ? this.bufs[v.b] : null, { status: v.s, statusText: v.t, headers: v.h }));
+      case "Q": return this.reg(trustedRequest(v.m, v.u, v.h, v.r, v.bt !== undefined ? v.bt : v.b >= 0 ? this.bufs[v.b] : undefined));
+      case "P": return this.reg(new Response(v.bt !== undefined ? v.bt : v.b >= 0 ? this.bufs[v.b] : null, { status: v.s, statusText: v.t, headers: v.h }));
       case "H": return this.reg(new Headers(v.v));
       case "RS": {
         const bytes = new Uint8Array(this.bufs[v.i]);
