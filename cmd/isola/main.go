@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/isola-run/isola"
 	"github.com/isola-run/isola/internal/app"
@@ -92,7 +93,9 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := log.New(stderr, "", log.Ltime)
+	out := server.NewBufferedLog(stderr, 50*time.Millisecond)
+	defer out.Close()
+	logger := log.New(out, "", log.Ltime)
 	a, err := app.Load(d.dir, logger)
 	if err != nil {
 		return err

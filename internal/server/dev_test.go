@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,3 +57,32 @@ func TestDevServesAndLogs(t *testing.T) {
 		t.Fatalf("log:\n%s", out)
 	}
 }
+
+func TestBufferedLogFlushes(t *testing.T) {
+	var mu sync.Mutex
+	var got bytes.Buffer
+	l := NewBufferedLog(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return got.Write(p) }), 10*time.Millisecond)
+	l.Write([]byte("line\n"))
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		mu.Lock()
+		s := got.String()
+		mu.Unlock()
+		if s == "line\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not flushed: %q", s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	l.Write([]byte("last\n"))
+	l.Close()
+	if !strings.HasSuffix(got.String(), "last\n") {
+		t.Fatalf("Close did not flush: %q", got.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
