@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/isola-run/isola/internal/runtime"
 )
@@ -36,15 +38,43 @@ func project(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func load(t *testing.T, files map[string]string) (*App, *bytes.Buffer) {
+func load(t *testing.T, files map[string]string) (*App, *logBuffer) {
 	t.Helper()
-	var logs bytes.Buffer
-	a, err := Load(project(t, files), log.New(&logs, "", 0))
+	logs := &logBuffer{}
+	a, err := Load(project(t, files), log.New(logs, "", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	return a, &logs
+	return a, logs
+}
+
+// logBuffer collects log output written from isolate goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor returns the log once it contains want, or after two seconds:
+// a response can reach the client before the turn that wrote it ends.
+func (l *logBuffer) waitFor(want string) string {
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(l.String(), want) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return l.String()
 }
 
 func get(t *testing.T, a *App, method, path, body string) (int, string) {
@@ -125,7 +155,7 @@ func TestThrowGives500WithStack(t *testing.T) {
 	if code != 500 || !strings.Contains(body, "Error: boom") || !strings.Contains(body, "worker.js:3") {
 		t.Fatalf("got %d %q", code, body)
 	}
-	if !strings.Contains(logs.String(), "Error: boom") || !strings.Contains(logs.String(), "worker.js:3") {
+	if out := logs.waitFor("worker.js:3"); !strings.Contains(out, "Error: boom") || !strings.Contains(out, "worker.js:3") {
 		t.Fatalf("log lacks the error: %s", logs)
 	}
 }
@@ -213,7 +243,7 @@ func TestUnhandledRejectionIsLogged(t *testing.T) {
 	if code, body := get(t, a, "GET", "/", ""); code != 200 || body != "ok" {
 		t.Fatalf("got %d %q", code, body)
 	}
-	out := logs.String()
+	out := logs.waitFor("nobody listens")
 	if !strings.Contains(out, "Uncaught (in promise) Error: nobody listens") || !strings.Contains(out, "worker.js:3") || strings.Contains(out, "handled") {
 		t.Fatalf("log: %s", out)
 	}

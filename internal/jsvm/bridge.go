@@ -12,7 +12,6 @@ package jsvm
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -83,12 +82,18 @@ func CheckLayout(vm *quickjs.VM) error {
 // NewArrayBuffer returns a new ArrayBuffer holding a copy of b.
 func NewArrayBuffer(vm *quickjs.VM, b []byte) quickjs.Value {
 	tls, ctx := handles(vm)
+	// The engine reads the bytes with pointer arithmetic, so they go
+	// through engine-allocated memory rather than a Go slice.
 	var p uintptr
 	if len(b) > 0 {
-		p = uintptr(unsafe.Pointer(&b[0]))
+		p = libc.Xmalloc(tls, libc.Tsize_t(len(b)))
+		if p == 0 {
+			return wrap(vm, lib.XJS_ThrowOutOfMemory(tls, ctx))
+		}
+		defer libc.Xfree(tls, p)
+		copy(unsafe.Slice((*byte)(unsafe.Add(nil, p)), len(b)), b)
 	}
 	v := lib.XJS_NewArrayBufferCopy(tls, ctx, p, lib.Tsize_t(len(b)))
-	runtime.KeepAlive(b)
 	return wrap(vm, v)
 }
 
@@ -97,8 +102,12 @@ func NewArrayBuffer(vm *quickjs.VM, b []byte) quickjs.Value {
 func ArrayBufferBytes(v quickjs.Value) (b []byte, ok bool) {
 	vm := v.VM()
 	tls, ctx := handles(vm)
-	var size lib.Tsize_t
-	p := lib.XJS_GetArrayBuffer(tls, ctx, uintptr(unsafe.Pointer(&size)), unwrap(v))
+	// Out-parameters live in the TLS area: a Go stack address could move
+	// while the engine runs.
+	psize := tls.Alloc(8)
+	defer tls.Free(8)
+	p := lib.XJS_GetArrayBuffer(tls, ctx, psize, unwrap(v))
+	size := *(*lib.Tsize_t)(unsafe.Add(nil, psize))
 	if p == 0 {
 		if size == 0 && lib.XJS_HasException(tls, ctx) == 0 {
 			return []byte{}, true // zero-length buffer
@@ -159,8 +168,10 @@ func CompileStripped(vm *quickjs.VM, source, filename string, module bool, strip
 	}
 	defer lib.XFreeValue(tls, ctx, obj)
 
-	var size lib.Tsize_t
-	p := lib.XJS_WriteObject(tls, ctx, uintptr(unsafe.Pointer(&size)), obj, lib.MJS_WRITE_OBJ_BYTECODE)
+	psize := tls.Alloc(8)
+	defer tls.Free(8)
+	p := lib.XJS_WriteObject(tls, ctx, psize, obj, lib.MJS_WRITE_OBJ_BYTECODE)
+	size := *(*lib.Tsize_t)(unsafe.Add(nil, psize))
 	if p == 0 {
 		return nil, takeException(vm)
 	}
@@ -195,8 +206,11 @@ type MemoryUsage struct {
 // Memory reports the engine runtime's allocation figures for vm.
 func Memory(vm *quickjs.VM) MemoryUsage {
 	m := mirror(vm)
-	var u lib.TJSMemoryUsage
-	lib.XJS_ComputeMemoryUsage(m.runtime.tls, m.runtime.cRuntime, uintptr(unsafe.Pointer(&u)))
+	n := int(unsafe.Sizeof(lib.TJSMemoryUsage{}))
+	pu := m.runtime.tls.Alloc(n)
+	defer m.runtime.tls.Free(n)
+	lib.XJS_ComputeMemoryUsage(m.runtime.tls, m.runtime.cRuntime, pu)
+	u := *(*lib.TJSMemoryUsage)(unsafe.Add(nil, pu))
 	return MemoryUsage{
 		MallocSize:  u.Fmalloc_size,
 		MallocLimit: u.Fmalloc_limit,
