@@ -9,6 +9,10 @@ import (
 	"unicode/utf8"
 )
 
+// StripJSONC turns JSONC (comments, trailing commas) into JSON, as wrangler
+// reads it. Offsets in the result are offsets in the input.
+func StripJSONC(data []byte) ([]byte, error) { return stripJSONC(data) }
+
 // stripJSONC blanks out comments and trailing commas. Every removed byte
 // becomes a space (newlines are kept), so an offset reported by encoding/json
 // on the result is the same offset in the file the user wrote, and line and

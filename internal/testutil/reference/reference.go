@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/isola-run/isola/internal/config"
 	"io/fs"
 	"net"
 	"os"
@@ -153,7 +154,11 @@ func ReadWrangler(dir string) (*Wrangler, error) {
 		return nil, fmt.Errorf("reference: no wrangler.jsonc in %s", dir)
 	}
 	var w Wrangler
-	if err := json.Unmarshal(stripJSONC(data), &w); err != nil {
+	clean, err := config.StripJSONC(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(clean, &w); err != nil {
 		return nil, fmt.Errorf("reference: parsing wrangler.jsonc in %s: %w", dir, err)
 	}
 	if w.Main == "" {
@@ -164,85 +169,6 @@ func ReadWrangler(dir string) (*Wrangler, error) {
 		return nil, fmt.Errorf("reference: wrangler.jsonc in %s has no \"compatibility_date\"", dir)
 	}
 	return &w, nil
-}
-
-// stripJSONC turns JSONC into JSON: it removes // and /* */ comments, then
-// trailing commas, leaving string contents alone.
-func stripJSONC(in []byte) []byte {
-	return dropTrailingCommas(dropComments(in))
-}
-
-func dropComments(in []byte) []byte {
-	var out bytes.Buffer
-	inString := false
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if inString {
-			out.WriteByte(c)
-			if c == '\\' && i+1 < len(in) {
-				i++
-				out.WriteByte(in[i])
-			} else if c == '"' {
-				inString = false
-			}
-			continue
-		}
-		switch {
-		case c == '"':
-			inString = true
-			out.WriteByte(c)
-		case c == '/' && i+1 < len(in) && in[i+1] == '/':
-			for i < len(in) && in[i] != '\n' {
-				i++
-			}
-			out.WriteByte('\n')
-		case c == '/' && i+1 < len(in) && in[i+1] == '*':
-			end := bytes.Index(in[i+2:], []byte("*/"))
-			if end < 0 {
-				i = len(in)
-			} else {
-				i += 2 + end + 1
-			}
-			out.WriteByte(' ')
-		default:
-			out.WriteByte(c)
-		}
-	}
-	return out.Bytes()
-}
-
-// dropTrailingCommas removes a comma whose next significant byte closes an
-// object or array. Its input has no comments left.
-func dropTrailingCommas(in []byte) []byte {
-	var out bytes.Buffer
-	inString := false
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if inString {
-			out.WriteByte(c)
-			if c == '\\' && i+1 < len(in) {
-				i++
-				out.WriteByte(in[i])
-			} else if c == '"' {
-				inString = false
-			}
-			continue
-		}
-		if c == '"' {
-			inString = true
-		}
-		if c == ',' {
-			j := i + 1
-			for j < len(in) && (in[j] == ' ' || in[j] == '\t' || in[j] == '\n' || in[j] == '\r') {
-				j++
-			}
-			if j < len(in) && (in[j] == '}' || in[j] == ']') {
-				continue
-			}
-		}
-		out.WriteByte(c)
-	}
-	return out.Bytes()
 }
 
 // moduleKinds maps file extensions to workerd module types, following

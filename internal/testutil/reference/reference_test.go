@@ -3,6 +3,7 @@ package reference
 import (
 	"context"
 	"encoding/json"
+	"github.com/isola-run/isola/internal/config"
 	"io"
 	"net/http"
 	"os"
@@ -17,7 +18,11 @@ func TestStripJSONC(t *testing.T) {
   "name": "a//b", /* block */ "s": "q\"//x",
   "list": [1, 2, /* c */ ],  // trailing
 }`
-	got := string(stripJSONC([]byte(in)))
+	clean, err := config.StripJSONC([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(clean)
 	w := &Wrangler{}
 	if err := json.Unmarshal([]byte(got), w); err != nil {
 		t.Fatalf("stripped JSONC does not parse: %v\n%s", err, got)
