@@ -21,11 +21,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/isola-run/isola/bench/internal/benchutil"
 	"github.com/isola-run/isola/internal/app"
 	"github.com/isola-run/isola/internal/runtime"
 	"github.com/isola-run/isola/internal/testutil/reference"
@@ -37,18 +36,7 @@ func main() {
 	fill := flag.Int("fill", 500, "dynamic workers loaded for the memory figure")
 	scale := flag.Int("scale", 100000, "ids loaded one after another in the scale run (0 skips it)")
 	flag.Parse()
-	log.SetFlags(0)
-
-	root, err := reference.ModuleRoot()
-	check(err)
-	worker := filepath.Join(root, "bench", "workers", "loader")
-	if _, err := exec.LookPath("wrk"); err != nil {
-		log.Fatal("wrk not found: install it with `apt-get install wrk`")
-	}
-	bin := filepath.Join(os.TempDir(), "isola-bench")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/isola")
-	build.Dir, build.Env, build.Stderr = root, append(os.Environ(), "CGO_ENABLED=0"), os.Stderr
-	check(build.Run())
+	worker, bin := benchutil.Setup("loader")
 
 	type runtimeUnderTest struct {
 		name string
@@ -60,14 +48,14 @@ func main() {
 		port := reference.FreePort()
 		if name == "workerd" {
 			p, err := reference.StartWorkerd(context.Background(), worker, port)
-			check(err)
-			waitHTTP(port)
+			benchutil.Check(err)
+			benchutil.WaitHTTP(port)
 			return runtimeUnderTest{name, port, p.Pid(), p.Stop}
 		}
 		cmd := exec.Command(bin, "dev", worker, "--port", strconv.Itoa(port))
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		check(cmd.Start())
-		waitHTTP(port)
+		benchutil.Check(cmd.Start())
+		benchutil.WaitHTTP(port)
 		return runtimeUnderTest{name, port, cmd.Process.Pid, func() { cmd.Process.Kill(); cmd.Wait() }}
 	}
 
@@ -82,10 +70,10 @@ func main() {
 		r.stop()
 		r = start(name)
 		get(r.port, "/fill?n=10") // first loads pay for one-time set-up
-		before := rss(r.pid)
+		before := benchutil.RSS(r.pid)
 		get(r.port, fmt.Sprintf("/fill?n=%d", *fill))
 		time.Sleep(500 * time.Millisecond)
-		res["memKB"] = float64(rss(r.pid)-before) / float64(*fill) / 1024
+		res["memKB"] = float64(benchutil.RSS(r.pid)-before) / float64(*fill) / 1024
 		r.stop()
 		results[name] = res
 	}
@@ -105,7 +93,7 @@ func main() {
 func scaleRun(worker string, n int) {
 	fmt.Printf("\nscale: %d distinct ids loaded one after another (Isola, in process, budget %d live isolates)\n", n, runtime.DefaultLoaderLimits.Isolates)
 	a, err := app.Load(worker, log.New(io.Discard, "", 0))
-	check(err)
+	benchutil.Check(err)
 	defer a.Close()
 	start := time.Now()
 	step := n / 10
@@ -115,10 +103,10 @@ func scaleRun(worker string, n int) {
 	for done := 0; done < n; done += step {
 		rec := &nopWriter{h: http.Header{}}
 		req, _ := http.NewRequest("GET", fmt.Sprintf("http://x/fill?n=%d", step), nil)
-		check(a.Worker.ServeHTTP(rec, req, runtime.ServeOptions{}))
+		benchutil.Check(a.Worker.ServeHTTP(rec, req, runtime.ServeOptions{}))
 		st := a.Loaders.Stats()
 		fmt.Printf("  %7d loaded  %6.1fs  resident %5.0f MB  live isolates %4d  workers kept %5d\n",
-			done+step, time.Since(start).Seconds(), float64(rss(os.Getpid()))/(1<<20), st.LiveIsolates, st.Workers)
+			done+step, time.Since(start).Seconds(), float64(benchutil.RSS(os.Getpid()))/(1<<20), st.LiveIsolates, st.Workers)
 	}
 }
 
@@ -132,58 +120,19 @@ func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(code int)        { w.code = code }
 
 func runWrk(port int, path string, conns int, d time.Duration) float64 {
-	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(),
-		fmt.Sprintf("http://127.0.0.1:%d%s", port, path)).CombinedOutput()
-	if err != nil {
-		log.Fatalf("wrk: %v\n%s", err, out)
+	r := benchutil.RunWrk(port, path, conns, d)
+	if r.Errors {
+		log.Fatalf("%s answered errors under load", path)
 	}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 2 && f[0] == "Requests/sec:" {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			if strings.Contains(string(out), "Non-2xx") {
-				log.Fatalf("%s answered errors under load:\n%s", path, out)
-			}
-			return v
-		}
-	}
-	log.Fatalf("could not read wrk output:\n%s", out)
-	return 0
+	return r.RPS
 }
 
 func get(port int, path string) {
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-	check(err)
+	benchutil.Check(err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		log.Fatalf("%s: %d %s", path, resp.StatusCode, b)
-	}
-}
-
-func waitHTTP(port int) {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	log.Fatalf("nothing answered on port %d", port)
-}
-
-func rss(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", pid))
-	check(err)
-	f := strings.Fields(string(b))
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
-}
-
-func check(err error) {
-	if err != nil {
-		log.Fatal(err)
 	}
 }

@@ -1,0 +1,104 @@
+// Package benchutil holds what the benchmarks under bench/ share: building
+// Isola as users run it, loading a port with wrk, and reading memory figures.
+package benchutil
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/isola-run/isola/internal/testutil/reference"
+)
+
+// Setup finds the module root and a benchmark worker under bench/workers,
+// checks wrk is there, and builds the isola binary; it returns the worker's
+// directory and the binary's path.
+func Setup(worker string) (dir, bin string) {
+	log.SetFlags(0)
+	root, err := reference.ModuleRoot()
+	Check(err)
+	if _, err := exec.LookPath("wrk"); err != nil {
+		log.Fatal("wrk not found: install it with `apt-get install wrk`")
+	}
+	bin = filepath.Join(os.TempDir(), "isola-bench")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/isola")
+	build.Dir, build.Env, build.Stderr = root, append(os.Environ(), "CGO_ENABLED=0"), os.Stderr
+	Check(build.Run())
+	return filepath.Join(root, "bench", "workers", worker), bin
+}
+
+// Wrk is what one wrk run measured.
+type Wrk struct {
+	RPS      float64
+	P50, P99 time.Duration
+	Errors   bool // some answers were not 2xx/3xx
+}
+
+// RunWrk loads http://127.0.0.1:port<path> with one wrk thread.
+func RunWrk(port int, path string, conns int, d time.Duration) Wrk {
+	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency",
+		fmt.Sprintf("http://127.0.0.1:%d%s", port, path)).CombinedOutput()
+	if err != nil {
+		log.Fatalf("wrk: %v\n%s", err, out)
+	}
+	r := Wrk{Errors: strings.Contains(string(out), "Non-2xx")}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			r.RPS, _ = strconv.ParseFloat(f[1], 64)
+		case len(f) == 2 && f[0] == "50%":
+			r.P50 = parseDur(f[1])
+		case len(f) == 2 && f[0] == "99%":
+			r.P99 = parseDur(f[1])
+		}
+	}
+	if r.RPS == 0 {
+		log.Fatalf("could not read wrk output:\n%s", out)
+	}
+	return r
+}
+
+func parseDur(s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		log.Fatalf("wrk latency %q: %v", s, err)
+	}
+	return d
+}
+
+// WaitHTTP waits until something answers on the port.
+func WaitHTTP(port int) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log.Fatalf("nothing answered on port %d", port)
+}
+
+// RSS is a process's resident memory in bytes.
+func RSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", pid))
+	Check(err)
+	f := strings.Fields(string(b))
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+// Check stops the benchmark on an error.
+func Check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
