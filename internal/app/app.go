@@ -5,7 +5,6 @@ package app
 import (
 	"fmt"
 	"log"
-	"os"
 	"time"
 
 	"github.com/isola-run/isola/internal/bundle"
@@ -125,10 +124,4 @@ func envJSON(cfg *config.Config) (string, error) {
 		return "", err
 	}
 	return cfg.EnvJSON(dev)
-}
-
-// Exists reports whether path exists; used by the CLI for friendlier errors.
-func Exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

@@ -78,7 +78,6 @@ func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts Serve
 	hasBody := r.ContentLength > 0 || len(r.TransferEncoding) > 0 || r.Header.Get("Content-Length") != "" ||
 		(r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0)
 	if !iso.post(func() {
-		iso.lastUsed = time.Now()
 		iso.nextID++
 		req.id = iso.nextID
 		iso.inflight[req.id] = req

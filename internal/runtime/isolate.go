@@ -86,9 +86,6 @@ type Isolate struct {
 	inflight   map[int]*inflight
 	nextID     int
 	bodies     map[int]*bodySource
-	lastUsed   time.Time
-	unhandled  []string
-	createdAt  time.Time
 	ops        map[*quickjs.PromiseCapability]struct{}
 	rejections *jsvm.Rejections
 
@@ -175,10 +172,9 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 		timerByID: map[int]*timerEntry{},
 		inflight:  map[int]*inflight{},
 		bodies:    map[int]*bodySource{},
-		createdAt: time.Now(),
-		lastUsed:  time.Now(),
 		worker:    w,
 	}
+	iso.lastUse.Store(time.Now().UnixNano())
 	ready := make(chan error, 1)
 	go iso.run(pre, ready)
 	if err := <-ready; err != nil {
