@@ -5,6 +5,7 @@ package app
 import (
 	"fmt"
 	"log"
+	"path/filepath"
 	"time"
 
 	"github.com/isola-run/isola/internal/bundle"
@@ -20,14 +21,36 @@ type App struct {
 	Worker *runtime.Worker
 	// Loaders caches the dynamic workers of the worker's loader bindings.
 	Loaders *runtime.LoaderCache
+	// StateDir holds the app's durable state (Options.StateDir).
+	StateDir string
 }
+
+// Options tune Load beyond what the project's config says.
+type Options struct {
+	// StateDir holds Durable Object databases and workflow journals. Empty
+	// means DefaultStateDir inside the project directory. Nothing is created
+	// there until an object first stores something.
+	StateDir string
+}
+
+// DefaultStateDir is where a project's durable state lives unless told
+// otherwise, relative to the project directory (wrangler uses .wrangler/state).
+const DefaultStateDir = ".isola/state"
 
 // Load reads dir's wrangler config and prepares its worker. Console output
 // and runtime messages go to logger, prefixed with the worker's name.
 func Load(dir string, logger *log.Logger) (*App, error) {
+	return LoadWith(dir, logger, Options{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(dir string, logger *log.Logger, opts Options) (*App, error) {
 	cfg, err := config.Load(dir)
 	if err != nil {
 		return nil, err
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = filepath.Join(cfg.Dir, DefaultStateDir)
 	}
 	for _, f := range cfg.Ignored {
 		logger.Printf("warning: %s: field %q is not used by Isola yet", cfg.File, f)
@@ -73,7 +96,7 @@ func Load(dir string, logger *log.Logger) (*App, error) {
 		Log:      logf,
 		Features: features,
 	})
-	a := &App{Config: cfg, Script: script, Worker: w}
+	a := &App{Config: cfg, Script: script, Worker: w, StateDir: opts.StateDir}
 	if err := a.bind(logf); err != nil {
 		return nil, err
 	}

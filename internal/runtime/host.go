@@ -93,6 +93,9 @@ func (iso *Isolate) registerHost() error {
 			return iso.loaderPut(handle, id, code, caps, buffersOf(bufs))
 		},
 	}
+	// Durable Objects and their storage add their own host functions.
+	iso.storageHost(fns)
+	iso.actorHost(fns)
 	for name, fn := range fns {
 		if err := vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
 			return fmt.Errorf("register %s: %w", name, err)
