@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/isola-run/isola/internal/bundle"
 	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/config"
 	"github.com/isola-run/isola/internal/runtime"
+	"github.com/isola-run/isola/internal/storage"
 )
 
 // App is a loaded project.
@@ -23,6 +25,8 @@ type App struct {
 	Loaders *runtime.LoaderCache
 	// StateDir holds the app's durable state (Options.StateDir).
 	StateDir string
+	// Actors runs the worker's Durable Objects; nil without any.
+	Actors *runtime.Actors
 }
 
 // Options tune Load beyond what the project's config says.
@@ -128,11 +132,96 @@ func (a *App) bind(logf func(level, msg string)) error {
 		bs = append(bs, runtime.Binding{Name: s.Binding, Target: &runtime.EntryTarget{Worker: a.Worker, Name: s.Entrypoint, Props: props}})
 	}
 	a.Worker.Bind(bs...)
-	return nil
+	return a.bindActors(logf)
+}
+
+// bindActors makes a namespace for every Durable Object class the
+// migrations give storage, and binds durable_objects.bindings to them.
+func (a *App) bindActors(logf func(level, msg string)) error {
+	cfg := a.Config
+	classes, err := a.migrate(logf)
+	if err != nil {
+		return err
+	}
+	for i, b := range cfg.DurableObjects {
+		field := fmt.Sprintf("durable_objects.bindings[%d]", i)
+		if b.ScriptName != "" && b.ScriptName != cfg.Name {
+			return fmt.Errorf("%s: %s.script_name %q: Isola serves one worker per project for now, so a Durable Object binding can only name a class of this worker (%q)", cfg.File, field, b.ScriptName, cfg.Name)
+		}
+		if _, ok := classes[b.ClassName]; !ok {
+			logf("warn", fmt.Sprintf("%s: %s: class %q has no migration (new_sqlite_classes); it gets SQLite storage", cfg.File, field, b.ClassName))
+			classes[b.ClassName] = false
+		}
+	}
+	if len(classes) == 0 {
+		return nil
+	}
+	a.Actors = runtime.NewActors(runtime.ActorOptions{Dir: filepath.Join(a.StateDir, "objects"), Log: logf})
+	byClass := map[string]*runtime.ActorNamespace{}
+	names := make([]string, 0, len(classes))
+	for c := range classes {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	var cls []runtime.Binding
+	for _, c := range names {
+		ns, err := a.Actors.Namespace(a.Worker, c, a.Script.Name+"/"+c, classes[c])
+		if err != nil {
+			return err
+		}
+		byClass[c] = ns
+		cls = append(cls, runtime.Binding{Name: c, Target: ns})
+	}
+	a.Worker.BindClasses(cls...)
+	var bs []runtime.Binding
+	for _, b := range cfg.DurableObjects {
+		bs = append(bs, runtime.Binding{Name: b.Name, Target: byClass[b.ClassName]})
+	}
+	a.Worker.Bind(bs...)
+	return a.Actors.Start()
+}
+
+// migrate applies the config's migrations in order and returns the classes
+// with storage (true for key-value-backed ones, new_classes). A renamed
+// class's data moves with it on disk; a deleted class's data is left where
+// it is (Isola never deletes stored data on its own).
+func (a *App) migrate(logf func(level, msg string)) (map[string]bool, error) {
+	cfg := a.Config
+	classes := map[string]bool{}
+	for i, m := range cfg.Migrations {
+		field := fmt.Sprintf("migrations[%d]", i)
+		for _, c := range m.NewSQLiteClasses {
+			classes[c] = false
+		}
+		for _, c := range m.NewClasses {
+			classes[c] = true
+		}
+		for _, r := range m.RenamedClasses {
+			legacy, ok := classes[r.From]
+			if !ok {
+				return nil, fmt.Errorf("%s: %s.renamed_classes: class %q is renamed but no earlier migration creates it", cfg.File, field, r.From)
+			}
+			delete(classes, r.From)
+			classes[r.To] = legacy
+			if err := renameClassDir(filepath.Join(a.StateDir, "objects"), r.From, r.To); err != nil {
+				return nil, fmt.Errorf("%s: %s.renamed_classes: %w", cfg.File, field, err)
+			}
+		}
+		for _, c := range m.DeletedClasses {
+			if _, ok := classes[c]; ok {
+				delete(classes, c)
+				logf("warn", fmt.Sprintf("%s: %s deletes class %q; its stored objects stay on disk under %s until you remove them", cfg.File, field, c, filepath.Join(a.StateDir, "objects")))
+			}
+		}
+	}
+	return classes, nil
 }
 
 // Close stops the worker and every dynamic worker it loaded.
 func (a *App) Close() {
+	if a.Actors != nil {
+		a.Actors.Close()
+	}
 	a.Worker.Close()
 	if a.Loaders != nil {
 		a.Loaders.Close()
@@ -147,4 +236,19 @@ func envJSON(cfg *config.Config) (string, error) {
 		return "", err
 	}
 	return cfg.EnvJSON(dev)
+}
+
+// renameClassDir moves a renamed class's objects to the new name, once: a
+// later start finds the old directory gone and leaves the new one alone.
+func renameClassDir(root, from, to string) error {
+	d := storage.NewDirectory(root)
+	fromNS, err := d.Namespace(from)
+	if err != nil {
+		return err
+	}
+	toNS, err := d.Namespace(to)
+	if err != nil {
+		return err
+	}
+	return fromNS.MoveTo(toNS)
 }

@@ -1,5 +1,792 @@
 package runtime
 
-// actorHost adds the host functions behind Durable Object namespaces, stubs
-// and facets (67_actor.js).
-func (iso *Isolate) actorHost(fns map[string]any) {}
+import (
+	"container/list"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/isola-run/isola/internal/objectid"
+	"github.com/isola-run/isola/internal/storage"
+	"modernc.org/quickjs"
+)
+
+// Durable Objects ("actors", as workerd calls them).
+//
+// An actor is one live instance of a Durable Object class: an object id in a
+// namespace, or a facet of such an object. Its JavaScript instance lives in
+// the isolate of the worker that defines the class, next to every other
+// actor of that worker (as in workerd, where objects of one script share an
+// isolate and its globals). Its storage is a storage.Store of its own, used
+// only on that isolate's loop goroutine. The prelude (67_actor.js) delivers
+// one event at a time per actor and holds events back while the actor is
+// inside blockConcurrencyWhile (the input gate); the loop commits every
+// actor's writes at the end of each turn and holds the messages that turn
+// produced until the commit is on disk (the output gate; see Isolate.endTurn).
+//
+// Lock order: Actors.mu, then actor.mu; Isolate.mu is a leaf below both. A
+// job on an isolate's loop may take actor.mu only with TryLock: actor.start
+// can hold actor.mu while it waits for an isolate to finish shutting down.
+
+// ActorOptions configure an Actors.
+type ActorOptions struct {
+	// Dir is the root of the object databases (state dir + "/objects").
+	Dir string
+	// IdleTimeout is how long an actor with nothing to do keeps its
+	// instance and open database. Zero means 10 seconds, as workerd's local
+	// runtime.
+	IdleTimeout time.Duration
+	// MaxLive bounds the actors with an open database (each holds file
+	// descriptors); the least recently used idle ones leave first. Zero means
+	// 2,000.
+	MaxLive int
+	Log     func(level, msg string)
+}
+
+// Actors owns the Durable Objects of one app: their namespaces, the live
+// instances, idle eviction and the alarm scheduler.
+type Actors struct {
+	opts ActorOptions
+	dir  *storage.Directory
+
+	mu     sync.Mutex
+	lru    list.List // *actor with an open database, least recently used at the back
+	closed bool
+
+	alarms *alarmScheduler
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+var actorKeys atomic.Int64
+
+// NewActors prepares the actors of an app; nothing is opened until used.
+func NewActors(opts ActorOptions) *Actors {
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 10 * time.Second
+	}
+	if opts.MaxLive == 0 {
+		opts.MaxLive = 2000
+	}
+	if opts.Log == nil {
+		opts.Log = func(string, string) {}
+	}
+	s := &Actors{opts: opts, dir: storage.NewDirectory(opts.Dir), stop: make(chan struct{}), done: make(chan struct{})}
+	s.alarms = newAlarmScheduler(s, filepath.Join(opts.Dir, "_alarms.sqlite"))
+	go s.sweep()
+	return s
+}
+
+// Directory is where the objects' databases live.
+func (s *Actors) Directory() *storage.Directory { return s.dir }
+
+// Close evicts every actor (their databases are closed; nothing written is
+// lost: writes are durable at the end of each turn) and stops the scheduler.
+func (s *Actors) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.done
+	s.alarms.close()
+	for {
+		s.mu.Lock()
+		e := s.lru.Back()
+		s.mu.Unlock()
+		if e == nil {
+			return
+		}
+		a := e.Value.(*actor)
+		a.shutdown()
+		s.mu.Lock()
+		if a.elem == e {
+			s.lru.Remove(e)
+			a.elem = nil
+		}
+		s.mu.Unlock()
+	}
+}
+
+// sweep evicts idle actors.
+func (s *Actors) sweep() {
+	defer close(s.done)
+	t := time.NewTicker(s.opts.IdleTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-s.opts.IdleTimeout).UnixNano()
+		s.mu.Lock()
+		var idle []*actor
+		for e := s.lru.Back(); e != nil; e = e.Prev() {
+			a := e.Value.(*actor)
+			if a.lastUse.Load() > cutoff {
+				break
+			}
+			idle = append(idle, a)
+		}
+		s.mu.Unlock()
+		for _, a := range idle {
+			a.evict()
+		}
+	}
+}
+
+// touch marks a as used; a new live actor may push the least recently used
+// idle one out when there are too many.
+func (s *Actors) touch(a *actor) {
+	a.lastUse.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	if a.elem == nil {
+		a.elem = s.lru.PushFront(a)
+	} else {
+		s.lru.MoveToFront(a.elem)
+	}
+	var victims []*actor
+	if n := s.lru.Len() - s.opts.MaxLive; n > 0 {
+		for e := s.lru.Back(); e != nil && len(victims) < n; e = e.Prev() {
+			if v := e.Value.(*actor); v != a {
+				victims = append(victims, v)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, v := range victims {
+		go v.evict()
+	}
+}
+
+func (s *Actors) forget(a *actor) {
+	s.mu.Lock()
+	if a.elem != nil {
+		s.lru.Remove(a.elem)
+		a.elem = nil
+	}
+	s.mu.Unlock()
+}
+
+// ActorNamespace is a Durable Object namespace: env.NS, or ctx.exports.Class
+// for a class with storage. It is a Target of kind "namespace"; the prelude
+// asks it for ids and stubs through host functions.
+type ActorNamespace struct {
+	sys    *Actors
+	class  *ActorClass
+	ids    objectid.Namespace
+	store  *storage.Namespace
+	legacy bool
+
+	mu      sync.Mutex
+	objects map[string]*actor
+}
+
+// Namespace returns the namespace of a class of w. key identifies it
+// (its ids and its directory): Isola uses "<worker name>/<class>".
+// legacy marks a key-value-backed class (migrations new_classes).
+func (s *Actors) Namespace(w *Worker, class, key string, legacy bool) (*ActorNamespace, error) {
+	st, err := s.dir.Namespace(class)
+	if err != nil {
+		return nil, err
+	}
+	ns := &ActorNamespace{
+		sys: s, class: &ActorClass{Worker: w, Name: class}, ids: objectid.New(key),
+		store: st, legacy: legacy, objects: map[string]*actor{},
+	}
+	s.alarms.register(ns)
+	return ns, nil
+}
+
+// Start schedules the alarms stored before; call it once every namespace
+// has been made.
+func (s *Actors) Start() error { return s.alarms.start() }
+
+// Class is the class the namespace's objects are instances of.
+func (n *ActorNamespace) Class() *ActorClass { return n.class }
+
+func (n *ActorNamespace) Kind() string { return "namespace" }
+func (n *ActorNamespace) Invoke(c *Call) {
+	c.Reply(Message{}, errors.New("a Durable Object namespace is not callable"))
+}
+
+// object returns the actor for id, creating its record (not its instance).
+func (n *ActorNamespace) object(id, name string) *actor {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a := n.objects[id]
+	if a == nil {
+		a = &actor{sys: n.sys, ns: n, class: n.class, id: id, name: name, facets: map[string]*actor{}}
+		n.objects[id] = a
+	} else if a.name == "" && name != "" {
+		a.name = name
+	}
+	return a
+}
+
+// ActorClass is a Durable Object class of some worker, as
+// getDurableObjectClass and ctx.exports.Class({props}) give it: what a facet
+// is started from. It is a Target of kind "doclass".
+type ActorClass struct {
+	Worker *Worker
+	Name   string
+	Props  *Message
+}
+
+func (c *ActorClass) Kind() string { return "doclass" }
+func (c *ActorClass) Invoke(call *Call) {
+	call.Reply(Message{}, errors.New("a Durable Object class is not callable"))
+}
+
+// actor is one object or facet. Its instance may come and go (eviction, a
+// dead isolate); the record stays while its namespace (or parent) knows it.
+type actor struct {
+	sys    *Actors
+	ns     *ActorNamespace // the root object's namespace, for facets too
+	class  *ActorClass
+	id     string // hex id; a facet's defaults to its parent's
+	name   string // the name the id was made from, if any
+	parent *actor
+	facet  []string // facet path from the root object, nil for an object
+
+	lastUse atomic.Int64
+	elem    *list.Element // in sys.lru while live; guarded by sys.mu
+
+	mu       sync.Mutex
+	iso      *Isolate // where the instance lives; nil when not live
+	key      int      // the instance's key in iso
+	store    *storage.Store
+	inflight int
+	gen      int   // bumped by abort: stubs of an older generation fail
+	aborted  error // why the last generation was aborted
+	facets   map[string]*actor
+	deleted  bool
+}
+
+// actorTarget is a stub's view of an actor: calls through a stub made before
+// the actor was aborted fail with the abort reason.
+type actorTarget struct {
+	a   *actor
+	gen int
+}
+
+func (t *actorTarget) Kind() string { return "fetcher" }
+
+func (t *actorTarget) Invoke(c *Call) {
+	t.a.invoke(c, t.gen, "")
+}
+
+// start makes sure the actor has a live instance and returns its isolate.
+// Called with a.mu held.
+func (a *actor) start() (*Isolate, error) {
+	if a.deleted {
+		return nil, errors.New("This facet was deleted.")
+	}
+	if a.iso != nil {
+		if a.iso.Err() == nil {
+			return a.iso, nil
+		}
+		// The isolate died (a limit, eviction): its shutdown closes the
+		// database; wait for that before opening it again.
+		<-a.iso.done
+		a.iso, a.store = nil, nil
+	}
+	iso, err := a.class.Worker.Isolate()
+	if err != nil {
+		return nil, err
+	}
+	if a.store == nil {
+		st, err := a.open()
+		if err != nil {
+			return nil, err
+		}
+		a.store = st
+	}
+	key := int(actorKeys.Add(1))
+	a.iso, a.key = iso, key
+	st := a.store
+	info := a.startInfo()
+	legacy := a.ns.legacy && a.parent == nil
+	if !iso.post(func() { iso.startActor(a, key, st, info, legacy) }) {
+		a.iso = nil
+		st.Close()
+		a.store = nil
+		return nil, iso.Err()
+	}
+	return iso, nil
+}
+
+// open opens the actor's database.
+func (a *actor) open() (*storage.Store, error) {
+	opts := storage.Options{Facet: a.parent != nil}
+	if a.parent == nil {
+		ns, id := a.ns, a.id
+		opts.OnAlarmChange = func(t time.Time, ok bool) { a.sys.alarms.changed(ns, id, t, ok) }
+	}
+	st, err := a.ns.store.Open(a.id, a.facet, opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening the storage of Durable Object %s: %w", a.describe(), err)
+	}
+	if a.parent == nil && a.name != "" {
+		a.ns.store.SetObjectName(a.id, a.name)
+	}
+	return st, nil
+}
+
+func (a *actor) describe() string {
+	s := a.ns.class.Name + " " + a.id
+	for _, f := range a.facet {
+		s += " facet " + f
+	}
+	return s
+}
+
+type actorInfo struct {
+	Class  string `json:"class"`
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Facet  bool   `json:"facet"`
+	Props  string `json:"props,omitempty"`
+	Legacy bool   `json:"legacy"`
+	Store  int    `json:"store"`
+}
+
+func (a *actor) startInfo() actorInfo {
+	info := actorInfo{Class: a.class.Name, ID: a.id, Name: a.name, Facet: a.parent != nil}
+	if a.class.Props != nil {
+		info.Props = a.class.Props.JSON
+	}
+	return info
+}
+
+// liveActor is an actor instance as its isolate knows it.
+type liveActor struct {
+	a     *actor
+	store *storage.Store
+	h     int // the store's handle in the isolate
+}
+
+// startActor runs on the loop: the instance's record in the prelude, made
+// now; the instance itself is constructed by its first event.
+func (iso *Isolate) startActor(a *actor, key int, st *storage.Store, info actorInfo, legacy bool) {
+	h := iso.addStore(st, storeOptions{Facet: info.Facet, Legacy: legacy})
+	info.Store = h
+	info.Legacy = legacy
+	if iso.actors == nil {
+		iso.actors = map[int]*liveActor{}
+	}
+	iso.actors[key] = &liveActor{a: a, store: st, h: h}
+	b, _ := json.Marshal(info)
+	caps := "[]"
+	if a.class.Props != nil {
+		caps = iso.importCaps(a.class.Props.Caps)
+	}
+	if _, err := iso.call("actorStart", key, string(b), caps); err != nil {
+		iso.logf("error", "Uncaught "+errorText(err))
+	}
+}
+
+// actorAt returns the actor whose instance has key here, or nil.
+func (iso *Isolate) actorAt(key int) *actor {
+	if la := iso.actors[key]; la != nil {
+		return la.a
+	}
+	return nil
+}
+
+// stopActors closes the databases of the actors still here when the
+// isolate shuts down. Their writes up to the last turn are committed; a turn
+// cut short by a limit is rolled back.
+func (iso *Isolate) stopActors() {
+	for key, la := range iso.actors {
+		iso.dropStore(la.h)
+		la.store.Close()
+		delete(iso.actors, key)
+	}
+}
+
+// outputGate returns a channel closed when the writes of the turn so far
+// are on disk, or nil when the turn wrote nothing. Work leaving the isolate
+// from another goroutine (an outgoing call) waits on it.
+func (iso *Isolate) outputGate() chan struct{} {
+	if !iso.storesDirty() {
+		return nil
+	}
+	if iso.gate == nil {
+		iso.gate = make(chan struct{})
+	}
+	return iso.gate
+}
+
+// hold runs fn now, or after the turn's commit if the turn wrote.
+func (iso *Isolate) hold(fn func()) {
+	if iso.storesDirty() {
+		iso.held = append(iso.held, fn)
+		return
+	}
+	fn()
+}
+
+// endTurn runs after every turn: it commits what the turn wrote (one
+// durable transaction per database) and then lets out the messages the
+// turn held back. An actor whose commit failed is reset, as workerd resets
+// an object whose output gate broke; the messages it held fail.
+func (iso *Isolate) endTurn() {
+	if iso.Err() != nil {
+		return
+	}
+	if iso.storesDirty() {
+		for _, f := range iso.commitStores() {
+			for key, la := range iso.actors {
+				if la.h == f.Handle {
+					iso.logf("error", fmt.Sprintf("Durable Object %s: %v; the object is reset", la.a.describe(), f.Err))
+					go la.a.abortSelf(f.Err)
+					_ = key
+				}
+			}
+		}
+	}
+	if iso.gate != nil {
+		close(iso.gate)
+		iso.gate = nil
+	}
+	if len(iso.held) > 0 {
+		held := iso.held
+		iso.held = nil
+		for _, fn := range held {
+			fn()
+		}
+	}
+}
+
+// invoke delivers a call to the actor's instance, starting it if needed.
+// kind "" is an RPC call or fetch; "alarm" is an alarm invocation.
+func (a *actor) invoke(c *Call, gen int, kind string) {
+	a.mu.Lock()
+	if gen != a.gen {
+		err := a.aborted
+		a.mu.Unlock()
+		c.Reply(Message{}, err)
+		return
+	}
+	iso, err := a.start()
+	if err != nil {
+		a.mu.Unlock()
+		c.Reply(Message{}, err)
+		return
+	}
+	a.inflight++
+	key := a.key
+	reply := c.Reply
+	c.Reply = func(m Message, err error) {
+		a.mu.Lock()
+		a.inflight--
+		a.mu.Unlock()
+		a.lastUse.Store(time.Now().UnixNano())
+		reply(m, err)
+	}
+	target := fmt.Sprintf(`{"kind":"actor","key":%d,"event":%q}`, key, kind)
+	if !iso.post(func() { iso.deliver(c, target) }) {
+		a.mu.Unlock()
+		c.Reply(Message{}, iso.Err())
+		return
+	}
+	a.mu.Unlock()
+	a.sys.touch(a)
+}
+
+// evict lets an idle actor's instance go and closes its database. An actor
+// with work in flight is left alone.
+func (a *actor) evict() {
+	a.mu.Lock()
+	iso, key := a.iso, a.key
+	if iso == nil || a.inflight > 0 {
+		if iso == nil {
+			a.sys.forget(a)
+		}
+		a.mu.Unlock()
+		return
+	}
+	a.mu.Unlock()
+	done := make(chan struct{})
+	if !iso.post(func() {
+		defer close(done)
+		if !a.mu.TryLock() {
+			return
+		}
+		defer a.mu.Unlock()
+		if a.iso != iso || a.key != key || a.inflight > 0 {
+			return
+		}
+		if idle, _ := iso.call("actorStop", key, false); idle != true {
+			return
+		}
+		iso.stopActor(a, key)
+	}) {
+		close(done)
+	}
+	<-done
+	a.mu.Lock()
+	gone := a.iso == nil
+	a.mu.Unlock()
+	if gone {
+		a.sys.forget(a)
+	}
+}
+
+// stopActor runs on the loop with a.mu held, after the prelude dropped the
+// instance: the database is closed and the actor is no longer live.
+func (iso *Isolate) stopActor(a *actor, key int) {
+	if la := iso.actors[key]; la != nil {
+		iso.dropStore(la.h)
+		la.store.Close()
+		delete(iso.actors, key)
+	}
+	a.iso, a.store = nil, nil
+}
+
+// shutdown ends the actor's instance whatever it is doing (process exit).
+func (a *actor) shutdown() {
+	a.mu.Lock()
+	iso, key := a.iso, a.key
+	a.mu.Unlock()
+	if iso == nil {
+		return
+	}
+	done := make(chan struct{})
+	if !iso.post(func() {
+		defer close(done)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.iso != iso || a.key != key {
+			return
+		}
+		iso.call("actorStop", key, true)
+		iso.stopActor(a, key)
+	}) {
+		close(done)
+	}
+	<-done
+}
+
+// ---- facets ----
+
+// facet returns the facet called name of a, or nil.
+func (a *actor) facetNamed(name string) *actor {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.facets[name]
+}
+
+// startFacet records (or reuses) the facet name of parent, of the given
+// class and id, and returns a target for its stub.
+func (parent *actor) startFacet(name string, class *ActorClass, id string) (*actorTarget, error) {
+	if len(parent.facet)+1 > storage.MaxFacetDepth {
+		return nil, errors.New("Facets cannot be nested more than 4 levels deep (including the root).")
+	}
+	parent.mu.Lock()
+	defer parent.mu.Unlock()
+	f := parent.facets[name]
+	if f != nil {
+		// A facet that is not running may come back with another class or
+		// id (that is how app code is updated); stubs made before keep
+		// reaching it by name.
+		f.mu.Lock()
+		f.class, f.id = class, id
+		f.deleted = false
+		gen := f.gen
+		f.mu.Unlock()
+		return &actorTarget{a: f, gen: gen}, nil
+	}
+	path := append(append([]string(nil), parent.facet...), name)
+	f = &actor{sys: parent.sys, ns: parent.ns, class: class, id: id, parent: parent, facet: path, facets: map[string]*actor{}}
+	if id == parent.id {
+		f.name = parent.name
+	}
+	parent.facets[name] = f
+	return &actorTarget{a: f, gen: 0}, nil
+}
+
+// abort ends the actor's instance now: calls through existing stubs fail
+// with reason, and the next get() starts a new instance. Storage stays.
+func (a *actor) abort(reason error) {
+	a.mu.Lock()
+	a.gen++
+	a.aborted = reason
+	facets := make([]*actor, 0, len(a.facets))
+	for _, f := range a.facets {
+		facets = append(facets, f)
+	}
+	a.mu.Unlock()
+	for _, f := range facets {
+		f.abort(reason)
+	}
+	a.shutdown()
+	a.sys.forget(a)
+}
+
+// running reports whether the facet is live (its get() callback need not
+// run again).
+func (a *actor) running() (int, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.gen, a.iso != nil && a.iso.Err() == nil && !a.deleted
+}
+
+// ---- host functions ----
+
+func (iso *Isolate) actorHost(fns map[string]any) {
+	// actorId answers idFromName ("name"), newUniqueId ("unique") and
+	// idFromString ("string"): [hex] or [null, error text].
+	fns["actorId"] = func(nsHandle int, op, arg string) []any {
+		ns, ok := iso.handles[nsHandle].(*ActorNamespace)
+		if !ok {
+			return []any{nil, "TypeError: not a Durable Object namespace"}
+		}
+		switch op {
+		case "name":
+			return []any{ns.ids.FromName(arg)}
+		case "unique":
+			return []any{ns.ids.Unique()}
+		default:
+			id, err := ns.ids.Parse(arg)
+			if errors.Is(err, objectid.ErrSyntax) {
+				return []any{nil, "TypeError: Invalid Durable Object ID: must be 64 hex digits"}
+			}
+			if err != nil {
+				return []any{nil, "TypeError: Durable Object ID is not valid for this namespace."}
+			}
+			return []any{id}
+		}
+	}
+	// actorStub makes a stub handle for the object id of a namespace.
+	fns["actorStub"] = func(nsHandle int, id, name string) int {
+		ns, ok := iso.handles[nsHandle].(*ActorNamespace)
+		if !ok {
+			return 0
+		}
+		a := ns.object(id, name)
+		a.mu.Lock()
+		gen := a.gen
+		a.mu.Unlock()
+		return iso.addHandle(&actorTarget{a: a, gen: gen})
+	}
+	// actorClass makes a class handle: a namespace's class, or a class of
+	// the worker behind a worker handle, with props.
+	fns["actorClass"] = func(handle int, name, props, propsCaps string) int {
+		var w *Worker
+		switch t := iso.handles[handle].(type) {
+		case *workerRef:
+			w = t.w
+		case *ActorNamespace:
+			w = t.class.Worker
+			if name == "" {
+				name = t.class.Name
+			}
+		default:
+			return 0
+		}
+		c := &ActorClass{Worker: w, Name: name}
+		if props != "" {
+			caps, err := iso.exportCaps(propsCaps)
+			if err != nil {
+				return 0
+			}
+			c.Props = &Message{JSON: props, Caps: caps}
+		}
+		return iso.addHandle(c)
+	}
+	// facetRunning returns a stub handle for a running facet, else 0.
+	fns["facetRunning"] = func(key int, name string) int {
+		a := iso.actorAt(key)
+		if a == nil {
+			return 0
+		}
+		f := a.facetNamed(name)
+		if f == nil {
+			return 0
+		}
+		gen, ok := f.running()
+		if !ok {
+			return 0
+		}
+		return iso.addHandle(&actorTarget{a: f, gen: gen})
+	}
+	// facetStart returns [handle] or [0, error text].
+	fns["facetStart"] = func(key int, name string, classHandle int, id string) []any {
+		a := iso.actorAt(key)
+		if a == nil {
+			return []any{0, "Error: this Durable Object is no longer running"}
+		}
+		class, ok := iso.handles[classHandle].(*ActorClass)
+		if !ok {
+			return []any{0, "TypeError: Incorrect type for the 'class' field on 'FacetStartupOptions': the provided value is not of type 'DurableObjectClass'."}
+		}
+		if id == "" {
+			id = a.id
+		}
+		t, err := a.startFacet(name, class, id)
+		if err != nil {
+			return []any{0, "Error: " + err.Error()}
+		}
+		return []any{iso.addHandle(t)}
+	}
+	// facetAbort and facetDelete run off the loop: the facet may live in
+	// this very isolate, whose loop must stay free to stop it.
+	fns["facetAbort"] = func(key int, name, reason string) quickjs.Value {
+		a := iso.actorAt(key)
+		return iso.async(func() (func() quickjs.Value, error) {
+			if a == nil {
+				return nil, nil
+			}
+			if f := a.facetNamed(name); f != nil {
+				f.abort(&ThrownError{Value: Message{JSON: reason}})
+			}
+			return nil, nil
+		})
+	}
+	fns["facetDelete"] = func(key int, name string) quickjs.Value {
+		a := iso.actorAt(key)
+		return iso.async(func() (func() quickjs.Value, error) {
+			if a == nil {
+				return nil, nil
+			}
+			f := a.facetNamed(name)
+			path := append(append([]string(nil), a.facet...), name)
+			if f != nil {
+				f.abort(errors.New("This facet was deleted."))
+				a.mu.Lock()
+				delete(a.facets, name)
+				a.mu.Unlock()
+			}
+			if err := a.ns.store.DeleteFacet(a.id, path); err != nil {
+				return nil, err
+			}
+			return nil, nil
+		})
+	}
+	// actorAbort is ctx.abort(reason): the instance is dropped after this
+	// turn; its next event starts a new one.
+	fns["actorAbort"] = func(key int, reason string) {
+		a := iso.actorAt(key)
+		if a == nil {
+			return
+		}
+		go a.abortSelf(&ThrownError{Value: Message{JSON: reason}})
+	}
+}
+
+// abortSelf is ctx.abort: unlike a facet abort, existing stubs keep
+// working (they reach the next instance).
+func (a *actor) abortSelf(reason error) {
+	a.shutdown()
+	a.sys.forget(a)
+}

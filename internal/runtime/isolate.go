@@ -99,6 +99,13 @@ type Isolate struct {
 	nextHandle int
 	calls      map[int]*Call
 	nextCall   int
+
+	// Durable Objects living here (actor.go), by instance key.
+	actors map[int]*liveActor
+	// The output gate: messages produced in a turn that wrote to storage
+	// wait in held until the turn's commit is on disk (endTurn).
+	held []func()
+	gate chan struct{} // closed when the turn's writes are durable
 }
 
 // Options configure a new isolate.
@@ -119,6 +126,9 @@ type Env struct {
 	Vars string
 	// Bindings are capabilities: Worker Loaders, service bindings.
 	Bindings []Binding
+	// Classes are the namespaces of the worker's own Durable Object
+	// classes that have storage: ctx.exports.<Class> is one.
+	Classes []Binding
 	// Encoded is an env handed over by a parent worker (a dynamic worker's
 	// WorkerCode.env), in the RPC encoding.
 	Encoded *Message
@@ -267,6 +277,7 @@ func (iso *Isolate) init() error {
 		Outbound *int            `json:"outbound"`
 		Blocked  bool            `json:"blocked"`
 		Self     *int            `json:"self"`
+		Classes  map[string]int  `json:"classes"`
 		SubReqs  int             `json:"subRequests"`
 		Features compat.Features `json:"features"`
 	}
@@ -283,6 +294,13 @@ func (iso *Isolate) init() error {
 	for _, b := range iso.env.Bindings {
 		m.Bindings[b.Name] = len(msg.Caps)
 		msg.Caps = append(msg.Caps, b.Target)
+	}
+	if len(iso.env.Classes) > 0 {
+		m.Classes = map[string]int{}
+		for _, b := range iso.env.Classes {
+			m.Classes[b.Name] = len(msg.Caps)
+			msg.Caps = append(msg.Caps, b.Target)
+		}
 	}
 	if iso.outbound.Target != nil {
 		i := len(msg.Caps)
@@ -440,6 +458,7 @@ func (iso *Isolate) turn() {
 		}
 		job()
 		iso.drain()
+		iso.endTurn()
 	}
 	now := time.Now()
 	for len(iso.timers) > 0 && !iso.timers[0].at.After(now) && iso.Err() == nil {
@@ -456,6 +475,7 @@ func (iso *Isolate) turn() {
 			iso.reportUncaught(err)
 		}
 		iso.drain()
+		iso.endTurn()
 	}
 	iso.detectStall()
 	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0)
@@ -544,6 +564,11 @@ func (iso *Isolate) shutdown() {
 		delete(iso.bodies, id)
 	}
 	iso.failCalls(err)
+	iso.stopActors()
+	if iso.gate != nil {
+		close(iso.gate) // the goroutines waiting on it see the isolate dead
+		iso.gate = nil
+	}
 	iso.releaseAllHandles()
 	iso.releaseOps()
 	if iso.rejections != nil {

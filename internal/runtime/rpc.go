@@ -192,6 +192,7 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 			r.retain()
 		}
 	}
+	gate := iso.outputGate()
 	return iso.async(func() (func() quickjs.Value, error) {
 		defer func() {
 			for _, c := range caps {
@@ -200,6 +201,12 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 				}
 			}
 		}()
+		if gate != nil {
+			<-gate
+			if err := iso.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -285,11 +292,15 @@ func (iso *Isolate) rpcReply(id int, thrown bool, json, capsJSON string, bufs []
 			return
 		}
 	}
-	if thrown {
-		iso.finishCall(id, Message{}, &ThrownError{m})
-		return
-	}
-	iso.finishCall(id, m, nil)
+	// The output gate: a reply must not tell anyone of writes that could
+	// still be lost.
+	iso.hold(func() {
+		if thrown {
+			iso.finishCall(id, Message{}, &ThrownError{m})
+			return
+		}
+		iso.finishCall(id, m, nil)
+	})
 }
 
 // failCalls answers every call still being served when the isolate dies.

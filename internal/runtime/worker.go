@@ -100,6 +100,14 @@ func (w *Worker) Bind(bs ...Binding) {
 	w.opts.Env.Bindings = append(w.opts.Env.Bindings, bs...)
 }
 
+// BindClasses gives the worker the namespaces of its own Durable Object
+// classes (ctx.exports.<Class>). Call it before the worker serves anything.
+func (w *Worker) BindClasses(bs ...Binding) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.opts.Env.Classes = append(w.opts.Env.Classes, bs...)
+}
+
 // Options returns the options the worker's isolates start with.
 func (w *Worker) Options() Options { return w.opts }
 

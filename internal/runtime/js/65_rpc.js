@@ -349,6 +349,8 @@ function capValues(capsJSON, stubs = null) {
     switch (k) {
       case "loader": out[i] = new WorkerLoader(h); break;
       case "worker": out[i] = { workerHandle: h }; break;
+      case "namespace": out[i] = new DurableObjectNamespace(h); break;
+      case "doclass": out[i] = new DurableObjectClass(h); break;
       default: {
         const st = { handle: h, kind: k };
         out[i] = makeStub(st);
@@ -445,6 +447,7 @@ function makeStub(st) {
         return undefined;
       }
       if (prop === "then") return undefined;
+      if (st.members !== undefined && rpcHasOwn.call(st.members, prop)) return st.members[prop];
       if (fetcher) {
         if (prop === "fetch") return st.fetch ??= (input, init) => stubFetch(st, input, init);
         if (prop === "connect") {
@@ -702,6 +705,10 @@ function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) 
     path = JSON.parse(pathJSON);
   } catch (e) {
     rpcAnswer(id, false, e, stubs);
+    return;
+  }
+  if (target.kind === "actor") {
+    rpcResolved.then(() => actorServe(id, target, path, op, args, stubs));
     return;
   }
   rpcResolved.then(() => rpcServe(id, target, path, op, args, stubs));

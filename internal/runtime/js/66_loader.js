@@ -52,8 +52,12 @@ class WorkerStub {
     const handle = workerHandleOf(s).then((wh) => entryHandle(wh, ep, props));
     return makeStub({ handle, kind: "fetcher", noTransfer: dynamicTransferError });
   }
-  getDurableObjectClass() {
-    throw new Error("getDurableObjectClass() is not supported yet by Isola (it comes with Durable Objects).");
+  getDurableObjectClass(name, opts = undefined) {
+    const s = this[kWorkerStub];
+    const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
+    return new DurableObjectClass(workerHandleOf(s).then((wh) => props === null
+      ? host.actorClass(wh, String(name), "", "[]")
+      : host.actorClass(wh, String(name), props.json, props.caps)));
   }
 }
 

@@ -99,6 +99,8 @@ Object.defineProperty(globalThis, "__isola_register", {
 
 // The worker handle for this worker itself, behind ctx.exports loopbacks.
 let selfHandle = 0;
+// The namespaces of the worker's Durable Object classes that have storage.
+const classNamespaces = {};
 
 // init receives the worker's name, env and outbound policy as one message;
 // see Isolate.init in Go.
@@ -121,6 +123,7 @@ onHostEvent("init", (json, capsJSON, ...bufs) => {
   const caps = capValues(capsJSON);
   if (m.env !== null) workerEnv = new RpcDecoder(caps, bufs).decode(JSON.parse(m.env));
   for (const k of Object.keys(m.bindings)) workerEnv[k] = caps[m.bindings[k]];
+  if (m.classes) for (const k of Object.keys(m.classes)) classNamespaces[k] = caps[m.classes[k]];
   if (m.outbound !== null) {
     const out = caps[m.outbound];
     outboundFetch = (input, init) => out.fetch(input, init);
@@ -137,6 +140,16 @@ function fillExports(m) {
   if (!selfHandle) return;
   for (const name of Object.keys(m)) {
     const v = m[name];
+    if (typeof v === "function" && v.prototype instanceof DurableObject) {
+      for (const target of [workerExports, ctxExports]) {
+        let made;
+        Object.defineProperty(target, name, {
+          enumerable: true, configurable: true,
+          get() { return made ??= actorExport(name, classNamespaces[name] || null); },
+        });
+      }
+      continue;
+    }
     // Entrypoints: WorkerEntrypoint classes and handler objects.
     const isEntry = (typeof v === "function" && v.prototype instanceof WorkerEntrypoint) ||
       (v !== null && typeof v === "object" && !Array.isArray(v)) ||

@@ -1,0 +1,314 @@
+// 67_actor.js: Durable Objects: namespaces, ids, stubs, the state (ctx) of
+// an instance, facets, and the delivery of events to instances with the
+// input gate. A lazy unit. Go (actor.go) decides where an object lives and
+// when it starts and stops; this file runs it. Storage is 68_storage.js.
+
+const kActorId = Symbol("actorId");
+const kActorNs = Symbol("actorNamespace");
+const kActorClass = Symbol("actorClass");
+
+class DurableObjectId {
+  constructor(hex, name) {
+    this[kActorId] = hex;
+    if (name !== undefined) this.name = name;
+  }
+  toString() { return this[kActorId]; }
+  equals(other) {
+    return other instanceof DurableObjectId && other[kActorId] === this[kActorId];
+  }
+  get [Symbol.toStringTag]() { return "DurableObjectId"; }
+}
+
+class DurableObjectNamespace {
+  constructor(handle) {
+    this[kActorNs] = handle;
+  }
+  idFromName(name) {
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
+    }
+    name = String(name);
+    return new DurableObjectId(hostResult(host.actorId(this[kActorNs], "name", name)), name);
+  }
+  newUniqueId(opts = undefined) {
+    return new DurableObjectId(hostResult(host.actorId(this[kActorNs], "unique", "")));
+  }
+  idFromString(s) {
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to execute 'idFromString' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
+    }
+    return new DurableObjectId(hostResult(host.actorId(this[kActorNs], "string", String(s))));
+  }
+  get(id, opts = undefined) {
+    if (!(id instanceof DurableObjectId)) {
+      throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
+    }
+    const h = host.actorStub(this[kActorNs], id[kActorId], id.name === undefined ? "" : id.name);
+    return makeStub({ handle: h, kind: "fetcher", members: { id, name: id.name } });
+  }
+  getByName(name, opts = undefined) {
+    return this.get(this.idFromName(name), opts);
+  }
+  jurisdiction(j) { return this; }
+  getExisting(id, opts) { return this.get(id, opts); }
+  get [Symbol.toStringTag]() { return "DurableObjectNamespace"; }
+}
+
+// DurableObjectClass is a class to start facets from: a handle (or the
+// promise of one, while a dynamic worker loads).
+class DurableObjectClass {
+  constructor(handle) {
+    this[kActorClass] = handle;
+  }
+  get [Symbol.toStringTag]() { return "DurableObjectClass"; }
+}
+
+// actorExport is ctx.exports.<Class> for a Durable Object class: callable
+// as X({props}) for a class with props, usable as a class as it is, and a
+// namespace too when the class has storage.
+function actorExport(name, ns) {
+  let plain;
+  const classOf = () => plain ??= new DurableObjectClass(host.actorClass(selfHandle, name, "", "[]"));
+  const target = function DurableObjectClass() {};
+  return new Proxy(target, {
+    apply(t, thisArg, [opts]) {
+      const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
+      return new DurableObjectClass(props === null
+        ? host.actorClass(selfHandle, name, "", "[]")
+        : host.actorClass(selfHandle, name, props.json, props.caps));
+    },
+    get(t, prop) {
+      if (prop === kActorClass) return classOf()[kActorClass];
+      if (ns) {
+        const v = ns[prop];
+        return typeof v === "function" ? v.bind(ns) : v;
+      }
+      return undefined;
+    },
+    has(t, prop) { return prop === kActorClass || (ns !== null && prop in ns); },
+  });
+}
+
+// ---------------------------------------------------------------- instances
+
+const actorRecords = new Map(); // key -> record
+const actorReserved = new Set(["constructor", "dup", "alarm", "webSocketMessage", "webSocketClose", "webSocketError"]);
+
+onHostEvent("actorStart", (key, infoJSON, propsCaps) => {
+  const info = JSON.parse(infoJSON);
+  actorRecords.set(key, {
+    key, info, instance: null, ctx: null, storage: null,
+    blocked: 0, queue: [], running: 0, waiting: 0, facetPending: new Map(),
+    props: info.props ? rpcDecodeParts(info.props, propsCaps, rpcNoBufs, null) : {},
+  });
+});
+
+onHostEvent("actorStop", (key, force) => {
+  const rec = actorRecords.get(key);
+  if (!rec) return true;
+  if (!force && (rec.blocked > 0 || rec.running > 0 || rec.waiting > 0 || rec.queue.length > 0)) return false;
+  actorRecords.delete(key);
+  return true;
+});
+
+// actorServe delivers one event to an instance, behind the input gate.
+function actorServe(id, target, path, op, args, stubs) {
+  const rec = actorRecords.get(target.key);
+  if (!rec) {
+    rpcAnswer(id, false, new Error("Durable Object's isolate was reset; try again."), stubs);
+    return;
+  }
+  const run = () => actorRun(rec, id, target, path, op, args, stubs);
+  if (rec.blocked > 0) rec.queue.push(run);
+  else run();
+}
+
+function actorInstance(rec) {
+  if (rec.instance) return rec.instance;
+  const cls = workerModule ? workerModule[rec.info.class] : undefined;
+  if (typeof cls !== "function") {
+    throw new Error(`Durable Object class "${rec.info.class}" is not exported by the worker.`);
+  }
+  const ctx = new DurableObjectState(rec);
+  rec.ctx = ctx;
+  rec.instance = new cls(ctx, workerEnv);
+  return rec.instance;
+}
+
+function actorRun(rec, id, target, path, op, args, stubs) {
+  let result;
+  rec.running++;
+  const answer = (ok, v) => {
+    rec.running--;
+    rpcAnswer(id, ok, v, stubs);
+  };
+  try {
+    const fresh = !rec.instance;
+    const inst = actorInstance(rec);
+    if (fresh && rec.blocked > 0) {
+      // The constructor called blockConcurrencyWhile: this event waits too.
+      rec.running--;
+      rec.queue.unshift(() => actorRun(rec, id, target, path, op, args, stubs));
+      return;
+    }
+    if (target.event === "alarm") {
+      result = actorAlarm(rec, inst, args[0]);
+    } else if (op === "call" && path.length === 1 && path[0] === "fetch") {
+      if (typeof inst.fetch !== "function") throw new Error("Handler does not export a fetch() function.");
+      result = inst.fetch(args[0]);
+    } else {
+      result = rpcApplyPath(inst, false, path, op, args, null, actorReserved);
+    }
+  } catch (e) {
+    answer(false, e);
+    return;
+  }
+  if (result !== null && (typeof result === "object" || typeof result === "function") && typeof result.then === "function") {
+    Promise.resolve(result).then((v) => answer(true, v), (e) => answer(false, e));
+    return;
+  }
+  answer(true, result);
+}
+
+// actorAlarm runs the alarm handler if the alarm is still due: the
+// scheduler's index may be stale. A run that succeeds clears the alarm,
+// unless the handler set a new one.
+async function actorAlarm(rec, inst, info) {
+  const storage = rec.ctx.storage;
+  const current = await storage.getAlarm();
+  if (current === null || current !== info.scheduledTime) {
+    if (info.retryCount === 0) return;
+  }
+  if (typeof inst.alarm === "function") await inst.alarm({ retryCount: info.retryCount, isRetry: info.isRetry, scheduledTime: info.scheduledTime });
+  if (await storage.getAlarm() === info.scheduledTime) await storage.deleteAlarm();
+}
+
+function actorUnblock(rec) {
+  if (--rec.blocked > 0) return;
+  while (rec.queue.length > 0 && rec.blocked === 0) rec.queue.shift()();
+}
+
+// ---------------------------------------------------------------- ctx
+
+const kActorRec = Symbol("actorRecord");
+
+class DurableObjectState {
+  constructor(rec) {
+    this[kActorRec] = rec;
+    const info = rec.info;
+    this.id = new DurableObjectId(info.id, info.name === undefined || info.name === "" ? undefined : info.name);
+  }
+  get storage() {
+    const rec = this[kActorRec];
+    return rec.storage ??= storageMake(rec.info.store, {
+      facet: rec.info.facet, legacy: rec.info.legacy,
+      blockConcurrencyWhile: (fn) => this.blockConcurrencyWhile(fn),
+    });
+  }
+  get props() { return this[kActorRec].props; }
+  get exports() { return workerFeatures.ctxExports ? ctxExports : undefined; }
+  get facets() {
+    const rec = this[kActorRec];
+    return rec.facets ??= new DurableObjectFacets(rec);
+  }
+  waitUntil(promise) {
+    const rec = this[kActorRec];
+    rec.waiting++;
+    Promise.resolve(promise).catch((e) => consoleEmit("error", ["Uncaught (in waitUntil)", e]))
+      .finally(() => { rec.waiting--; });
+  }
+  blockConcurrencyWhile(fn) {
+    const rec = this[kActorRec];
+    rec.blocked++;
+    let p;
+    try {
+      p = Promise.resolve(fn());
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    return p.then((v) => {
+      actorUnblock(rec);
+      return v;
+    }, (e) => {
+      // workerd resets an object whose blockConcurrencyWhile callback throws.
+      actorReset(rec, e);
+      actorUnblock(rec);
+      throw e;
+    });
+  }
+  abort(reason = undefined) {
+    const rec = this[kActorRec];
+    const err = reason === undefined ? new Error("Application called abort() to reset Durable Object.") : reason;
+    actorReset(rec, err);
+    throw err;
+  }
+  acceptWebSocket() { throw new Error("WebSocket hibernation is not supported yet by Isola."); }
+  getWebSockets() { return []; }
+  getTags() { return []; }
+  setWebSocketAutoResponse() { throw new Error("WebSocket hibernation is not supported yet by Isola."); }
+  getWebSocketAutoResponse() { return null; }
+  getWebSocketAutoResponseTimestamp() { return null; }
+  setHibernatableWebSocketEventTimeout() {}
+  getHibernatableWebSocketEventTimeout() { return null; }
+  get container() { return undefined; }
+  get [Symbol.toStringTag]() { return "DurableObjectState"; }
+}
+
+// actorReset drops the instance; the next event builds a new one.
+function actorReset(rec, reason) {
+  let json = "null";
+  try {
+    json = JSON.stringify(new RpcEncoder(false, false).encode(reason));
+  } catch {}
+  host.actorAbort(rec.key, json);
+}
+
+// ---------------------------------------------------------------- facets
+
+class DurableObjectFacets {
+  constructor(rec) {
+    this[kActorRec] = rec;
+  }
+  get(name, getStartupOptions) {
+    if (typeof name !== "string") {
+      throw new TypeError("Failed to execute 'get' on 'DurableObjectFacets': parameter 1 is not of type 'string'.");
+    }
+    if (typeof getStartupOptions !== "function") {
+      throw new TypeError("Failed to execute 'get' on 'DurableObjectFacets': parameter 2 is not of type 'function'.");
+    }
+    const rec = this[kActorRec];
+    const running = host.facetRunning(rec.key, name);
+    if (running) return makeStub({ handle: running, kind: "fetcher" });
+    let p = rec.facetPending.get(name);
+    if (!p) {
+      p = (async () => {
+        const opts = await getStartupOptions();
+        if (opts === null || typeof opts !== "object") {
+          throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'FacetStartupOptions'.");
+        }
+        const cls = opts.class;
+        const ch = cls !== null && (typeof cls === "object" || typeof cls === "function") ? cls[kActorClass] : undefined;
+        if (ch === undefined) {
+          throw new TypeError("Incorrect type for the 'class' field on 'FacetStartupOptions': the provided value is not of type 'DurableObjectClass'.");
+        }
+        let id = "";
+        if (opts.id !== undefined) id = opts.id instanceof DurableObjectId ? opts.id[kActorId] : String(opts.id);
+        return hostResult(host.facetStart(rec.key, name, await ch, id));
+      })();
+      rec.facetPending.set(name, p);
+      p.then(() => rec.facetPending.delete(name), () => rec.facetPending.delete(name));
+    }
+    return makeStub({ handle: p, kind: "fetcher" });
+  }
+  abort(name, reason) {
+    let json = "null";
+    try {
+      json = JSON.stringify(new RpcEncoder(false, false).encode(reason));
+    } catch {}
+    host.facetAbort(this[kActorRec].key, String(name), json);
+  }
+  delete(name) {
+    return host.facetDelete(this[kActorRec].key, String(name));
+  }
+  get [Symbol.toStringTag]() { return "DurableObjectFacets"; }
+}
