@@ -438,12 +438,12 @@ async function stubHandle(st) {
 function makeStub(st) {
   st.disposed = false;
   const fetcher = st.kind === "fetcher";
-  const proxy = new Proxy(fetcher ? {} : function RpcStub() {}, {
+  const proxy = new Proxy(st.target || (fetcher ? {} : function RpcStub() {}), {
     get(t, prop) {
       if (typeof prop === "symbol") {
         if (prop === kStub) return st;
         if (prop === rpcDispose) return fetcher ? undefined : st.dispose ??= () => disposeStub(st);
-        if (prop === Symbol.toStringTag) return fetcher ? "Fetcher" : "RpcStub";
+        if (prop === Symbol.toStringTag) return st.tag || (fetcher ? "Fetcher" : "JsRpcStub");
         return undefined;
       }
       if (prop === "then") return undefined;

@@ -10,11 +10,15 @@ const kActorClass = Symbol("actorClass");
 class DurableObjectId {
   constructor(hex, name) {
     this[kActorId] = hex;
-    if (name !== undefined) this.name = name;
+    this.jurisdiction = undefined;
+    this.name = name;
   }
   toString() { return this[kActorId]; }
   equals(other) {
-    return other instanceof DurableObjectId && other[kActorId] === this[kActorId];
+    if (!(other instanceof DurableObjectId)) {
+      throw new TypeError("Failed to execute 'equals' on 'DurableObjectId': parameter 1 is not of type 'DurableObjectId'.");
+    }
+    return other[kActorId] === this[kActorId];
   }
   get [Symbol.toStringTag]() { return "DurableObjectId"; }
 }
@@ -44,15 +48,25 @@ class DurableObjectNamespace {
       throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
     }
     const h = host.actorStub(this[kActorNs], id[kActorId], id.name === undefined ? "" : id.name);
-    return makeStub({ handle: h, kind: "fetcher", members: { id, name: id.name } });
+    const target = Object.create(ActorStubClass.prototype);
+    target.id = id;
+    target.name = id.name;
+    return makeStub({ handle: h, kind: "fetcher", members: { id, name: id.name }, target, tag: "DurableObject" });
   }
   getByName(name, opts = undefined) {
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to execute 'getByName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
+    }
     return this.get(this.idFromName(name), opts);
   }
   jurisdiction(j) { return this; }
-  getExisting(id, opts) { return this.get(id, opts); }
   get [Symbol.toStringTag]() { return "DurableObjectNamespace"; }
 }
+
+// A stub of a Durable Object is, in workerd, a DurableObject (a kind of
+// ServiceStub) with own properties id and name.
+const ServiceStubClass = { ServiceStub: class {} }.ServiceStub;
+const ActorStubClass = { DurableObject: class extends ServiceStubClass {} }.DurableObject;
 
 // DurableObjectClass is a class to start facets from: a handle (or the
 // promise of one, while a dynamic worker loads).
@@ -63,30 +77,33 @@ class DurableObjectClass {
   get [Symbol.toStringTag]() { return "DurableObjectClass"; }
 }
 
-// actorExport is ctx.exports.<Class> for a Durable Object class: callable
-// as X({props}) for a class with props, usable as a class as it is, and a
-// namespace too when the class has storage.
+// actorExport is ctx.exports.<Class> for a Durable Object class: a function
+// X({props}) giving the class with props, usable as a class as it is, and,
+// when the class has storage, a namespace too (workerd's
+// LoopbackDurableObjectNamespace).
+class LoopbackDurableObjectNamespace extends DurableObjectNamespace {
+  get [Symbol.toStringTag]() { return "LoopbackDurableObjectNamespace"; }
+}
+class LoopbackDurableObjectClass extends DurableObjectClass {
+  get [Symbol.toStringTag]() { return "LoopbackDurableObjectClass"; }
+}
+
 function actorExport(name, ns) {
+  const fn = function (opts) {
+    const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
+    return new DurableObjectClass(props === null
+      ? host.actorClass(selfHandle, name, "", "[]")
+      : host.actorClass(selfHandle, name, props.json, props.caps));
+  };
   let plain;
-  const classOf = () => plain ??= new DurableObjectClass(host.actorClass(selfHandle, name, "", "[]"));
-  const target = function DurableObjectClass() {};
-  return new Proxy(target, {
-    apply(t, thisArg, [opts]) {
-      const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
-      return new DurableObjectClass(props === null
-        ? host.actorClass(selfHandle, name, "", "[]")
-        : host.actorClass(selfHandle, name, props.json, props.caps));
-    },
-    get(t, prop) {
-      if (prop === kActorClass) return classOf()[kActorClass];
-      if (ns) {
-        const v = ns[prop];
-        return typeof v === "function" ? v.bind(ns) : v;
-      }
-      return undefined;
-    },
-    has(t, prop) { return prop === kActorClass || (ns !== null && prop in ns); },
-  });
+  Object.defineProperty(fn, kActorClass, { get() { return plain ??= host.actorClass(selfHandle, name, "", "[]"); } });
+  if (ns) {
+    Object.setPrototypeOf(fn, LoopbackDurableObjectNamespace.prototype);
+    fn[kActorNs] = ns[kActorNs];
+  } else {
+    Object.setPrototypeOf(fn, LoopbackDurableObjectClass.prototype);
+  }
+  return fn;
 }
 
 // ---------------------------------------------------------------- instances
