@@ -105,7 +105,7 @@ func (s *Actors) Close() {
 			return
 		}
 		a := e.Value.(*actor)
-		a.shutdown()
+		<-a.stop(false, nil)
 		s.mu.Lock()
 		if a.elem == e {
 			s.lru.Remove(e)
@@ -267,6 +267,7 @@ type actor struct {
 	inflight int
 	gen      int   // bumped by abort: stubs of an older generation fail
 	aborted  error // why the last generation was aborted
+	stopping <-chan struct{} // closed when a stopped instance has let go of the database
 	facets   map[string]*actor
 	deleted  bool
 }
@@ -289,6 +290,15 @@ func (t *actorTarget) Invoke(c *Call) {
 func (a *actor) start() (*Isolate, error) {
 	if a.deleted {
 		return nil, errors.New("This facet was deleted.")
+	}
+	for a.stopping != nil {
+		ch := a.stopping
+		a.mu.Unlock()
+		<-ch
+		a.mu.Lock()
+		if a.stopping == ch {
+			a.stopping = nil
+		}
 	}
 	if a.iso != nil {
 		if a.iso.Err() == nil {
@@ -448,7 +458,7 @@ func (iso *Isolate) endTurn() {
 			for key, la := range iso.actors {
 				if la.h == f.Handle {
 					iso.logf("error", fmt.Sprintf("Durable Object %s: %v; the object is reset", la.a.describe(), f.Err))
-					go la.a.abortSelf(f.Err)
+					la.a.abortSelf(f.Err)
 					_ = key
 				}
 			}
@@ -545,36 +555,69 @@ func (a *actor) evict() {
 // stopActor runs on the loop with a.mu held, after the prelude dropped the
 // instance: the database is closed and the actor is no longer live.
 func (iso *Isolate) stopActor(a *actor, key int) {
+	iso.stopActorKey(key)
+	a.iso, a.store = nil, nil
+}
+
+// stopActorKey closes the database of the instance with key.
+func (iso *Isolate) stopActorKey(key int) {
 	if la := iso.actors[key]; la != nil {
 		iso.dropStore(la.h)
 		la.store.Close()
 		delete(iso.actors, key)
 	}
-	a.iso, a.store = nil, nil
 }
 
-// shutdown ends the actor's instance whatever it is doing (process exit).
-func (a *actor) shutdown() {
+// stop ends the actor's instance whatever it is doing, at once as far as
+// callers can tell: the next event starts a new instance (after the old one
+// has closed its database). With abort set, stubs made before fail with
+// reason. It returns a channel closed once the old instance is gone.
+func (a *actor) stop(abort bool, reason error) <-chan struct{} {
 	a.mu.Lock()
-	iso, key := a.iso, a.key
-	a.mu.Unlock()
-	if iso == nil {
-		return
+	if abort {
+		a.gen++
+		a.aborted = reason
 	}
-	done := make(chan struct{})
-	if !iso.post(func() {
-		defer close(done)
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if a.iso != iso || a.key != key {
+	iso, key := a.iso, a.key
+	a.iso, a.store = nil, nil
+	stopped := make(chan struct{})
+	if iso != nil {
+		a.stopping = stopped
+	}
+	var facets []*actor
+	if abort {
+		for _, f := range a.facets {
+			facets = append(facets, f)
+		}
+	}
+	a.mu.Unlock()
+	for _, f := range facets {
+		f.stop(true, reason)
+	}
+	a.sys.forget(a)
+	if iso == nil {
+		close(stopped)
+		return stopped
+	}
+	go func() {
+		defer close(stopped)
+		done := make(chan struct{})
+		if !iso.post(func() {
+			defer close(done)
+			if iso.actors[key] != nil {
+				iso.call("actorStop", key, true)
+				iso.stopActorKey(key)
+			}
+		}) {
+			<-iso.done // a dead isolate's shutdown closes its databases
 			return
 		}
-		iso.call("actorStop", key, true)
-		iso.stopActor(a, key)
-	}) {
-		close(done)
-	}
-	<-done
+		select {
+		case <-done:
+		case <-iso.done:
+		}
+	}()
+	return stopped
 }
 
 // ---- facets ----
@@ -617,21 +660,7 @@ func (parent *actor) startFacet(name string, class *ActorClass, id string) (*act
 
 // abort ends the actor's instance now: calls through existing stubs fail
 // with reason, and the next get() starts a new instance. Storage stays.
-func (a *actor) abort(reason error) {
-	a.mu.Lock()
-	a.gen++
-	a.aborted = reason
-	facets := make([]*actor, 0, len(a.facets))
-	for _, f := range a.facets {
-		facets = append(facets, f)
-	}
-	a.mu.Unlock()
-	for _, f := range facets {
-		f.abort(reason)
-	}
-	a.shutdown()
-	a.sys.forget(a)
-}
+func (a *actor) abort(reason error) <-chan struct{} { return a.stop(true, reason) }
 
 // running reports whether the facet is live (its get() callback need not
 // run again).
@@ -741,17 +770,12 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 	}
 	// facetAbort and facetDelete run off the loop: the facet may live in
 	// this very isolate, whose loop must stay free to stop it.
-	fns["facetAbort"] = func(key int, name, reason string) quickjs.Value {
-		a := iso.actorAt(key)
-		return iso.async(func() (func() quickjs.Value, error) {
-			if a == nil {
-				return nil, nil
-			}
+	fns["facetAbort"] = func(key int, name, reason string) {
+		if a := iso.actorAt(key); a != nil {
 			if f := a.facetNamed(name); f != nil {
 				f.abort(&ThrownError{Value: Message{JSON: reason}})
 			}
-			return nil, nil
-		})
+		}
 	}
 	fns["facetDelete"] = func(key int, name string) quickjs.Value {
 		a := iso.actorAt(key)
@@ -762,7 +786,7 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 			f := a.facetNamed(name)
 			path := append(append([]string(nil), a.facet...), name)
 			if f != nil {
-				f.abort(errors.New("This facet was deleted."))
+				<-f.abort(errors.New("This facet was deleted."))
 				a.mu.Lock()
 				delete(a.facets, name)
 				a.mu.Unlock()
@@ -780,13 +804,10 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 		if a == nil {
 			return
 		}
-		go a.abortSelf(&ThrownError{Value: Message{JSON: reason}})
+		a.abortSelf(&ThrownError{Value: Message{JSON: reason}})
 	}
 }
 
 // abortSelf is ctx.abort: unlike a facet abort, existing stubs keep
 // working (they reach the next instance).
-func (a *actor) abortSelf(reason error) {
-	a.shutdown()
-	a.sys.forget(a)
-}
+func (a *actor) abortSelf(reason error) { a.stop(false, reason) }

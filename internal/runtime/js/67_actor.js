@@ -111,22 +111,22 @@ function actorExport(name, ns) {
 const actorRecords = new Map(); // key -> record
 const actorReserved = new Set(["constructor", "dup", "alarm", "webSocketMessage", "webSocketClose", "webSocketError"]);
 
-onHostEvent("actorStart", (key, infoJSON, propsCaps) => {
+function actorStartEvent(key, infoJSON, propsCaps) {
   const info = JSON.parse(infoJSON);
   actorRecords.set(key, {
     key, info, instance: null, ctx: null, storage: null,
     blocked: 0, queue: [], running: 0, waiting: 0, facetPending: new Map(),
     props: info.props ? rpcDecodeParts(info.props, propsCaps, rpcNoBufs, null) : {},
   });
-});
+}
 
-onHostEvent("actorStop", (key, force) => {
+function actorStopEvent(key, force) {
   const rec = actorRecords.get(key);
   if (!rec) return true;
   if (!force && (rec.blocked > 0 || rec.running > 0 || rec.waiting > 0 || rec.queue.length > 0)) return false;
   actorRecords.delete(key);
   return true;
-});
+}
 
 // actorServe delivers one event to an instance, behind the input gate.
 function actorServe(id, target, path, op, args, stubs) {

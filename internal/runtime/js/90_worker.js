@@ -133,6 +133,8 @@ onHostEvent("init", (json, capsJSON, ...bufs) => {
 onHostEvent("rpcInvoke", (...args) => rpcHandleInvoke(...args));
 onHostEvent("rpcPack", (...args) => rpcPackReply(...args));
 onHostEvent("rpcDrop", (id) => rpcDropExport(id));
+onHostEvent("actorStart", (...args) => actorStartEvent(...args));
+onHostEvent("actorStop", (key, force) => actorStopEvent(key, force));
 
 // fillExports makes ctx.exports (and `exports` from cloudflare:workers): a
 // loopback for every entrypoint the module exports, made on first use.
