@@ -265,8 +265,8 @@ type actor struct {
 	key      int      // the instance's key in iso
 	store    *storage.Store
 	inflight int
-	gen      int   // bumped by abort: stubs of an older generation fail
-	aborted  error // why the last generation was aborted
+	gen      int             // bumped by abort: stubs of an older generation fail
+	aborted  error           // why the last generation was aborted
 	stopping <-chan struct{} // closed when a stopped instance has let go of the database
 	facets   map[string]*actor
 	deleted  bool
