@@ -27,6 +27,8 @@ type App struct {
 	StateDir string
 	// Actors runs the worker's Durable Objects; nil without any.
 	Actors *runtime.Actors
+
+	opts Options
 }
 
 // Options tune Load beyond what the project's config says.
@@ -35,6 +37,9 @@ type Options struct {
 	// means DefaultStateDir inside the project directory. Nothing is created
 	// there until an object first stores something.
 	StateDir string
+	// ActorIdleTimeout is how long an idle Durable Object stays in memory
+	// (zero: runtime.ActorOptions' default).
+	ActorIdleTimeout time.Duration
 }
 
 // DefaultStateDir is where a project's durable state lives unless told
@@ -100,7 +105,7 @@ func LoadWith(dir string, logger *log.Logger, opts Options) (*App, error) {
 		Log:      logf,
 		Features: features,
 	})
-	a := &App{Config: cfg, Script: script, Worker: w, StateDir: opts.StateDir}
+	a := &App{Config: cfg, Script: script, Worker: w, StateDir: opts.StateDir, opts: opts}
 	if err := a.bind(logf); err != nil {
 		return nil, err
 	}
@@ -156,7 +161,7 @@ func (a *App) bindActors(logf func(level, msg string)) error {
 	if len(classes) == 0 {
 		return nil
 	}
-	a.Actors = runtime.NewActors(runtime.ActorOptions{Dir: filepath.Join(a.StateDir, "objects"), Log: logf})
+	a.Actors = runtime.NewActors(runtime.ActorOptions{Dir: filepath.Join(a.StateDir, "objects"), IdleTimeout: a.opts.ActorIdleTimeout, Log: logf})
 	byClass := map[string]*runtime.ActorNamespace{}
 	names := make([]string, 0, len(classes))
 	for c := range classes {

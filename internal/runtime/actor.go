@@ -268,6 +268,8 @@ type actor struct {
 	gen      int             // bumped by abort: stubs of an older generation fail
 	aborted  error           // why the last generation was aborted
 	stopping <-chan struct{} // closed when a stopped instance has let go of the database
+	mailbox  []mail
+	draining bool
 	facets   map[string]*actor
 	deleted  bool
 }
@@ -282,7 +284,54 @@ type actorTarget struct {
 func (t *actorTarget) Kind() string { return "fetcher" }
 
 func (t *actorTarget) Invoke(c *Call) {
-	t.a.invoke(c, t.gen, "")
+	t.enqueue(nil, c, nil)
+}
+
+// enqueue keeps the order of calls: each actor has a mailbox drained by one
+// goroutine at a time, which waits for each call's output gate and hands
+// the calls to the instance's loop in turn.
+func (t *actorTarget) enqueue(from *Isolate, c *Call, gate <-chan struct{}) {
+	a := t.a
+	a.mu.Lock()
+	a.mailbox = append(a.mailbox, mail{from: from, c: c, gen: t.gen, gate: gate})
+	start := !a.draining
+	a.draining = true
+	a.mu.Unlock()
+	if start {
+		go a.drainMailbox()
+	}
+}
+
+type mail struct {
+	from *Isolate
+	c    *Call
+	gen  int
+	gate <-chan struct{}
+}
+
+func (a *actor) drainMailbox() {
+	for {
+		a.mu.Lock()
+		if len(a.mailbox) == 0 {
+			a.draining = false
+			a.mu.Unlock()
+			return
+		}
+		m := a.mailbox[0]
+		a.mailbox[0] = mail{}
+		a.mailbox = a.mailbox[1:]
+		a.mu.Unlock()
+		if m.gate != nil {
+			<-m.gate
+			if m.from != nil && m.from.Err() != nil {
+				// The caller died before its writes were durable: the
+				// call must not go out.
+				m.c.Reply(Message{}, m.from.Err())
+				continue
+			}
+		}
+		a.invoke(m.c, m.gen, "")
+	}
 }
 
 // start makes sure the actor has a live instance and returns its isolate.

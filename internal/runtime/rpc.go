@@ -55,6 +55,13 @@ type Target interface {
 	Invoke(c *Call)
 }
 
+// orderedTarget is implemented by targets that must receive calls in the
+// order they were made. enqueue must not block; the call is delivered once
+// gate (if not nil) is closed.
+type orderedTarget interface {
+	enqueue(from *Isolate, c *Call, gate <-chan struct{})
+}
+
 // releaser is implemented by targets that count their holders.
 type releaser interface {
 	retain()
@@ -193,6 +200,20 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 		}
 	}
 	gate := iso.outputGate()
+	done := make(chan struct{})
+	var res Message
+	var callErr error
+	call := &Call{Path: path, Op: op, Args: args, Reply: func(m Message, err error) {
+		res, callErr = m, err
+		close(done)
+	}}
+	// A Durable Object receives the calls made through one stub in the
+	// order they were made (workerd's E-order): they are queued now, on
+	// the loop, rather than from the goroutine below.
+	ot, ordered := t.(orderedTarget)
+	if ordered && err == nil {
+		ot.enqueue(iso, call, gate)
+	}
 	return iso.async(func() (func() quickjs.Value, error) {
 		defer func() {
 			for _, c := range caps {
@@ -201,22 +222,18 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 				}
 			}
 		}()
-		if gate != nil {
-			<-gate
-			if err := iso.Err(); err != nil {
-				return nil, err
-			}
-		}
 		if err != nil {
 			return nil, err
 		}
-		done := make(chan struct{})
-		var res Message
-		var callErr error
-		t.Invoke(&Call{Path: path, Op: op, Args: args, Reply: func(m Message, err error) {
-			res, callErr = m, err
-			close(done)
-		}})
+		if !ordered {
+			if gate != nil {
+				<-gate
+				if err := iso.Err(); err != nil {
+					return nil, err
+				}
+			}
+			t.Invoke(call)
+		}
 		<-done
 		var thrown *ThrownError
 		if callErr != nil && !errors.As(callErr, &thrown) {
