@@ -21,8 +21,14 @@ const usage = `isola runs Cloudflare Workers code, unmodified, on your own machi
 
 Usage:
   isola dev [dir] [--port 8787] [--ip 127.0.0.1]   serve the worker in dir (default .)
+  isola objects [dir]                               list the stored Durable Objects
+  isola objects show [dir] <Class> <id-or-name>     show what an object stored
+  isola objects sql [dir] <Class> <id-or-name> "<query>"
+                                                    run a read-only SQL query on an object
   isola version                                     print the version
   isola help                                        show this help
+
+isola objects help describes the objects commands and their flags.
 `
 
 func main() {
@@ -40,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "dev":
 		return dev(args[1:], stdout, stderr)
+	case "objects":
+		return objects(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "isola", isola.Version)
 		return nil

@@ -193,11 +193,80 @@ func (n *Namespace) writeNames(id string, facet []string) error {
 	return nil
 }
 
+// objectNameFile, in an object's directory, holds the name the object's id
+// was made from (idFromName, getByName). Ids are one-way hashes of names, so
+// without it an operator could not tell which object is which. It is a
+// plain file, not a directory, so it is never taken for a facet or object.
+const objectNameFile = "name.txt"
+
+// SetObjectName records that the object id was made from name, so that
+// Objects can show it. The name is written once: later calls with the same
+// name do nothing (they cost one small read), and a different name is an
+// error, since one id cannot come from two names of one namespace. The
+// object's directory is created if needed.
+func (n *Namespace) SetObjectName(id, name string) error {
+	dir, err := n.dirOf(id, nil)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, objectNameFile)
+	old, err := os.ReadFile(path)
+	if err == nil && len(old) > 0 {
+		if string(old) != name {
+			return fmt.Errorf("storage: object %s of %s already has the name %q, not %q", id, n.name, old, name)
+		}
+		return nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := n.writeNames(id, nil); err != nil {
+		return err
+	}
+	// Written aside, synced and renamed so that a crash never leaves half a
+	// name (an empty file, which a crash could still leave behind, counts
+	// as no name and is rewritten).
+	tmp, err := os.CreateTemp(dir, objectNameFile+".tmp-*")
+	if err != nil {
+		return err
+	}
+	werr := tmp.Chmod(0o644) // as readable as the databases; CreateTemp makes it private
+	if werr == nil {
+		_, werr = tmp.WriteString(name)
+	}
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return werr
+	}
+	return nil
+}
+
+// objectName reads the name recorded by SetObjectName ("" when none).
+func objectName(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, objectNameFile))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
 // Object describes an object's stored files.
 type Object struct {
 	ID string
+	// Name is the name the id was made from (SetObjectName), or "" when the
+	// object was not made from a name or its name was not recorded.
+	Name string
 	// Size is the size in bytes of the object's own database files (WAL
-	// included), not its facets'.
+	// included, shared-memory index not), not its facets'.
 	Size int64
 	// Facets lists its facets, outermost first, each followed by its own.
 	Facets []Facet
@@ -227,7 +296,7 @@ func (n *Namespace) Objects() ([]Object, error) {
 		if !has && len(facets) == 0 {
 			continue
 		}
-		out = append(out, Object{ID: id, Size: size, Facets: facets})
+		out = append(out, Object{ID: id, Name: objectName(dir), Size: size, Facets: facets})
 	}
 	return out, nil
 }
@@ -264,10 +333,13 @@ func listFacets(dir string, prefix []string) ([]Facet, error) {
 }
 
 // dbSize sums the database files in dir; ok is false when there is none.
+// The shared-memory index (-shm) is left out: it holds no data, and a
+// read-only connection (an operator's) leaves a 32 KiB one behind, which
+// would make an object seem to grow by being looked at.
 func dbSize(dir string) (int64, bool) {
 	var size int64
 	ok := false
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+	for _, suffix := range []string{"", "-wal", "-journal"} {
 		if fi, err := os.Stat(filepath.Join(dir, dbFile+suffix)); err == nil {
 			size += fi.Size()
 			if suffix == "" {
