@@ -224,7 +224,7 @@ func (n *ActorNamespace) object(id, name string) *actor {
 	defer n.mu.Unlock()
 	a := n.objects[id]
 	if a == nil {
-		a = &actor{sys: n.sys, ns: n, class: n.class, id: id, name: name, facets: map[string]*actor{}}
+		a = &actor{sys: n.sys, ns: n, class: n.class, id: id, dbID: id, name: name, facets: map[string]*actor{}}
 		n.objects[id] = a
 	} else if a.name == "" && name != "" {
 		a.name = name
@@ -252,7 +252,8 @@ type actor struct {
 	sys    *Actors
 	ns     *ActorNamespace // the root object's namespace, for facets too
 	class  *ActorClass
-	id     string // hex id; a facet's defaults to its parent's
+	id     string // ctx.id: hex id; a facet's defaults to its parent's
+	dbID   string // the root object's id: where the databases live
 	name   string // the name the id was made from, if any
 	parent *actor
 	facet  []string // facet path from the root object, nil for an object
@@ -338,7 +339,7 @@ func (a *actor) drainMailbox() {
 // Called with a.mu held.
 func (a *actor) start() (*Isolate, error) {
 	if a.deleted {
-		return nil, errors.New("This facet was deleted.")
+		return nil, jsError("Error", "Facet was deleted.")
 	}
 	for a.stopping != nil {
 		ch := a.stopping
@@ -390,7 +391,7 @@ func (a *actor) open() (*storage.Store, error) {
 		ns, id := a.ns, a.id
 		opts.OnAlarmChange = func(t time.Time, ok bool) { a.sys.alarms.changed(ns, id, t, ok) }
 	}
-	st, err := a.ns.store.Open(a.id, a.facet, opts)
+	st, err := a.ns.store.Open(a.dbID, a.facet, opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening the storage of Durable Object %s: %w", a.describe(), err)
 	}
@@ -401,7 +402,7 @@ func (a *actor) open() (*storage.Store, error) {
 }
 
 func (a *actor) describe() string {
-	s := a.ns.class.Name + " " + a.id
+	s := a.ns.class.Name + " " + a.dbID
 	for _, f := range a.facet {
 		s += " facet " + f
 	}
@@ -680,9 +681,9 @@ func (a *actor) facetNamed(name string) *actor {
 
 // startFacet records (or reuses) the facet name of parent, of the given
 // class and id, and returns a target for its stub.
-func (parent *actor) startFacet(name string, class *ActorClass, id string) (*actorTarget, error) {
+func (parent *actor) startFacet(name string, class *ActorClass, id, idName string) (*actorTarget, error) {
 	if len(parent.facet)+1 > storage.MaxFacetDepth {
-		return nil, errors.New("Facets cannot be nested more than 4 levels deep (including the root).")
+		return nil, errors.New("Facet nesting depth limit exceeded. The maximum depth including the root Durable Object is 4.")
 	}
 	parent.mu.Lock()
 	defer parent.mu.Unlock()
@@ -692,17 +693,14 @@ func (parent *actor) startFacet(name string, class *ActorClass, id string) (*act
 		// id (that is how app code is updated); stubs made before keep
 		// reaching it by name.
 		f.mu.Lock()
-		f.class, f.id = class, id
+		f.class, f.id, f.name = class, id, idName
 		f.deleted = false
 		gen := f.gen
 		f.mu.Unlock()
 		return &actorTarget{a: f, gen: gen}, nil
 	}
 	path := append(append([]string(nil), parent.facet...), name)
-	f = &actor{sys: parent.sys, ns: parent.ns, class: class, id: id, parent: parent, facet: path, facets: map[string]*actor{}}
-	if id == parent.id {
-		f.name = parent.name
-	}
+	f = &actor{sys: parent.sys, ns: parent.ns, class: class, id: id, dbID: parent.dbID, name: idName, parent: parent, facet: path, facets: map[string]*actor{}}
 	parent.facets[name] = f
 	return &actorTarget{a: f, gen: 0}, nil
 }
@@ -799,7 +797,7 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 		return iso.addHandle(&actorTarget{a: f, gen: gen})
 	}
 	// facetStart returns [handle] or [0, error text].
-	fns["facetStart"] = func(key int, name string, classHandle int, id string) []any {
+	fns["facetStart"] = func(key int, name string, classHandle int, id, idName string, hasID bool) []any {
 		a := iso.actorAt(key)
 		if a == nil {
 			return []any{0, "Error: this Durable Object is no longer running"}
@@ -808,10 +806,10 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 		if !ok {
 			return []any{0, "TypeError: Incorrect type for the 'class' field on 'FacetStartupOptions': the provided value is not of type 'DurableObjectClass'."}
 		}
-		if id == "" {
-			id = a.id
+		if !hasID {
+			id, idName = a.id, a.name
 		}
-		t, err := a.startFacet(name, class, id)
+		t, err := a.startFacet(name, class, id, idName)
 		if err != nil {
 			return []any{0, "Error: " + err.Error()}
 		}
@@ -835,12 +833,12 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 			f := a.facetNamed(name)
 			path := append(append([]string(nil), a.facet...), name)
 			if f != nil {
-				<-f.abort(errors.New("This facet was deleted."))
+				<-f.abort(jsError("Error", "Facet was deleted."))
 				a.mu.Lock()
 				delete(a.facets, name)
 				a.mu.Unlock()
 			}
-			if err := a.ns.store.DeleteFacet(a.id, path); err != nil {
+			if err := a.ns.store.DeleteFacet(a.dbID, path); err != nil {
 				return nil, err
 			}
 			return nil, nil
@@ -857,6 +855,13 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 	}
 }
 
-// abortSelf is ctx.abort: unlike a facet abort, existing stubs keep
-// working (they reach the next instance).
-func (a *actor) abortSelf(reason error) { a.stop(false, reason) }
+// jsError is an exception to throw in the caller as the given class.
+func jsError(name, message string) error {
+	b, _ := json.Marshal(map[string]string{"$": "E", "n": name, "m": message})
+	return &ThrownError{Value: Message{JSON: string(b)}}
+}
+
+// abortSelf resets the object (ctx.abort, a failed blockConcurrencyWhile,
+// broken storage): stubs made before fail with reason, as in workerd; new
+// stubs reach a new instance.
+func (a *actor) abortSelf(reason error) { a.stop(true, reason) }

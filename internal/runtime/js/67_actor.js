@@ -114,7 +114,7 @@ const actorReserved = new Set(["constructor", "dup", "alarm", "webSocketMessage"
 function actorStartEvent(key, infoJSON, propsCaps) {
   const info = JSON.parse(infoJSON);
   actorRecords.set(key, {
-    key, info, instance: null, ctx: null, storage: null,
+    key, info, instance: null, ctx: null, storage: null, runningAlarm: null,
     blocked: 0, queue: [], running: 0, waiting: 0, facetPending: new Map(),
     props: info.props ? rpcDecodeParts(info.props, propsCaps, rpcNoBufs, null) : {},
   });
@@ -144,7 +144,7 @@ function actorInstance(rec) {
   if (rec.instance) return rec.instance;
   const cls = workerModule ? workerModule[rec.info.class] : undefined;
   if (typeof cls !== "function") {
-    throw new Error(`Durable Object class "${rec.info.class}" is not exported by the worker.`);
+    throw new Error(`Worker has no such actor class: ${rec.info.class}`);
   }
   const ctx = new DurableObjectState(rec);
   rec.ctx = ctx;
@@ -187,17 +187,25 @@ function actorRun(rec, id, target, path, op, args, stubs) {
   answer(true, result);
 }
 
-// actorAlarm runs the alarm handler if the alarm is still due: the
-// scheduler's index may be stale. A run that succeeds clears the alarm,
-// unless the handler set a new one.
+// actorAlarm runs the alarm handler if the alarm is still the one the
+// scheduler fired (its index may be stale). While the handler runs the
+// alarm reads as unset, as in workerd; it is deleted for good only when the
+// handler succeeds and set no other, so a failure (or a crash) retries it.
 async function actorAlarm(rec, inst, info) {
-  const storage = rec.ctx.storage;
-  const current = await storage.getAlarm();
-  if (current === null || current !== info.scheduledTime) {
-    if (info.retryCount === 0) return;
+  // The store is read and written directly (synchronously): an await
+  // between reading the alarm and deleting it would let other code set a
+  // new alarm in between, which the delete would then lose.
+  const h = rec.info.store;
+  if (host.stGetAlarm(h) !== info.scheduledTime) return;
+  rec.runningAlarm = info.scheduledTime;
+  try {
+    if (typeof inst.alarm === "function") {
+      await inst.alarm({ retryCount: info.retryCount, isRetry: info.isRetry, scheduledTime: info.scheduledTime });
+    }
+  } finally {
+    rec.runningAlarm = null;
   }
-  if (typeof inst.alarm === "function") await inst.alarm({ retryCount: info.retryCount, isRetry: info.isRetry, scheduledTime: info.scheduledTime });
-  if (await storage.getAlarm() === info.scheduledTime) await storage.deleteAlarm();
+  if (host.stGetAlarm(h) === info.scheduledTime) host.stDeleteAlarm(h);
 }
 
 function actorUnblock(rec) {
@@ -220,6 +228,8 @@ class DurableObjectState {
     return rec.storage ??= storageMake(rec.info.store, {
       facet: rec.info.facet, legacy: rec.info.legacy,
       blockConcurrencyWhile: (fn) => this.blockConcurrencyWhile(fn),
+      hasAlarmHandler: () => rec.instance === null || typeof rec.instance.alarm === "function",
+      runningAlarm: () => rec.runningAlarm,
     });
   }
   get props() { return this[kActorRec].props; }
@@ -235,6 +245,9 @@ class DurableObjectState {
       .finally(() => { rec.waiting--; });
   }
   blockConcurrencyWhile(fn) {
+    if (typeof fn !== "function") {
+      throw new TypeError("Failed to execute 'blockConcurrencyWhile' on 'DurableObjectState': parameter 1 is not of type 'function'.");
+    }
     const rec = this[kActorRec];
     rec.blocked++;
     let p;
@@ -255,7 +268,7 @@ class DurableObjectState {
   }
   abort(reason = undefined) {
     const rec = this[kActorRec];
-    const err = reason === undefined ? new Error("Application called abort() to reset Durable Object.") : reason;
+    const err = new Error(reason === undefined ? "Application called abort() to reset Durable Object." : String(reason));
     actorReset(rec, err);
     throw err;
   }
@@ -293,31 +306,40 @@ class DurableObjectFacets {
     if (typeof getStartupOptions !== "function") {
       throw new TypeError("Failed to execute 'get' on 'DurableObjectFacets': parameter 2 is not of type 'function'.");
     }
+    if (name.length > 256) throw new TypeError("Facet name is too long (max 256 characters).");
     const rec = this[kActorRec];
+    const target = () => Object.create(ServiceStubClass.prototype);
     const running = host.facetRunning(rec.key, name);
-    if (running) return makeStub({ handle: running, kind: "fetcher" });
+    if (running) return makeStub({ handle: running, kind: "fetcher", target: target() });
     let p = rec.facetPending.get(name);
     if (!p) {
       p = (async () => {
+        await null; // workerd calls back on a later turn
         const opts = await getStartupOptions();
-        if (opts === null || typeof opts !== "object") {
-          throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'FacetStartupOptions'.");
-        }
-        const cls = opts.class;
+        const cls = opts !== null && typeof opts === "object" ? opts.class : undefined;
         const ch = cls !== null && (typeof cls === "object" || typeof cls === "function") ? cls[kActorClass] : undefined;
         if (ch === undefined) {
-          throw new TypeError("Incorrect type for the 'class' field on 'FacetStartupOptions': the provided value is not of type 'DurableObjectClass'.");
+          throw new TypeError("Incorrect type for the 'class' field on 'StartupOptions': the provided value is not of type 'DurableObjectClass or LoopbackDurableObjectNamespace or LoopbackColoLocalActorNamespace'.");
         }
-        let id = "";
-        if (opts.id !== undefined) id = opts.id instanceof DurableObjectId ? opts.id[kActorId] : String(opts.id);
-        return hostResult(host.facetStart(rec.key, name, await ch, id));
+        let id = "", idName = "", hasID = false;
+        if (opts.id instanceof DurableObjectId) {
+          [id, idName, hasID] = [opts.id[kActorId], opts.id.name === undefined ? "" : opts.id.name, true];
+        } else if (opts.id !== undefined) {
+          [id, hasID] = [String(opts.id), true];
+        }
+        return hostResult(host.facetStart(rec.key, name, await ch, id, idName, hasID));
       })();
       rec.facetPending.set(name, p);
       p.then(() => rec.facetPending.delete(name), () => rec.facetPending.delete(name));
     }
-    return makeStub({ handle: p, kind: "fetcher" });
+    return makeStub({ handle: p, kind: "fetcher", target: target() });
   }
+  clone() { throw new Error("ctx.facets.clone() is not supported yet by Isola."); }
   abort(name, reason) {
+    if (arguments.length < 2) {
+      throw new TypeError("Failed to execute 'abort' on 'DurableObjectFacets': parameter 2 is not of type 'Value'.");
+    }
+    if (typeof reason === "string") reason = new Error(reason);
     let json = "null";
     try {
       json = JSON.stringify(new RpcEncoder(false, false).encode(reason));

@@ -20,6 +20,9 @@ class WorkerEntrypoint {
 }
 class DurableObject {
   constructor(ctx, env) {
+    if (!(ctx instanceof DurableObjectState)) {
+      throw new TypeError("Failed to construct 'DurableObjectBase': constructor parameter 1 is not of type 'DurableObjectState'.");
+    }
     this.ctx = ctx;
     this.env = env;
   }
