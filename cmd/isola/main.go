@@ -21,6 +21,8 @@ const usage = `isola runs Cloudflare Workers code, unmodified, on your own machi
 
 Usage:
   isola dev [dir] [--port 8787] [--ip 127.0.0.1]   serve the worker in dir (default .)
+            [--state DIR]                           keep Durable Object storage in DIR
+                                                    (default: .isola/state in dir)
   isola objects [dir]                               list the stored Durable Objects
   isola objects show [dir] <Class> <id-or-name>     show what an object stored
   isola objects sql [dir] <Class> <id-or-name> "<query>"
@@ -60,9 +62,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 type devArgs struct {
-	dir  string
-	ip   string
-	port int
+	dir   string
+	ip    string
+	port  int
+	state string
 }
 
 // parseDevArgs reads `dev`'s arguments. Flags may come before or after the
@@ -72,6 +75,7 @@ func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	fs.SetOutput(stderr)
 	port := fs.Int("port", 0, "port to listen on (default: dev.port from the config, else 8787)")
 	ip := fs.String("ip", "", "address to listen on (default: dev.ip from the config, else 127.0.0.1)")
+	state := fs.String("state", "", "directory for Durable Object storage (default: "+app.DefaultStateDir+" in the project)")
 	var dirs []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -89,7 +93,7 @@ func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	if *port < 0 || *port > 65535 {
 		return devArgs{}, fmt.Errorf("--port %d: expected a port number from 0 to 65535", *port)
 	}
-	d := devArgs{dir: ".", ip: *ip, port: *port}
+	d := devArgs{dir: ".", ip: *ip, port: *port, state: *state}
 	if len(dirs) == 1 {
 		d.dir = dirs[0]
 	}
@@ -104,7 +108,7 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	out := server.NewBufferedLog(stderr, 50*time.Millisecond)
 	defer out.Close()
 	logger := log.New(out, "", log.Ltime)
-	a, err := app.Load(d.dir, logger)
+	a, err := app.LoadWith(d.dir, logger, app.Options{StateDir: d.state})
 	if err != nil {
 		return err
 	}
