@@ -174,6 +174,42 @@ func (s *Actors) forget(a *actor) {
 		a.elem = nil
 	}
 	s.mu.Unlock()
+	a.maybeDrop()
+}
+
+// maybeDrop removes the record of an actor that is not live, that no stub
+// refers to and that has nothing queued, so that touching many objects
+// does not grow memory. A record must stay while a stub refers to it:
+// a second record for the same id could start a second instance.
+func (a *actor) maybeDrop() {
+	if a.parent != nil {
+		p := a.parent
+		p.mu.Lock()
+		a.mu.Lock()
+		drop := a.unusedLocked() && p.facets[a.facet[len(a.facet)-1]] == a
+		if drop {
+			delete(p.facets, a.facet[len(a.facet)-1])
+		}
+		a.mu.Unlock()
+		p.mu.Unlock()
+		if drop {
+			p.maybeDrop()
+		}
+		return
+	}
+	n := a.ns
+	n.mu.Lock()
+	a.mu.Lock()
+	if a.unusedLocked() && n.objects[a.id] == a {
+		delete(n.objects, a.id)
+	}
+	a.mu.Unlock()
+	n.mu.Unlock()
+}
+
+// unusedLocked reports, with a.mu held, whether nothing needs the record.
+func (a *actor) unusedLocked() bool {
+	return a.iso == nil && a.stopping == nil && a.refs == 0 && len(a.mailbox) == 0 && !a.draining && len(a.facets) == 0
 }
 
 // ActorNamespace is a Durable Object namespace: env.NS, or ctx.exports.Class
@@ -218,19 +254,27 @@ func (n *ActorNamespace) Invoke(c *Call) {
 	c.Reply(Message{}, errors.New("a Durable Object namespace is not callable"))
 }
 
-// object returns the actor for id, creating its record (not its instance).
-func (n *ActorNamespace) object(id, name string) *actor {
+// pinned returns the actor for id, creating its record (not its
+// instance), with a reference the caller must drop with unpin once it has
+// a stub handle or a queued call: until then maybeDrop must not remove it.
+func (n *ActorNamespace) pinned(id, name string) *actor {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	a := n.objects[id]
 	if a == nil {
 		a = &actor{sys: n.sys, ns: n, class: n.class, id: id, dbID: id, name: name, facets: map[string]*actor{}}
 		n.objects[id] = a
-	} else if a.name == "" && name != "" {
+	}
+	a.mu.Lock()
+	if a.name == "" && name != "" {
 		a.name = name
 	}
+	a.refs++
+	a.mu.Unlock()
 	return a
 }
+
+func (a *actor) unpin() { (&actorTarget{a: a}).release() }
 
 // ActorClass is a Durable Object class of some worker, as
 // getDurableObjectClass and ctx.exports.Class({props}) give it: what a facet
@@ -271,6 +315,7 @@ type actor struct {
 	stopping <-chan struct{} // closed when a stopped instance has let go of the database
 	mailbox  []mail
 	draining bool
+	refs     int // handles on stubs of this actor
 	facets   map[string]*actor
 	deleted  bool
 }
@@ -284,6 +329,22 @@ type actorTarget struct {
 
 func (t *actorTarget) Kind() string { return "fetcher" }
 
+func (t *actorTarget) retain() {
+	t.a.mu.Lock()
+	t.a.refs++
+	t.a.mu.Unlock()
+}
+
+func (t *actorTarget) release() {
+	t.a.mu.Lock()
+	t.a.refs--
+	last := t.a.refs == 0 && t.a.iso == nil
+	t.a.mu.Unlock()
+	if last {
+		t.a.maybeDrop()
+	}
+}
+
 func (t *actorTarget) Invoke(c *Call) {
 	t.enqueue(nil, c, nil)
 }
@@ -292,9 +353,12 @@ func (t *actorTarget) Invoke(c *Call) {
 // goroutine at a time, which waits for each call's output gate and hands
 // the calls to the instance's loop in turn.
 func (t *actorTarget) enqueue(from *Isolate, c *Call, gate <-chan struct{}) {
-	a := t.a
+	t.a.enqueue(&mail{from: from, c: c, gen: t.gen, gate: gate})
+}
+
+func (a *actor) enqueue(m *mail) {
 	a.mu.Lock()
-	a.mailbox = append(a.mailbox, mail{from: from, c: c, gen: t.gen, gate: gate})
+	a.mailbox = append(a.mailbox, *m)
 	start := !a.draining
 	a.draining = true
 	a.mu.Unlock()
@@ -304,6 +368,7 @@ func (t *actorTarget) enqueue(from *Isolate, c *Call, gate <-chan struct{}) {
 }
 
 type mail struct {
+	kind string // "" or "alarm"
 	from *Isolate
 	c    *Call
 	gen  int
@@ -316,6 +381,7 @@ func (a *actor) drainMailbox() {
 		if len(a.mailbox) == 0 {
 			a.draining = false
 			a.mu.Unlock()
+			a.maybeDrop()
 			return
 		}
 		m := a.mailbox[0]
@@ -331,7 +397,7 @@ func (a *actor) drainMailbox() {
 				continue
 			}
 		}
-		a.invoke(m.c, m.gen, "")
+		a.invoke(m.c, m.gen, m.kind)
 	}
 }
 
@@ -650,7 +716,15 @@ func (a *actor) stop(abort bool, reason error) <-chan struct{} {
 		return stopped
 	}
 	go func() {
-		defer close(stopped)
+		defer func() {
+			close(stopped)
+			a.mu.Lock()
+			if a.stopping == stopped {
+				a.stopping = nil
+			}
+			a.mu.Unlock()
+			a.maybeDrop()
+		}()
 		done := make(chan struct{})
 		if !iso.post(func() {
 			defer close(done)
@@ -672,7 +746,7 @@ func (a *actor) stop(abort bool, reason error) <-chan struct{} {
 
 // ---- facets ----
 
-// facet returns the facet called name of a, or nil.
+// facetNamed returns the facet called name of a, or nil.
 func (a *actor) facetNamed(name string) *actor {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -696,11 +770,12 @@ func (parent *actor) startFacet(name string, class *ActorClass, id, idName strin
 		f.class, f.id, f.name = class, id, idName
 		f.deleted = false
 		gen := f.gen
+		f.refs++ // pinned until the caller holds a handle
 		f.mu.Unlock()
 		return &actorTarget{a: f, gen: gen}, nil
 	}
 	path := append(append([]string(nil), parent.facet...), name)
-	f = &actor{sys: parent.sys, ns: parent.ns, class: class, id: id, dbID: parent.dbID, name: idName, parent: parent, facet: path, facets: map[string]*actor{}}
+	f = &actor{sys: parent.sys, ns: parent.ns, class: class, id: id, dbID: parent.dbID, name: idName, parent: parent, facet: path, facets: map[string]*actor{}, refs: 1}
 	parent.facets[name] = f
 	return &actorTarget{a: f, gen: 0}, nil
 }
@@ -749,7 +824,8 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 		if !ok {
 			return 0
 		}
-		a := ns.object(id, name)
+		a := ns.pinned(id, name)
+		defer a.unpin()
 		a.mu.Lock()
 		gen := a.gen
 		a.mu.Unlock()
@@ -786,6 +862,8 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 		if a == nil {
 			return 0
 		}
+		// The loop is the only place facet records of a are made or found,
+		// and a running facet is never dropped: no pin is needed here.
 		f := a.facetNamed(name)
 		if f == nil {
 			return 0
@@ -813,6 +891,7 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 		if err != nil {
 			return []any{0, "Error: " + err.Error()}
 		}
+		defer t.a.unpin()
 		return []any{iso.addHandle(t)}
 	}
 	// facetAbort and facetDelete run off the loop: the facet may live in

@@ -155,12 +155,13 @@ func (sc *alarmScheduler) fire(ns *ActorNamespace, id string, at time.Time, retr
 	}
 	delete(sc.timers, key)
 	sc.mu.Unlock()
-	a := ns.object(id, "")
+	a := ns.pinned(id, "")
+	defer a.unpin()
 	a.mu.Lock()
 	gen := a.gen
 	a.mu.Unlock()
 	args := fmt.Sprintf(`[{"retryCount":%d,"isRetry":%t,"scheduledTime":%d}]`, retry, retry > 0, at.UnixMilli())
-	a.invoke(&Call{Path: []string{"alarm"}, Op: "call", Args: Message{JSON: args}, Reply: func(m Message, err error) {
+	a.enqueue(&mail{kind: "alarm", gen: gen, c: &Call{Path: []string{"alarm"}, Op: "call", Args: Message{JSON: args}, Reply: func(m Message, err error) {
 		if err == nil {
 			return
 		}
@@ -174,7 +175,7 @@ func (sc *alarmScheduler) fire(ns *ActorNamespace, id string, at time.Time, retr
 			return // closing, or a new alarm was set meanwhile
 		}
 		sc.schedule(ns, id, at, retry+1)
-	}}, gen, "alarm")
+	}}})
 }
 
 func (sc *alarmScheduler) close() {
