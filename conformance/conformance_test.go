@@ -26,21 +26,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/isola-run/isola/internal/app"
+	devserver "github.com/isola-run/isola/internal/server"
 	"github.com/isola-run/isola/internal/testutil/reference"
 )
 
@@ -85,51 +86,19 @@ type response struct {
 const maxParallel = 2
 
 var (
-	workerdErr   error  // why workerd cannot run, if it cannot
-	isolaBin     string // built once by TestMain
-	buildErr     error  // why the Isola build failed, if it did
+	workerdErr   error // why workerd cannot run, if it cannot
 	onlyRef      = os.Getenv("CONFORMANCE_ONLY_REFERENCE") == "1"
 	caseSelector = os.Getenv("CONFORMANCE_RUN")
 )
 
 func TestMain(m *testing.M) {
 	_, workerdErr = reference.Workerd()
-	var tmp string
-	if !onlyRef {
-		tmp, isolaBin, buildErr = buildIsola()
-	}
-	code := m.Run()
-	if tmp != "" {
-		os.RemoveAll(tmp)
-	}
-	os.Exit(code)
-}
-
-// buildIsola builds ./cmd/isola once for the whole suite.
-func buildIsola() (tmp, bin string, err error) {
-	root, err := reference.ModuleRoot()
-	if err != nil {
-		return "", "", err
-	}
-	tmp, err = os.MkdirTemp("", "isola-conformance-")
-	if err != nil {
-		return "", "", err
-	}
-	bin = filepath.Join(tmp, "isola")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/isola")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return tmp, "", fmt.Errorf("building ./cmd/isola: %v\n%s", err, out)
-	}
-	return tmp, bin, nil
+	os.Exit(m.Run())
 }
 
 func TestConformance(t *testing.T) {
 	if workerdErr != nil {
 		t.Fatalf("the reference runtime is missing: %v", workerdErr)
-	}
-	if buildErr != nil {
-		t.Fatalf("%v\n(set CONFORMANCE_ONLY_REFERENCE=1 to run only workerd)", buildErr)
 	}
 	names, err := caseNames()
 	if err != nil {
@@ -260,7 +229,7 @@ func runCase(t *testing.T, name string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			isola, isolaErr = startIsola(ctx, dir, reference.FreePort())
+			isola, isolaErr = startIsola(dir, t.TempDir())
 		}()
 	}
 	wg.Wait()
@@ -329,53 +298,27 @@ func checkReference(rs requestSpec, r response) string {
 	return ""
 }
 
-// startIsola runs `isola dev` on the worker and waits for its ready line.
-func startIsola(ctx context.Context, dir string, port int) (*server, error) {
+// startIsola serves the worker in dir from this process, the way `isola dev`
+// does, keeping its durable state in stateDir so that no case writes into
+// the repository or sees another run's objects.
+func startIsola(dir, stateDir string) (*server, error) {
 	out := &lockedBuffer{}
-	cmd := exec.CommandContext(ctx, isolaBin, "dev", dir, "--port", fmt.Sprint(port), "--ip", "127.0.0.1")
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	logger := log.New(out, "", log.Ltime)
+	a, err := app.LoadWith(dir, logger, app.Options{StateDir: stateDir})
+	if err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, out.String())
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	srv := httptest.NewUnstartedServer(&devserver.Dev{Worker: a.Worker, Log: logger})
+	srv.Config.ErrorLog = logger
+	srv.Start()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(3 * time.Second):
-				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-done
-			}
+			srv.Close()
+			a.Close()
 		})
 	}
-	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), output: out.String, stop: stop}
-
-	// The ready line is the contract; the dial check guards against a
-	// line printed a moment before the socket accepts.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-done:
-			return nil, fmt.Errorf("isola exited before it was ready:\n%s", out.String())
-		default:
-		}
-		if strings.Contains(out.String(), "Ready on http://") {
-			if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
-				c.Close()
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("isola not ready after 30s:\n%s", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return &server{url: srv.URL, output: out.String, stop: stop}, nil
 }
 
 func newClient() *http.Client {

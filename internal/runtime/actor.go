@@ -12,7 +12,6 @@ import (
 
 	"github.com/isola-run/isola/internal/objectid"
 	"github.com/isola-run/isola/internal/storage"
-	"modernc.org/quickjs"
 )
 
 // Durable Objects ("actors", as workerd calls them).
@@ -903,25 +902,39 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 			}
 		}
 	}
-	fns["facetDelete"] = func(key int, name string) quickjs.Value {
+	// facetDelete is synchronous for the caller, as in workerd: old stubs
+	// fail at once, and a new instance of the facet waits (in start) until
+	// the files are gone.
+	fns["facetDelete"] = func(key int, name string) {
 		a := iso.actorAt(key)
-		return iso.async(func() (func() quickjs.Value, error) {
-			if a == nil {
-				return nil, nil
-			}
-			f := a.facetNamed(name)
-			path := append(append([]string(nil), a.facet...), name)
-			if f != nil {
-				<-f.abort(jsError("Error", "Facet was deleted."))
-				a.mu.Lock()
-				delete(a.facets, name)
-				a.mu.Unlock()
-			}
+		if a == nil {
+			return
+		}
+		path := append(append([]string(nil), a.facet...), name)
+		f := a.facetNamed(name)
+		stopped := closedChan
+		done := make(chan struct{})
+		if f != nil {
+			stopped = f.abort(jsError("Error", "Facet was deleted."))
+			f.mu.Lock()
+			f.stopping = done
+			f.mu.Unlock()
+		}
+		go func() {
+			<-stopped
 			if err := a.ns.store.DeleteFacet(a.dbID, path); err != nil {
-				return nil, err
+				a.sys.opts.Log("error", fmt.Sprintf("deleting facet %s of Durable Object %s: %v", name, a.describe(), err))
 			}
-			return nil, nil
-		})
+			close(done)
+			if f != nil {
+				f.mu.Lock()
+				if f.stopping == done {
+					f.stopping = nil
+				}
+				f.mu.Unlock()
+				f.maybeDrop()
+			}
+		}()
 	}
 	// actorAbort is ctx.abort(reason): the instance is dropped after this
 	// turn; its next event starts a new one.
@@ -933,6 +946,12 @@ func (iso *Isolate) actorHost(fns map[string]any) {
 		a.abortSelf(&ThrownError{Value: Message{JSON: reason}})
 	}
 }
+
+var closedChan = func() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // jsError is an exception to throw in the caller as the given class.
 func jsError(name, message string) error {

@@ -347,7 +347,7 @@ class DurableObjectFacets {
     host.facetAbort(this[kActorRec].key, String(name), json);
   }
   delete(name) {
-    return host.facetDelete(this[kActorRec].key, String(name));
+    host.facetDelete(this[kActorRec].key, String(name));
   }
   get [Symbol.toStringTag]() { return "DurableObjectFacets"; }
 }

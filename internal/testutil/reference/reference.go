@@ -8,6 +8,13 @@
 // StartWorkerd serves a worker directory laid out as for Isola (a
 // wrangler.jsonc beside the modules). workerd knows nothing of wrangler, so we
 // translate the few wrangler fields we need into a workerd capnp config.
+//
+// Durable Objects are stored on disk (workerd's `localDisk`), in a directory
+// the caller passes or in the process's temporary directory, which Stop
+// removes. Each class's uniqueKey is `<worker name>-<storage key>`, as
+// `workerd deploy` names them for a wrangler project: the storage key is the
+// class name that first created the class in the migrations, so a renamed
+// class keeps its objects.
 package reference
 
 import (
@@ -16,18 +23,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/isola-run/isola/internal/config"
 	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/isola-run/isola/internal/config"
 )
 
 // InstallHint is how to install the pinned workerd.
@@ -122,6 +131,37 @@ type Wrangler struct {
 	Vars               map[string]json.RawMessage `json:"vars"`
 	WorkerLoaders      []WorkerLoaderBinding      `json:"worker_loaders"`
 	Services           []ServiceBinding           `json:"services"`
+	DurableObjects     DurableObjects             `json:"durable_objects"`
+	Migrations         []Migration                `json:"migrations"`
+}
+
+// DurableObjects is the durable_objects table.
+type DurableObjects struct {
+	Bindings []DurableObjectBinding `json:"bindings"`
+}
+
+// DurableObjectBinding is a durable_objects.bindings entry. The reference
+// runs a single worker, so ScriptName, when set, must name that worker.
+type DurableObjectBinding struct {
+	Name       string `json:"name"`
+	ClassName  string `json:"class_name"`
+	ScriptName string `json:"script_name"`
+}
+
+// Migration is a migrations entry. Applied in order, the migrations decide
+// which classes have storage and whether it is SQLite-backed.
+type Migration struct {
+	Tag              string         `json:"tag"`
+	NewClasses       []string       `json:"new_classes"`
+	NewSQLiteClasses []string       `json:"new_sqlite_classes"`
+	RenamedClasses   []RenamedClass `json:"renamed_classes"`
+	DeletedClasses   []string       `json:"deleted_classes"`
+}
+
+// RenamedClass is a migrations[].renamed_classes entry.
+type RenamedClass struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // WorkerLoaderBinding is a worker_loaders entry: a Worker Loader (Dynamic
@@ -184,9 +224,22 @@ var moduleKinds = map[string]string{
 	".wasm": "wasm",
 }
 
+// Options tune StartWorkerdWith.
+type Options struct {
+	// StorageDir holds the Durable Objects' databases (workerd's localDisk).
+	// The caller owns it: Stop leaves it in place, so a later workerd can
+	// find the objects again. Empty means a directory that Stop removes.
+	StorageDir string
+}
+
 // StartWorkerd serves the worker in workerDir on 127.0.0.1:port and returns
 // once workerd accepts connections. Cancelling ctx kills workerd.
 func StartWorkerd(ctx context.Context, workerDir string, port int) (*Process, error) {
+	return StartWorkerdWith(ctx, workerDir, port, Options{})
+}
+
+// StartWorkerdWith is StartWorkerd with options.
+func StartWorkerdWith(ctx context.Context, workerDir string, port int, opts Options) (*Process, error) {
 	bin, err := Workerd()
 	if err != nil {
 		return nil, err
@@ -199,7 +252,18 @@ func StartWorkerd(ctx context.Context, workerDir string, port int) (*Process, er
 	if err != nil {
 		return nil, err
 	}
-	config, err := writeConfig(tmp, workerDir, w, port)
+	storage := opts.StorageDir
+	if storage == "" {
+		storage = filepath.Join(tmp, "do-storage")
+	}
+	if storage, err = filepath.Abs(storage); err == nil {
+		err = os.MkdirAll(storage, 0o755)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("reference: Durable Object storage directory: %w", err)
+	}
+	config, err := writeConfig(tmp, workerDir, w, port, storage)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -212,7 +276,8 @@ func StartWorkerd(ctx context.Context, workerDir string, port int) (*Process, er
 		// workerd refuses workerLoader bindings without it ("Worker loader
 		// bindings are an experimental feature ... run workerd with
 		// `--experimental`"). It only permits experimental features; it
-		// enables none by itself, so it is passed only where needed.
+		// enables none by itself, so it is passed only where needed. Facets
+		// and localDisk storage work without it in the pinned version.
 		args = append(args, "--experimental")
 	}
 	p.cmd = exec.CommandContext(ctx, bin, args...)
@@ -258,11 +323,16 @@ func waitListening(exited <-chan struct{}, port int, timeout time.Duration) erro
 
 // writeConfig copies the worker's modules under tmp/worker (capnp `embed`
 // only reads paths relative to the config file) and writes tmp/config.capnp.
-func writeConfig(tmp, workerDir string, w *Wrangler, port int) (string, error) {
+// storageDir (absolute) backs the Durable Objects, if the worker has any.
+func writeConfig(tmp, workerDir string, w *Wrangler, port int, storageDir string) (string, error) {
+	namespaces, err := durableObjectNamespaces(w)
+	if err != nil {
+		return "", err
+	}
 	mainName := filepath.ToSlash(filepath.Clean(w.Main))
 	type module struct{ name, kind string }
 	var modules []module
-	err := filepath.WalkDir(workerDir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(workerDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -357,7 +427,25 @@ func writeConfig(tmp, workerDir string, w *Wrangler, port int) (string, error) {
 		}
 		fmt.Fprintf(&b, "        (name = %s, service = %s),\n", capnpString(sb.Binding), designator)
 	}
-	b.WriteString("      ],\n    )),\n  ],\n")
+	for _, db := range w.DurableObjects.Bindings {
+		fmt.Fprintf(&b, "        (name = %s, durableObjectNamespace = (className = %s)),\n",
+			capnpString(db.Name), capnpString(db.ClassName))
+	}
+	b.WriteString("      ],\n")
+	if len(namespaces) > 0 {
+		b.WriteString("      durableObjectNamespaces = [\n")
+		for _, ns := range namespaces {
+			fmt.Fprintf(&b, "        (className = %s, uniqueKey = %s, enableSql = %t),\n",
+				capnpString(ns.className), capnpString(workerName(w)+"-"+ns.storageKey), ns.sql)
+		}
+		b.WriteString("      ],\n")
+		b.WriteString("      durableObjectStorage = (localDisk = \"do-storage\"),\n")
+	}
+	b.WriteString("    )),\n")
+	if len(namespaces) > 0 {
+		fmt.Fprintf(&b, "    (name = \"do-storage\", disk = (path = %s, writable = true)),\n", capnpString(storageDir))
+	}
+	b.WriteString("  ],\n")
 	fmt.Fprintf(&b, "  sockets = [ (name = \"http\", address = \"127.0.0.1:%d\", http = (), service = \"main\") ],\n);\n", port)
 
 	path := filepath.Join(tmp, "config.capnp")
@@ -365,6 +453,98 @@ func writeConfig(tmp, workerDir string, w *Wrangler, port int) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// workerName is the name keying the worker's Durable Object storage; wrangler
+// requires a name, and "worker" stands in as Isola's app package does.
+func workerName(w *Wrangler) string {
+	if w.Name == "" {
+		return "worker"
+	}
+	return w.Name
+}
+
+// doNamespace is a Durable Object class with storage, as the migrations
+// leave it.
+type doNamespace struct {
+	className  string
+	storageKey string // the class name the migrations first created it under
+	sql        bool   // new_sqlite_classes rather than new_classes
+}
+
+// durableObjectNamespaces applies the migrations in order, then adds the
+// classes that bindings name without any migration, with key-value storage
+// (only new_sqlite_classes asks for SQLite). Migrated classes get a
+// namespace even without a binding, which makes ctx.exports.Class a
+// namespace too.
+func durableObjectNamespaces(w *Wrangler) ([]doNamespace, error) {
+	var out []doNamespace
+	find := func(class string) int {
+		return slices.IndexFunc(out, func(ns doNamespace) bool { return ns.className == class })
+	}
+	deleted := map[string]string{} // class name -> tag of the migration that deleted it
+	add := func(tag, class string, sql bool) error {
+		if class == "" {
+			return fmt.Errorf("reference: migration %q creates a class with an empty name", tag)
+		}
+		if find(class) >= 0 {
+			return fmt.Errorf("reference: migration %q creates class %q, which an earlier migration already created", tag, class)
+		}
+		if slices.ContainsFunc(out, func(ns doNamespace) bool { return ns.storageKey == class }) {
+			// The objects stored under this name belong to the class it was
+			// renamed to; workerd would refuse two namespaces with one key.
+			return fmt.Errorf("reference: migration %q creates class %q, whose storage key a renamed class still uses", tag, class)
+		}
+		out = append(out, doNamespace{className: class, storageKey: class, sql: sql})
+		delete(deleted, class)
+		return nil
+	}
+	for _, m := range w.Migrations {
+		for _, c := range m.NewClasses {
+			if err := add(m.Tag, c, false); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range m.NewSQLiteClasses {
+			if err := add(m.Tag, c, true); err != nil {
+				return nil, err
+			}
+		}
+		for _, r := range m.RenamedClasses {
+			i := find(r.From)
+			if i < 0 {
+				return nil, fmt.Errorf("reference: migration %q renames class %q, which no earlier migration created", m.Tag, r.From)
+			}
+			if r.To == "" || find(r.To) >= 0 {
+				return nil, fmt.Errorf("reference: migration %q renames class %q to %q, which is empty or already in use", m.Tag, r.From, r.To)
+			}
+			out[i].className = r.To
+		}
+		for _, c := range m.DeletedClasses {
+			i := find(c)
+			if i < 0 {
+				return nil, fmt.Errorf("reference: migration %q deletes class %q, which no earlier migration created", m.Tag, c)
+			}
+			out = slices.Delete(out, i, i+1)
+			deleted[c] = m.Tag
+		}
+	}
+	for _, db := range w.DurableObjects.Bindings {
+		if db.Name == "" || db.ClassName == "" {
+			return nil, errors.New("reference: a durable_objects.bindings entry lacks \"name\" or \"class_name\"")
+		}
+		if db.ScriptName != "" && db.ScriptName != w.Name {
+			return nil, fmt.Errorf("reference: Durable Object binding %s names worker %q; only the worker itself (%q) is supported",
+				db.Name, db.ScriptName, w.Name)
+		}
+		if tag, ok := deleted[db.ClassName]; ok {
+			return nil, fmt.Errorf("reference: Durable Object binding %s names class %q, which migration %q deleted", db.Name, db.ClassName, tag)
+		}
+		if find(db.ClassName) < 0 {
+			out = append(out, doNamespace{className: db.ClassName, storageKey: db.ClassName})
+		}
+	}
+	return out, nil
 }
 
 // serviceDesignator renders a services entry as a capnp ServiceDesignator.
