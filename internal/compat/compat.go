@@ -33,6 +33,8 @@ type Features struct {
 	Process      bool `json:"process"`      // a `process` global (Node.js compatibility)
 	RequestCache bool `json:"requestCache"` // the `cache` option of Request
 	CtxExports   bool `json:"ctxExports"`   // ctx.exports loopbacks
+	// ctx.storage.deleteAll() also removes the object's alarm.
+	DeleteAllDeletesAlarm bool `json:"deleteAllDeletesAlarm"`
 }
 
 // Resolve checks date and flags and says which features they turn on. Its
@@ -63,8 +65,9 @@ func Resolve(date string, flags []string) (Features, error) {
 	nodeCompat := enabled("nodejs_compat", "no_nodejs_compat", "2026-08-04")
 	return Features{
 		// nodejs_compat_v2 is implied by nodejs_compat after 2024-09-23.
-		Process:      enabled("nodejs_compat_v2", "no_nodejs_compat_v2", "") || (nodeCompat && date >= "2024-09-23"),
-		RequestCache: enabled("cache_option_enabled", "cache_option_disabled", "2024-11-11"),
-		CtxExports:   enabled("enable_ctx_exports", "disable_ctx_exports", "2025-11-17"),
+		Process:               enabled("nodejs_compat_v2", "no_nodejs_compat_v2", "") || (nodeCompat && date >= "2024-09-23"),
+		RequestCache:          enabled("cache_option_enabled", "cache_option_disabled", "2024-11-11"),
+		CtxExports:            enabled("enable_ctx_exports", "disable_ctx_exports", "2025-11-17"),
+		DeleteAllDeletesAlarm: enabled("delete_all_deletes_alarm", "delete_all_preserves_alarm", "2026-02-24"),
 	}, nil
 }

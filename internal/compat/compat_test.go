@@ -9,7 +9,10 @@ func TestResolve(t *testing.T) {
 		want  Features
 		err   string
 	}{
-		{"2026-11-01", nil, Features{Process: true, RequestCache: true, CtxExports: true}, ""},
+		{"2026-11-01", nil, Features{Process: true, RequestCache: true, CtxExports: true, DeleteAllDeletesAlarm: true}, ""},
+		{"2026-02-23", nil, Features{RequestCache: true, CtxExports: true}, ""},
+		{"2026-02-24", []string{"delete_all_preserves_alarm"}, Features{RequestCache: true, CtxExports: true}, ""},
+		{"2026-02-23", []string{"delete_all_deletes_alarm"}, Features{RequestCache: true, CtxExports: true, DeleteAllDeletesAlarm: true}, ""},
 		{"2023-01-01", nil, Features{}, ""},
 		{"2023-01-01", []string{"cache_option_enabled"}, Features{RequestCache: true}, ""},
 		{"2023-01-01", []string{"nodejs_compat"}, Features{}, ""},

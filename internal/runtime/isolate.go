@@ -100,6 +100,8 @@ type Isolate struct {
 	calls      map[int]*Call
 	nextCall   int
 
+	// The databases of the Durable Objects living here (storagehost.go).
+	stores *storeTable
 	// Durable Objects living here (actor.go), by instance key.
 	actors map[int]*liveActor
 	// The output gate: messages produced in a turn that wrote to storage

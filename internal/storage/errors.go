@@ -21,6 +21,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
+// JSName is the JavaScript error class, for code that turns Go errors into
+// JavaScript ones by this method.
+func (e *Error) JSName() string { return e.Type }
+
 // MaxBatchKeys is the most keys one GetMany, PutMany or DeleteMany call may
 // name, as in Cloudflare's storage API.
 const MaxBatchKeys = 128

@@ -136,7 +136,11 @@ func (s *Store) dbError(rc int32) error {
 	if off := sqlite3.Xsqlite3_error_offset(s.tls, s.db); off >= 0 {
 		msg = fmt.Sprintf("%s at offset %d", msg, off)
 	}
-	return &Error{Type: "Error", Code: int(rc & 0xff), Message: msg + ": " + rcName(rc)}
+	msg += ": " + rcName(rc)
+	if ext, ok := extendedNames[rc]; ok {
+		msg += " (extended: " + ext + ")"
+	}
+	return &Error{Type: "Error", Code: int(rc & 0xff), Message: msg}
 }
 
 // prepare compiles the first statement of sql[off:] (held in s.sqlBuf at

@@ -222,6 +222,10 @@ func (s *Store) setup() error {
 			return err
 		}
 	}
+	// workerd turns foreign key enforcement on for every object.
+	if err := s.execTrusted("PRAGMA foreign_keys=ON"); err != nil {
+		return err
+	}
 	// Security settings, as workerd (and https://www.sqlite.org/security.html).
 	if err := s.dbConfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, true); err != nil {
 		return err
