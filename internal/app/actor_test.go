@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"log"
 	"strings"
 	"sync"
@@ -141,5 +142,39 @@ export default { async fetch(req, env) { return Response.json(await env.C.getByN
 	want := `[[1,{"p":1},"s"],[2,{"p":1},"s"],"dyn 1","dyn 2","threw bye",[1,{},"s"]]`
 	if body != want {
 		t.Fatalf("got  %s\nwant %s", body, want)
+	}
+}
+
+// Touching many more objects than may stay open keeps the number of open
+// databases (and records) bounded, and every object keeps its data.
+func TestManyObjectsStayBounded(t *testing.T) {
+	a, _ := loadWith(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+import { DurableObject } from "cloudflare:workers";
+export class Counter extends DurableObject { inc() { const n = (this.ctx.storage.kv.get("n") ?? 0) + 1; this.ctx.storage.kv.put("n", n); return n; } }
+export default { async fetch(req, env) { return new Response(String(await env.C.getByName(new URL(req.url).pathname).inc())); } };`,
+	}, Options{ActorMaxLive: 8})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 200; i += 4 {
+				if status, body := get(t, a, "GET", fmt.Sprintf("/o%d", i%50), ""); status != 200 {
+					t.Errorf("object %d: %d %s", i, status, body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if live := a.Actors.Live(); live > 8 {
+		t.Fatalf("%d objects live, want at most 8", live)
+	}
+	for i := 0; i < 50; i++ {
+		if _, body := get(t, a, "GET", fmt.Sprintf("/o%d", i), ""); body != "5" {
+			t.Fatalf("object %d: count %s, want 5 (writes lost across evictions?)", i, body)
+		}
 	}
 }

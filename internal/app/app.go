@@ -40,6 +40,9 @@ type Options struct {
 	// ActorIdleTimeout is how long an idle Durable Object stays in memory
 	// (zero: runtime.ActorOptions' default).
 	ActorIdleTimeout time.Duration
+	// ActorMaxLive bounds the Durable Objects with an open database (zero:
+	// runtime.ActorOptions' default).
+	ActorMaxLive int
 }
 
 // DefaultStateDir is where a project's durable state lives unless told
@@ -161,7 +164,7 @@ func (a *App) bindActors(logf func(level, msg string)) error {
 	if len(classes) == 0 {
 		return nil
 	}
-	a.Actors = runtime.NewActors(runtime.ActorOptions{Dir: filepath.Join(a.StateDir, "objects"), IdleTimeout: a.opts.ActorIdleTimeout, Log: logf})
+	a.Actors = runtime.NewActors(runtime.ActorOptions{Dir: filepath.Join(a.StateDir, "objects"), IdleTimeout: a.opts.ActorIdleTimeout, MaxLive: a.opts.ActorMaxLive, Log: logf})
 	byClass := map[string]*runtime.ActorNamespace{}
 	names := make([]string, 0, len(classes))
 	for c := range classes {

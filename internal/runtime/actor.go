@@ -80,6 +80,13 @@ func NewActors(opts ActorOptions) *Actors {
 	return s
 }
 
+// Live reports how many actors have an open database.
+func (s *Actors) Live() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lru.Len()
+}
+
 // Directory is where the objects' databases live.
 func (s *Actors) Directory() *storage.Directory { return s.dir }
 
@@ -208,7 +215,7 @@ func (a *actor) maybeDrop() {
 
 // unusedLocked reports, with a.mu held, whether nothing needs the record.
 func (a *actor) unusedLocked() bool {
-	return a.iso == nil && a.stopping == nil && a.refs == 0 && len(a.mailbox) == 0 && !a.draining && len(a.facets) == 0
+	return a.iso == nil && a.stopping == nil && a.refs.Load() == 0 && len(a.mailbox) == 0 && !a.draining && len(a.facets) == 0
 }
 
 // ActorNamespace is a Durable Object namespace: env.NS, or ctx.exports.Class
@@ -268,8 +275,8 @@ func (n *ActorNamespace) pinned(id, name string) *actor {
 	if a.name == "" && name != "" {
 		a.name = name
 	}
-	a.refs++
 	a.mu.Unlock()
+	a.refs.Add(1)
 	return a
 }
 
@@ -314,7 +321,7 @@ type actor struct {
 	stopping <-chan struct{} // closed when a stopped instance has let go of the database
 	mailbox  []mail
 	draining bool
-	refs     int // handles on stubs of this actor
+	refs     atomic.Int64 // handles on stubs of this actor, and pins
 	facets   map[string]*actor
 	deleted  bool
 }
@@ -328,19 +335,13 @@ type actorTarget struct {
 
 func (t *actorTarget) Kind() string { return "fetcher" }
 
-func (t *actorTarget) retain() {
-	t.a.mu.Lock()
-	t.a.refs++
-	t.a.mu.Unlock()
-}
+// retain and release take no lock: they run on isolate loops, which may
+// hold actor.mu (an eviction job) when a handle goes.
+func (t *actorTarget) retain() { t.a.refs.Add(1) }
 
 func (t *actorTarget) release() {
-	t.a.mu.Lock()
-	t.a.refs--
-	last := t.a.refs == 0 && t.a.iso == nil
-	t.a.mu.Unlock()
-	if last {
-		t.a.maybeDrop()
+	if t.a.refs.Add(-1) == 0 {
+		go t.a.maybeDrop()
 	}
 }
 
@@ -634,10 +635,10 @@ func (a *actor) evict() {
 	a.mu.Lock()
 	iso, key := a.iso, a.key
 	if iso == nil || a.inflight > 0 {
+		a.mu.Unlock()
 		if iso == nil {
 			a.sys.forget(a)
 		}
-		a.mu.Unlock()
 		return
 	}
 	a.mu.Unlock()
@@ -769,12 +770,13 @@ func (parent *actor) startFacet(name string, class *ActorClass, id, idName strin
 		f.class, f.id, f.name = class, id, idName
 		f.deleted = false
 		gen := f.gen
-		f.refs++ // pinned until the caller holds a handle
+		f.refs.Add(1) // pinned until the caller holds a handle
 		f.mu.Unlock()
 		return &actorTarget{a: f, gen: gen}, nil
 	}
 	path := append(append([]string(nil), parent.facet...), name)
-	f = &actor{sys: parent.sys, ns: parent.ns, class: class, id: id, dbID: parent.dbID, name: idName, parent: parent, facet: path, facets: map[string]*actor{}, refs: 1}
+	f = &actor{sys: parent.sys, ns: parent.ns, class: class, id: id, dbID: parent.dbID, name: idName, parent: parent, facet: path, facets: map[string]*actor{}}
+	f.refs.Store(1) // pinned until the caller holds a handle
 	parent.facets[name] = f
 	return &actorTarget{a: f, gen: 0}, nil
 }
