@@ -307,3 +307,16 @@ func (s *Store) dbConfig(op int32, on bool) error {
 	}
 	return nil
 }
+
+// shrinkLookaside gives the connection a small lookaside allocator. SQLite's
+// default reserves 120 KB per connection for small allocations; with one
+// connection per live object that would be most of an idle object's memory.
+// It must run before the connection allocates (SQLITE_BUSY otherwise, which
+// leaves the default in place).
+func (s *Store) shrinkLookaside(slotSize, slots int32) {
+	bp, err := s.vaBuf.reserve(s.tls, 24)
+	if err != nil {
+		return
+	}
+	sqlite3.Xsqlite3_db_config(s.tls, s.db, sqlite3.SQLITE_DBCONFIG_LOOKASIDE, libc.VaList(bp, uintptr(0), slotSize, slots))
+}

@@ -198,6 +198,7 @@ func (s *Store) open() error {
 
 // setup configures a freshly opened connection.
 func (s *Store) setup() error {
+	s.shrinkLookaside(128, 64)
 	timeout := s.opts.BusyTimeout
 	if timeout == 0 {
 		timeout = 5 * time.Second
