@@ -169,6 +169,12 @@ export default { async fetch(req, env) { return new Response(String(await env.C.
 		}()
 	}
 	wg.Wait()
+	// Evictions run in the background, and an object busy at the time is
+	// passed over: the bound holds once the objects are idle.
+	deadline := time.Now().Add(2 * time.Second)
+	for a.Actors.Live() > 8 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if live := a.Actors.Live(); live > 8 {
 		t.Fatalf("%d objects live, want at most 8", live)
 	}

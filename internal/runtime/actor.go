@@ -124,7 +124,7 @@ func (s *Actors) Close() {
 // sweep evicts idle actors.
 func (s *Actors) sweep() {
 	defer close(s.done)
-	t := time.NewTicker(s.opts.IdleTimeout / 4)
+	t := time.NewTicker(min(s.opts.IdleTimeout/4, time.Second))
 	defer t.Stop()
 	for {
 		select {
@@ -135,9 +135,10 @@ func (s *Actors) sweep() {
 		cutoff := time.Now().Add(-s.opts.IdleTimeout).UnixNano()
 		s.mu.Lock()
 		var idle []*actor
+		over := s.lru.Len() - s.opts.MaxLive // left over by evictions that found the object busy
 		for e := s.lru.Back(); e != nil; e = e.Prev() {
 			a := e.Value.(*actor)
-			if a.lastUse.Load() > cutoff {
+			if a.lastUse.Load() > cutoff && len(idle) >= over {
 				break
 			}
 			idle = append(idle, a)
