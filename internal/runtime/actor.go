@@ -87,9 +87,6 @@ func (s *Actors) Live() int {
 	return s.lru.Len()
 }
 
-// Directory is where the objects' databases live.
-func (s *Actors) Directory() *storage.Directory { return s.dir }
-
 // Close evicts every actor (their databases are closed; nothing written is
 // lost: writes are durable at the end of each turn) and stops the scheduler.
 func (s *Actors) Close() {
@@ -252,9 +249,6 @@ func (s *Actors) Namespace(w *Worker, class, key string, legacy bool) (*ActorNam
 // Start schedules the alarms stored before; call it once every namespace
 // has been made.
 func (s *Actors) Start() error { return s.alarms.start() }
-
-// Class is the class the namespace's objects are instances of.
-func (n *ActorNamespace) Class() *ActorClass { return n.class }
 
 func (n *ActorNamespace) Kind() string { return "namespace" }
 func (n *ActorNamespace) Invoke(c *Call) {
