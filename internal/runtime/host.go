@@ -122,6 +122,16 @@ func number(v any) float64 {
 // settles with what work produced. result, when not nil, runs on the loop
 // and builds the resolution value (it may create JS values).
 func (iso *Isolate) async(work func() (result func() quickjs.Value, err error)) quickjs.Value {
+	p, complete := iso.pending()
+	go func() { complete(work()) }()
+	return p
+}
+
+// pending makes a promise for the prelude and the function that settles
+// it, callable once from any goroutine: the settling itself is posted to
+// the loop. It lets a reply that arrives by callback settle the promise
+// without a goroutine waiting for it.
+func (iso *Isolate) pending() (quickjs.Value, func(result func() quickjs.Value, err error)) {
 	pc, err := iso.vm.NewPromiseCapability()
 	if err != nil {
 		panic(err) // out of memory: the host call throws
@@ -149,21 +159,16 @@ func (iso *Isolate) async(work func() (result func() quickjs.Value, err error)) 
 		pc.Reject.Free()
 	}
 	iso.trackOp(pc)
-	go func() {
-		result, err := work()
-		if !iso.post(func() {
+	complete := func(result func() quickjs.Value, err error) {
+		iso.post(func() {
 			if iso.untrackOp(pc) {
 				settle(result, err)
 			}
-		}) {
-			return // the isolate died; shutdown released pc
-		}
-	}()
-	return pc.Promise
+		}) // false: the isolate died; shutdown released pc
+	}
+	return pc.Promise, complete
 }
 
-// Outstanding promise capabilities are released at shutdown, because a VM
-// cannot be closed while Go still holds its values.
 func (iso *Isolate) trackOp(pc *quickjs.PromiseCapability) {
 	if iso.ops == nil {
 		iso.ops = map[*quickjs.PromiseCapability]struct{}{}

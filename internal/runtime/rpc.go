@@ -200,47 +200,35 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 		}
 	}
 	gate := iso.outputGate()
-	done := make(chan struct{})
-	var res Message
-	var callErr error
-	call := &Call{Path: path, Op: op, Args: args, Reply: func(m Message, err error) {
-		res, callErr = m, err
-		close(done)
-	}}
-	// A Durable Object receives the calls made through one stub in the
-	// order they were made (workerd's E-order): they are queued now, on
-	// the loop, rather than from the goroutine below.
-	ot, ordered := t.(orderedTarget)
-	if ordered && err == nil {
-		ot.enqueue(iso, call, gate)
+	promise, complete := iso.pending()
+	released := false
+	release := func() {
+		if released {
+			return
+		}
+		released = true
+		for _, c := range caps {
+			if r, ok := c.(releaser); ok {
+				r.release()
+			}
+		}
 	}
-	return iso.async(func() (func() quickjs.Value, error) {
-		defer func() {
-			for _, c := range caps {
-				if r, ok := c.(releaser); ok {
-					r.release()
-				}
-			}
-		}()
-		if err != nil {
-			return nil, err
-		}
-		if !ordered {
-			if gate != nil {
-				<-gate
-				if err := iso.Err(); err != nil {
-					return nil, err
-				}
-			}
-			t.Invoke(call)
-		}
-		<-done
+	if err != nil {
+		release()
+		complete(nil, err)
+		return promise
+	}
+	// The reply settles the promise directly (posted to this loop): no
+	// goroutine sits waiting for it.
+	call := &Call{Path: path, Op: op, Args: args, Reply: func(m Message, callErr error) {
+		release() // the callee has the call (and its capabilities) now
 		var thrown *ThrownError
 		if callErr != nil && !errors.As(callErr, &thrown) {
-			return nil, callErr
+			complete(nil, callErr)
+			return
 		}
-		return func() quickjs.Value {
-			msg, ok := res, true
+		complete(func() quickjs.Value {
+			msg, ok := m, true
 			if thrown != nil {
 				msg, ok = thrown.Value, false
 			}
@@ -255,8 +243,26 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 				return quickjs.UndefinedValue
 			}
 			return v
-		}, nil
-	})
+		}, nil)
+	}}
+	// A Durable Object receives the calls made through one stub in the
+	// order they were made (workerd's E-order): they are queued now, on
+	// the loop.
+	if ot, ok := t.(orderedTarget); ok {
+		ot.enqueue(iso, call, gate)
+		return promise
+	}
+	go func() {
+		if gate != nil {
+			<-gate
+			if err := iso.Err(); err != nil {
+				call.Reply(Message{}, err)
+				return
+			}
+		}
+		t.Invoke(call)
+	}()
+	return promise
 }
 
 // ---- being called: delivering a Call into this isolate ----
