@@ -48,8 +48,9 @@ func main() {
 	if *opsN < 20 || *scale < 0 || *scaleWorkerd < 0 || *conns < 1 || *scaleConns < 1 {
 		log.Fatal("-ops must be at least 20; -scale, -scale-workerd must not be negative; connections at least 1")
 	}
-	appDir, bin := benchutil.Setup("objects-app")
-	opsDir := filepath.Join(filepath.Dir(appDir), "objects-ops")
+	opsDir, bin := benchutil.Setup("objects-ops")
+	// The app-platform example, unmodified, as the conformance suite runs it.
+	appDir := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(opsDir))), "conformance", "cases", "200-app-platform")
 
 	fmt.Printf("Durable Objects, one runtime at a time on this machine; app: wrk -c%d -d%s; ops: N=%d (sql N=%d)\n\n",
 		*conns, *duration, *opsN, *opsN/10)
