@@ -98,7 +98,9 @@ function onHostEvent(kind, fn) { dispatchers[kind] = fn; }
 globalThis.__isola_dispatch = function dispatch(kind, ...args) {
   const fn = dispatchers[kind];
   if (!fn) throw new Error("isola: no handler for host event " + kind);
-  return fn(...args);
+  // Reflect.apply, not fn(...args): a spread call walks the array with the
+  // iterator protocol, which costs QuickJS microseconds on every event.
+  return Reflect.apply(fn, undefined, args);
 };
 
 // Host calls that can fail return [result, error]; error is "Name: message".

@@ -609,26 +609,54 @@ function rpcInvoke(st, path, op, args) {
 }
 
 // rpcCall makes one call. The arguments are encoded at once, as workerd
-// serializes them when the call is made.
-async function rpcCall(st, path, op, args) {
-  if (st.disposed) throw rpcDisposedError();
+// serializes them when the call is made. The common case (no body to read
+// first, a stub whose handle is known) makes no async function: each one
+// costs QuickJS a frame and a resumption per call.
+function rpcCall(st, path, op, args) {
+  if (st.disposed) return Promise.reject(rpcDisposedError());
   let json = "[]", caps = "[]", bufs = rpcNoBufs;
   if (args.length) {
     const enc = new RpcEncoder(true);
-    json = JSON.stringify(enc.encode(args));
+    try {
+      json = JSON.stringify(enc.encode(args));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (enc.tasks.length || typeof st.handle !== "number") return rpcCallLater(st, path, op, json, enc);
+    caps = rpcCapsJSON(enc.caps);
+    bufs = enc.bufs;
+  } else if (typeof st.handle !== "number") {
+    return rpcCallLater(st, path, op, json, null);
+  }
+  return rpcSendCall(st.handle, path, op, json, caps, bufs);
+}
+
+// rpcCallLater finishes a call that must first read bodies or wait for
+// its stub's target to load.
+async function rpcCallLater(st, path, op, json, enc) {
+  let caps = "[]", bufs = rpcNoBufs;
+  if (enc !== null) {
     if (enc.tasks.length) await Promise.all(enc.tasks);
     caps = rpcCapsJSON(enc.caps);
     bufs = enc.bufs;
   }
-  let handle = st.handle;
-  if (typeof handle !== "number") handle = await stubHandle(st);
-  let packed;
+  const handle = await stubHandle(st);
+  return rpcSendCall(handle, path, op, json, caps, bufs);
+}
+
+function rpcSendCall(handle, path, op, json, caps, bufs) {
+  let p;
   try {
-    packed = await host.rpcCall(handle, path.length ? JSON.stringify(path) : "[]", op, json, caps, ...bufs);
+    const ps = path.length ? JSON.stringify(path) : "[]";
+    p = bufs.length ? Reflect.apply(host.rpcCall, host, [handle, ps, op, json, caps].concat(bufs)) : host.rpcCall(handle, ps, op, json, caps);
   } catch (e) {
-    throw typeof e === "string" ? hostError(e) : e;
+    return Promise.reject(typeof e === "string" ? hostError(e) : e);
   }
-  return unpackReply(packed);
+  return p.then(unpackReply, rpcHostRejection);
+}
+
+function rpcHostRejection(e) {
+  throw typeof e === "string" ? hostError(e) : e;
 }
 
 // Results keep the stubs that came with them here, for their dispose().
@@ -848,8 +876,9 @@ function rpcString(v) {
 
 function rpcSend(id, ok, json, enc, stubs) {
   const caps = rpcCapsJSON(enc.caps);
-  if (ok) host.rpcReturn(id, json, caps, ...enc.bufs);
-  else host.rpcThrow(id, json, caps, ...enc.bufs);
+  const fn = ok ? host.rpcReturn : host.rpcThrow;
+  if (enc.bufs.length) Reflect.apply(fn, host, [id, json, caps].concat(enc.bufs));
+  else fn(id, json, caps);
   if (stubs.length === 0) return;
   // A stub sent back in the answer stays: Go has taken its target, but the
   // receiver has not taken a handle yet.
@@ -858,6 +887,4 @@ function rpcSend(id, ok, json, enc, stubs) {
   for (const st of stubs) if (sent === null || !sent.has(st.handle)) disposeStub(st);
 }
 
-function rpcPackReply(ok, json, caps, ...bufs) {
-  return [ok, json, caps, ...bufs];
-}
+

@@ -133,10 +133,10 @@ onHostEvent("init", (json, capsJSON, ...bufs) => {
   }
 });
 
-onHostEvent("rpcInvoke", (...args) => rpcHandleInvoke(...args));
-onHostEvent("rpcPack", (...args) => rpcPackReply(...args));
+onHostEvent("rpcInvoke", (...args) => Reflect.apply(rpcHandleInvoke, undefined, args));
+onHostEvent("rpcPack", (...args) => args);
 onHostEvent("rpcDrop", (id) => rpcDropExport(id));
-onHostEvent("actorStart", (...args) => actorStartEvent(...args));
+onHostEvent("actorStart", (...args) => Reflect.apply(actorStartEvent, undefined, args));
 onHostEvent("actorStop", (key, force) => actorStopEvent(key, force));
 
 // fillExports makes ctx.exports (and `exports` from cloudflare:workers): a
