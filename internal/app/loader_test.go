@@ -15,6 +15,7 @@ export default class extends WorkerEntrypoint {
   ok() { return "fine"; }
   loop() { for (;;) {} }
   alloc() { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }
+  async allocLater() { await null; const a = []; for (;;) a.push(new Array(1e5).fill(1)); }
   recurse() { const f = (n) => f(n + 1) + 1; return f(0); }
   never() { return new Promise(() => {}); }
   async net() { await fetch("http://127.0.0.1:9/"); return "reached"; }
@@ -48,6 +49,7 @@ export default {
 		{"loop", "error: Worker exceeded CPU time limit"},
 		{"ok", "ok: fine"},
 		{"alloc", "error: Worker exceeded memory limit"},
+		{"allocLater", "error: Worker exceeded memory limit"},
 		{"recurse", "error: stack overflow"},
 		{"never", "error: The script will never generate a response."},
 		{"net", "error: This worker is not permitted to access the internet"},

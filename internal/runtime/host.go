@@ -93,11 +93,48 @@ func (iso *Isolate) registerHost() error {
 			return iso.loaderPut(handle, id, code, caps, buffersOf(bufs))
 		},
 	}
-	// Durable Objects and their storage add their own host functions.
-	iso.storageHost(fns)
-	iso.actorHost(fns)
+	// Durable Objects and their storage have groups of their own, registered
+	// when an isolate first needs them (hostNeed in 00_core.js): the engine
+	// wrapper numbers Go functions in one table of 32,767 for all live VMs,
+	// so every function registered per isolate lowers how many isolates can
+	// be alive at once.
+	fns["need"] = func(group string) error { return iso.registerGroup(group) }
+	// memoryTight tells the prelude whether the heap is near its limit: a
+	// null thrown then is QuickJS failing to allocate its out-of-memory
+	// error (it happens when the allocations are still alive, as in an
+	// async frame), not a value the code threw.
+	fns["memoryTight"] = func() bool {
+		return float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
+	}
+	return iso.registerFuncs(fns)
+}
+
+func (iso *Isolate) registerGroup(group string) error {
+	if iso.groups[group] {
+		return nil
+	}
+	fns := map[string]any{}
+	switch group {
+	case "storage":
+		iso.storageHost(fns)
+	case "actor":
+		iso.actorHost(fns)
+	default:
+		return fmt.Errorf("no host function group %q", group)
+	}
+	if err := iso.registerFuncs(fns); err != nil {
+		return err
+	}
+	if iso.groups == nil {
+		iso.groups = map[string]bool{}
+	}
+	iso.groups[group] = true
+	return nil
+}
+
+func (iso *Isolate) registerFuncs(fns map[string]any) error {
 	for name, fn := range fns {
-		if err := vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
+		if err := iso.vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
 	}

@@ -102,6 +102,7 @@ type Isolate struct {
 
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores *storeTable
+	groups map[string]bool // host function groups registered (registerGroup)
 	// Durable Objects living here (actor.go), by instance key.
 	actors map[int]*liveActor
 	// The output gate: messages produced in a turn that wrote to storage

@@ -74,7 +74,14 @@ type storeEntry struct {
 	nextID  int
 }
 
-func (iso *Isolate) storeTable() *storeTable { return iso.stores }
+// storeTable returns the isolate's stores, made on first use: Go adds a
+// store (addStore) before the prelude registers the storage functions.
+func (iso *Isolate) storeTable() *storeTable {
+	if iso.stores == nil {
+		iso.stores = &storeTable{}
+	}
+	return iso.stores
+}
 
 // addStore makes s reachable from JavaScript (storageMake(handle, ...))
 // and opens its first batch.
@@ -159,8 +166,7 @@ func (iso *Isolate) commitStores() []storeFailure {
 // storesDirty reports whether some store has writes not yet committed (or a
 // failure not yet reported).
 func (iso *Isolate) storesDirty() bool {
-	t := iso.storeTable()
-	return t != nil && len(t.dirty) > 0
+	return iso.stores != nil && len(iso.stores.dirty) > 0
 }
 
 // touched notes that e may have written; it joins the next commitStores
@@ -216,8 +222,7 @@ const stDone = true
 
 // storageHost adds the host functions behind ctx.storage (68_storage.js).
 func (iso *Isolate) storageHost(fns map[string]any) {
-	t := &storeTable{}
-	iso.stores = t
+	t := iso.storeTable()
 	vm := func() *quickjs.VM { return iso.vm }
 
 	fns["stError"] = func() string { return t.errText }

@@ -13,11 +13,25 @@ const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const objectKeys = Object.keys;
 
 const host = {};
-for (const k of Object.getOwnPropertyNames(globalThis)) {
-  if (k.startsWith("__isola_")) {
-    host[k.slice(8)] = globalThis[k];
-    delete globalThis[k];
+function adoptHostFunctions() {
+  for (const k of Object.getOwnPropertyNames(globalThis)) {
+    if (k.startsWith("__isola_") && k !== "__isola_dispatch" && k !== "__isola_register") {
+      host[k.slice(8)] = globalThis[k];
+      delete globalThis[k];
+    }
   }
+}
+adoptHostFunctions();
+
+// hostNeed makes a group of host functions ("storage", "actor") available:
+// Go registers a group only in isolates that use it, because the engine
+// wrapper allows about 32,000 Go functions across all live isolates.
+const hostGroups = Object.create(null);
+function hostNeed(group) {
+  if (hostGroups[group]) return;
+  host.need(group);
+  adoptHostFunctions();
+  hostGroups[group] = true;
 }
 
 // ---- lazy units (see prelude.go) ----

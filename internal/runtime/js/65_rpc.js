@@ -842,6 +842,14 @@ function rpcApplyPath(obj, own, path, op, args, envCtx, reserved) {
 // object arrives as an Error (workerd's rule); one that cannot be encoded
 // arrives as an Error with its message.
 function rpcAnswer(id, ok, v, stubs) {
+  // QuickJS throws null when it runs out of memory so completely that it
+  // cannot make its InternalError. With the heap still near its limit that
+  // is what a null is (Go then stops the isolate with the memory-limit
+  // error); otherwise the code threw null and it crosses as workerd sends it.
+  if (!ok && v === null && host.memoryTight()) {
+    host.rpcThrow(id, '{"$":"E","n":"InternalError","m":"out of memory"}', "[]");
+    return;
+  }
   if (!ok && (v === null || (typeof v !== "object" && typeof v !== "function"))) v = new Error(rpcString(v));
   let enc, json;
   try {

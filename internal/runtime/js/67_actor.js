@@ -3,6 +3,9 @@
 // input gate. A lazy unit. Go (actor.go) decides where an object lives and
 // when it starts and stops; this file runs it. Storage is 68_storage.js.
 
+hostNeed("actor");
+hostNeed("storage"); // actorAlarm reads the alarm directly
+
 const kActorId = Symbol("actorId");
 const kActorNs = Symbol("actorNamespace");
 const kActorClass = Symbol("actorClass");

@@ -33,6 +33,8 @@
 // not see writes made while it is iterated; cursors read up to a chunk of
 // rows ahead.
 
+hostNeed("storage");
+
 const storageToken = Symbol("storage");
 const storageObjectProto = Object.prototype;
 const storageGetProto = Object.getPrototypeOf;
