@@ -13,21 +13,17 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"os"
-	"os/exec"
-	"strconv"
 	"time"
 
 	"github.com/isola-run/isola/bench/internal/benchutil"
 	"github.com/isola-run/isola/internal/app"
 	"github.com/isola-run/isola/internal/runtime"
-	"github.com/isola-run/isola/internal/testutil/reference"
 )
 
 func main() {
@@ -38,43 +34,24 @@ func main() {
 	flag.Parse()
 	worker, bin := benchutil.Setup("loader")
 
-	type runtimeUnderTest struct {
-		name string
-		port int
-		pid  int
-		stop func()
-	}
-	start := func(name string) runtimeUnderTest {
-		port := reference.FreePort()
-		if name == "workerd" {
-			p, err := reference.StartWorkerd(context.Background(), worker, port)
-			benchutil.Check(err)
-			benchutil.WaitHTTP(port)
-			return runtimeUnderTest{name, port, p.Pid(), p.Stop}
-		}
-		cmd := exec.Command(bin, "dev", worker, "--port", strconv.Itoa(port))
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		benchutil.Check(cmd.Start())
-		benchutil.WaitHTTP(port)
-		return runtimeUnderTest{name, port, cmd.Process.Pid, func() { cmd.Process.Kill(); cmd.Wait() }}
-	}
+	start := func(name string) benchutil.Runtime { return benchutil.Start(name, worker, bin) }
 
 	fmt.Printf("Dynamic Workers, wrk -c%d -d%s per figure, one runtime at a time on this machine\n\n", *conns, *duration)
 	results := map[string]map[string]float64{}
 	for _, name := range []string{"workerd", "isola"} {
 		r := start(name)
 		res := map[string]float64{}
-		res["cold"] = runWrk(r.port, "/cold", *conns, *duration)
-		res["warm"] = runWrk(r.port, "/warm", *conns, *duration)
+		res["cold"] = runWrk(r.Port, "/cold", *conns, *duration)
+		res["warm"] = runWrk(r.Port, "/warm", *conns, *duration)
 		// Memory: a fresh process, then many dynamic workers left idle.
-		r.stop()
+		r.Stop()
 		r = start(name)
-		get(r.port, "/fill?n=10") // first loads pay for one-time set-up
-		before := benchutil.RSS(r.pid)
-		get(r.port, fmt.Sprintf("/fill?n=%d", *fill))
+		benchutil.Get(r.Port, "/fill?n=10") // first loads pay for one-time set-up
+		before := benchutil.RSS(r.Pid)
+		benchutil.Get(r.Port, fmt.Sprintf("/fill?n=%d", *fill))
 		time.Sleep(500 * time.Millisecond)
-		res["memKB"] = float64(benchutil.RSS(r.pid)-before) / float64(*fill) / 1024
-		r.stop()
+		res["memKB"] = float64(benchutil.RSS(r.Pid)-before) / float64(*fill) / 1024
+		r.Stop()
 		results[name] = res
 	}
 	w, i := results["workerd"], results["isola"]
@@ -125,14 +102,4 @@ func runWrk(port int, path string, conns int, d time.Duration) float64 {
 		log.Fatalf("%s answered errors under load", path)
 	}
 	return r.RPS
-}
-
-func get(port int, path string) {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-	benchutil.Check(err)
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		log.Fatalf("%s: %d %s", path, resp.StatusCode, b)
-	}
 }

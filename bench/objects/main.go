@@ -18,23 +18,17 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/isola-run/isola/bench/internal/benchutil"
-	"github.com/isola-run/isola/internal/testutil/reference"
 )
 
 func main() {
@@ -62,20 +56,20 @@ func main() {
 	res := map[string]*figures{}
 	for _, name := range []string{"workerd", "isola"} {
 		f := &figures{}
-		r := start(name, appDir, bin)
-		get(r.port, "/") // the first request loads the code and makes the facet
-		f.app = benchutil.RunWrk(r.port, "/", *conns, *duration)
+		r := benchutil.Start(name, appDir, bin)
+		benchutil.Get(r.Port, "/") // the first request loads the code and makes the facet
+		f.app = benchutil.RunWrk(r.Port, "/", *conns, *duration)
 		if f.app.Errors {
 			log.Fatalf("%s: app-platform answered errors under load", name)
 		}
-		r.stop()
+		r.Stop()
 
-		r = start(name, opsDir, bin)
-		f.nop = perOp(r.port, "nop", *opsN)
-		f.get = perOp(r.port, "get", *opsN) - f.nop
-		f.put = perOp(r.port, "put", *opsN) - f.nop
-		f.sql = perOp(r.port, "sql", *opsN/10) - f.nop
-		r.stop()
+		r = benchutil.Start(name, opsDir, bin)
+		f.nop = perOp(r.Port, "nop", *opsN)
+		f.get = perOp(r.Port, "get", *opsN) - f.nop
+		f.put = perOp(r.Port, "put", *opsN) - f.nop
+		f.sql = perOp(r.Port, "sql", *opsN/10) - f.nop
+		r.Stop()
 		res[name] = f
 	}
 	w, i := res["workerd"], res["isola"]
@@ -119,35 +113,11 @@ func main() {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 func mb(b int64) float64         { return float64(b) / (1 << 20) }
 
-type runtimeUnderTest struct {
-	port int
-	pid  int
-	stop func()
-}
-
-// start serves dir with a fresh, empty storage directory.
-func start(name, dir, bin string) runtimeUnderTest {
-	port := reference.FreePort()
-	state, err := os.MkdirTemp("", "isola-bench-state-")
-	benchutil.Check(err)
-	if name == "workerd" {
-		p, err := reference.StartWorkerdWith(context.Background(), dir, port, reference.Options{StorageDir: state})
-		benchutil.Check(err)
-		benchutil.WaitHTTP(port)
-		return runtimeUnderTest{port, p.Pid(), func() { p.Stop(); os.RemoveAll(state) }}
-	}
-	cmd := exec.Command(bin, "dev", dir, "--port", strconv.Itoa(port), "--state", state)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	benchutil.Check(cmd.Start())
-	benchutil.WaitHTTP(port)
-	return runtimeUnderTest{port, cmd.Process.Pid, func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(state) }}
-}
-
 // perOp is µs per operation: the median over 3 tries of (time of n
 // operations − time of 1) / (n − 1). Subtracting the one-operation request
 // takes out HTTP, routing and the call into the object.
 func perOp(port int, op string, n int) float64 {
-	get(port, fmt.Sprintf("/?op=%s&n=%d", op, n/10)) // the constructor and first-use costs stay out of the figures
+	benchutil.Get(port, fmt.Sprintf("/?op=%s&n=%d", op, n/10)) // the constructor and first-use costs stay out of the figures
 	var samples []float64
 	for try := 0; try < 3; try++ {
 		one := timeGet(port, fmt.Sprintf("/?op=%s&n=1", op))
@@ -160,7 +130,7 @@ func perOp(port int, op string, n int) float64 {
 
 func timeGet(port int, path string) time.Duration {
 	t := time.Now()
-	get(port, path)
+	benchutil.Get(port, path)
 	return time.Since(t)
 }
 
@@ -184,8 +154,8 @@ func (s *scaleFigures) last() sample { return s.samples[len(s.samples)-1] }
 // memory and open files every tenth.
 func scaleRun(name, dir, bin string, n, conns int) *scaleFigures {
 	fmt.Printf("scale on %s: %d distinct objects, one kv.put each, %d connections\n", name, n, conns)
-	r := start(name, dir, bin)
-	defer r.stop()
+	r := benchutil.Start(name, dir, bin)
+	defer r.Stop()
 	s := &scaleFigures{objects: n}
 	var next atomic.Int64
 	step := max(n/10, 1)
@@ -198,13 +168,13 @@ func scaleRun(name, dir, bin string, n, conns int) *scaleFigures {
 			go func() {
 				defer wg.Done()
 				for i := next.Add(1) - 1; i < end; i = next.Add(1) - 1 {
-					get(r.port, fmt.Sprintf("/touch?i=%d", i))
+					benchutil.Get(r.Port, fmt.Sprintf("/touch?i=%d", i))
 				}
 			}()
 		}
 		wg.Wait()
 		next.Store(end)
-		smp := sample{int(end), benchutil.RSS(r.pid), openFiles(r.pid)}
+		smp := sample{int(end), benchutil.RSS(r.Pid), openFiles(r.Pid)}
 		s.samples = append(s.samples, smp)
 		fmt.Printf("  %7d objects  %6.1fs  resident %5.0f MB  open files %5d\n",
 			smp.objects, time.Since(startAt).Seconds(), mb(smp.rss), smp.fds)
@@ -254,16 +224,4 @@ func openFiles(pid int) int {
 		return -1
 	}
 	return len(ents)
-}
-
-var client = &http.Client{Timeout: 2 * time.Minute}
-
-func get(port int, path string) {
-	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-	benchutil.Check(err)
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		log.Fatalf("%s: %d %s", path, resp.StatusCode, b)
-	}
 }

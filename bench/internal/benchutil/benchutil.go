@@ -3,7 +3,9 @@
 package benchutil
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"os"
@@ -100,5 +102,44 @@ func RSS(pid int) int64 {
 func Check(err error) {
 	if err != nil {
 		log.Fatal(err)
+	}
+}
+
+// Runtime is workerd or Isola serving a benchmark worker.
+type Runtime struct {
+	Port int
+	Pid  int
+	Stop func() // stops it and removes its storage
+}
+
+// Start serves dir on a free port with "workerd" (the reference from npm) or
+// "isola" (the binary Setup built), with a fresh, empty storage directory.
+func Start(name, dir, bin string) Runtime {
+	port := reference.FreePort()
+	state, err := os.MkdirTemp("", "isola-bench-state-")
+	Check(err)
+	if name == "workerd" {
+		p, err := reference.StartWorkerdWith(context.Background(), dir, port, reference.Options{StorageDir: state})
+		Check(err)
+		WaitHTTP(port)
+		return Runtime{port, p.Pid(), func() { p.Stop(); os.RemoveAll(state) }}
+	}
+	cmd := exec.Command(bin, "dev", dir, "--port", strconv.Itoa(port), "--state", state)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	Check(cmd.Start())
+	WaitHTTP(port)
+	return Runtime{port, cmd.Process.Pid, func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(state) }}
+}
+
+var client = &http.Client{Timeout: 2 * time.Minute}
+
+// Get fetches http://127.0.0.1:port<path> and exits unless it answers 200.
+func Get(port int, path string) {
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+	Check(err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		log.Fatalf("%s: %d %s", path, resp.StatusCode, b)
 	}
 }
