@@ -559,18 +559,18 @@ func (iso *Isolate) hold(fn func()) {
 // endTurn runs after every turn: it commits what the turn wrote (one
 // durable transaction per database) and then lets out the messages the
 // turn held back. An actor whose commit failed is reset, as workerd resets
-// an object whose output gate broke; the messages it held fail.
+// an object whose output gate broke. (The messages held for that turn are
+// still let out; they should fail instead: see the issue note.)
 func (iso *Isolate) endTurn() {
 	if iso.Err() != nil {
 		return
 	}
 	if iso.storesDirty() {
 		for _, f := range iso.commitStores() {
-			for key, la := range iso.actors {
+			for _, la := range iso.actors {
 				if la.h == f.Handle {
 					iso.logf("error", fmt.Sprintf("Durable Object %s: %v; the object is reset", la.a.describe(), f.Err))
 					la.a.abortSelf(f.Err)
-					_ = key
 				}
 			}
 		}
