@@ -14,6 +14,7 @@ import (
 	"github.com/isola-run/isola/internal/config"
 	"github.com/isola-run/isola/internal/runtime"
 	"github.com/isola-run/isola/internal/storage"
+	"github.com/isola-run/isola/internal/workflows"
 )
 
 // App is a loaded project.
@@ -27,6 +28,8 @@ type App struct {
 	StateDir string
 	// Actors runs the worker's Durable Objects; nil without any.
 	Actors *runtime.Actors
+	// Workflows runs the worker's workflows; nil without any.
+	Workflows *workflows.Engine
 
 	opts Options
 }
@@ -43,6 +46,8 @@ type Options struct {
 	// ActorMaxLive bounds the Durable Objects with an open database (zero:
 	// runtime.ActorOptions' default).
 	ActorMaxLive int
+	// Workflows tunes the workflow engine (concurrency, retention, clock).
+	Workflows workflows.Options
 }
 
 // DefaultStateDir is where a project's durable state lives unless told
@@ -140,7 +145,49 @@ func (a *App) bind(logf func(level, msg string)) error {
 		bs = append(bs, runtime.Binding{Name: s.Binding, Target: &runtime.EntryTarget{Worker: a.Worker, Name: s.Entrypoint, Props: props}})
 	}
 	a.Worker.Bind(bs...)
-	return a.bindActors(logf)
+	if err := a.bindActors(logf); err != nil {
+		return err
+	}
+	return a.bindWorkflows(logf)
+}
+
+// bindWorkflows opens the workflow journal (one SQLite database for all of
+// the app's workflows) and binds the config's workflows to the engine.
+func (a *App) bindWorkflows(logf func(level, msg string)) error {
+	cfg := a.Config
+	if len(cfg.Workflows) == 0 {
+		return nil
+	}
+	store, err := workflows.OpenStore(filepath.Join(a.StateDir, "workflows", "workflows.sqlite"))
+	if err != nil {
+		return err
+	}
+	opts := a.opts.Workflows
+	if opts.Log == nil {
+		opts.Log = logf
+	}
+	e := workflows.New(store, opts)
+	runner := &runtime.WorkflowRunner{Worker: a.Worker}
+	var bs []runtime.Binding
+	for i, w := range cfg.Workflows {
+		field := fmt.Sprintf("workflows[%d]", i)
+		if w.ScriptName != "" && w.ScriptName != cfg.Name {
+			store.Close()
+			return fmt.Errorf("%s: %s.script_name %q: Isola serves one worker per project for now, so a workflow can only name a class of this worker (%q)", cfg.File, field, w.ScriptName, cfg.Name)
+		}
+		if err := e.Register(workflows.Workflow{Name: w.Name, ClassName: w.ClassName, StepLimit: w.Limits.Steps, Runner: runner}); err != nil {
+			store.Close()
+			return fmt.Errorf("%s: %s: %w", cfg.File, field, err)
+		}
+		bs = append(bs, runtime.Binding{Name: w.Binding, Target: &runtime.WorkflowBinding{Engine: e, Name: w.Name}})
+	}
+	a.Worker.Bind(bs...)
+	if err := e.Start(); err != nil {
+		store.Close()
+		return err
+	}
+	a.Workflows = e
+	return nil
 }
 
 // bindActors makes a namespace for every Durable Object class the
@@ -227,12 +274,18 @@ func (a *App) migrate(logf func(level, msg string)) (map[string]bool, error) {
 
 // Close stops the worker and every dynamic worker it loaded.
 func (a *App) Close() {
+	if a.Workflows != nil {
+		a.Workflows.Close()
+	}
 	if a.Actors != nil {
 		a.Actors.Close()
 	}
 	a.Worker.Close()
 	if a.Loaders != nil {
 		a.Loaders.Close()
+	}
+	if a.Workflows != nil {
+		a.Workflows.Store().Close()
 	}
 }
 

@@ -119,6 +119,8 @@ func (iso *Isolate) registerGroup(group string) error {
 		iso.storageHost(fns)
 	case "actor":
 		iso.actorHost(fns)
+	case "workflow":
+		iso.workflowHost(fns)
 	default:
 		return fmt.Errorf("no host function group %q", group)
 	}

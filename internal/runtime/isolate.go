@@ -17,6 +17,7 @@ import (
 	"github.com/isola-run/isola/internal/bundle"
 	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/jsvm"
+	"github.com/isola-run/isola/internal/workflows"
 	jsprelude "github.com/isola-run/isola/internal/runtime/js"
 	"modernc.org/quickjs"
 )
@@ -103,6 +104,7 @@ type Isolate struct {
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores *storeTable
 	groups map[string]bool // host function groups registered (registerGroup)
+	wfRuns map[int64]*workflows.Run // workflow runs live in this isolate (workflow.go)
 	// Durable Objects living here (actor.go), by instance key.
 	actors map[int]*liveActor
 	// The output gate: messages produced in a turn that wrote to storage
@@ -571,6 +573,7 @@ func (iso *Isolate) shutdown() {
 	}
 	iso.failCalls(err)
 	iso.stopActors()
+	iso.stopWorkflowRuns(err)
 	if iso.gate != nil {
 		close(iso.gate) // the goroutines waiting on it see the isolate dead
 		iso.gate = nil

@@ -351,6 +351,7 @@ function capValues(capsJSON, stubs = null) {
       case "worker": out[i] = { workerHandle: h }; break;
       case "namespace": out[i] = new DurableObjectNamespace(h); break;
       case "doclass": out[i] = new DurableObjectClass(h); break;
+      case "workflow": out[i] = new Workflow(h); break;
       default: {
         const st = { handle: h, kind: k };
         out[i] = makeStub(st);

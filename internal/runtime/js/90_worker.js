@@ -138,6 +138,7 @@ onHostEvent("rpcPack", (...args) => args);
 onHostEvent("rpcDrop", (id) => rpcDropExport(id));
 onHostEvent("actorStart", (...args) => Reflect.apply(actorStartEvent, undefined, args));
 onHostEvent("actorStop", (key, force) => actorStopEvent(key, force));
+onHostEvent("workflowRun", (...args) => Reflect.apply(workflowRunEvent, undefined, args));
 
 // fillExports makes ctx.exports (and `exports` from cloudflare:workers): a
 // loopback for every entrypoint the module exports, made on first use.

@@ -1,0 +1,287 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/isola-run/isola/internal/jsvm"
+	"github.com/isola-run/isola/internal/workflows"
+	"modernc.org/quickjs"
+)
+
+// Workflows: the engine (internal/workflows) decides what runs when and
+// keeps the journal; this file runs run(event, step) in the worker's isolate
+// and gives JavaScript the binding (env.WF) and the step calls.
+
+// WorkflowRunner starts runs of a workflow's class in the worker's live
+// isolate. All instances of a worker's workflows share that isolate, each
+// run one async call inside it.
+type WorkflowRunner struct {
+	Worker *Worker
+}
+
+// Start implements workflows.Runner.
+func (wr *WorkflowRunner) Start(run *workflows.Run) {
+	iso, err := wr.Worker.Isolate()
+	if err != nil {
+		run.Lost(err)
+		return
+	}
+	if !iso.post(func() { iso.startWorkflowRun(run) }) {
+		run.Lost(iso.Err())
+	}
+}
+
+func (iso *Isolate) startWorkflowRun(run *workflows.Run) {
+	if iso.wfRuns == nil {
+		iso.wfRuns = map[int64]*workflows.Run{}
+	}
+	iso.wfRuns[run.ID] = run
+	in := run.Instance
+	args := []any{int(run.ID), run.ClassName(), run.WorkflowName(), in.ID, float64(in.CreatedMs), run.StepLimit(), in.Params.JSON}
+	var free []quickjs.Value
+	for _, b := range in.Params.Bufs {
+		v := jsvm.NewArrayBuffer(iso.vm, b)
+		free = append(free, v)
+		args = append(args, v)
+	}
+	_, err := iso.call("workflowRun", args...)
+	for _, v := range free {
+		v.Free()
+	}
+	if err != nil {
+		delete(iso.wfRuns, run.ID)
+		run.Lost(err)
+	}
+}
+
+// stopWorkflowRuns tells the engine that the runs of a dying isolate are
+// lost.
+func (iso *Isolate) stopWorkflowRuns(err error) {
+	for id, run := range iso.wfRuns {
+		delete(iso.wfRuns, id)
+		run.Lost(err)
+	}
+}
+
+// WorkflowBinding is a `workflows` binding: env.WF.
+type WorkflowBinding struct {
+	Engine *workflows.Engine
+	Name   string // the workflow's name
+}
+
+func (b *WorkflowBinding) Kind() string { return "workflow" }
+
+func (b *WorkflowBinding) Invoke(c *Call) {
+	c.Reply(Message{}, errors.New("a Workflow binding cannot be passed over RPC yet"))
+}
+
+// createItem is one create() request as the prelude sends it.
+type createItem struct {
+	ID               string `json:"id"`
+	Params           string `json:"params"`
+	Bufs             int    `json:"bufs"`
+	SuccessRetention int64  `json:"successRetention"`
+	ErrorRetention   int64  `json:"errorRetention"`
+}
+
+func (iso *Isolate) workflowHost(fns map[string]any) {
+	runOf := func(id int) *workflows.Run { return iso.wfRuns[int64(id)] }
+	// wfStep answers a step call: [action, ...]: ["run"], ["block"],
+	// ["abandon"], ["failed", name, message], ["done", json, type, ms, ...bufs].
+	fns["wfStep"] = func(runID int, kind, name string, count int, until, dur any, typ string) []any {
+		run := runOf(runID)
+		if run == nil {
+			return []any{"abandon"}
+		}
+		a := run.Step(workflows.StepRequest{Kind: workflows.StepKind(kind), Name: name, Count: count,
+			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ})
+		switch a.Action {
+		case workflows.ActAbandon:
+			delete(iso.wfRuns, int64(runID))
+			return []any{"abandon"}
+		case workflows.ActFailed:
+			return []any{"failed", a.Error.Name, a.Error.Message}
+		case workflows.ActDone:
+			out := []any{"done", nil, a.EventType, float64(a.EventMs)}
+			if a.Result != nil {
+				out[1] = a.Result.JSON
+				for _, b := range a.Result.Bufs {
+					out = append(out, jsvm.NewArrayBuffer(iso.vm, b))
+				}
+			}
+			return out
+		}
+		return []any{string(a.Action)}
+	}
+	// wfStepDone records a step.do's outcome; the promise resolves to
+	// "ok" or "abandon" once it is committed.
+	fns["wfStepDone"] = func(runID int, name string, count int, ok bool, jsonText, errName, errMsg string, attempts int, start any, bufs ...quickjs.Value) quickjs.Value {
+		p, complete := iso.pending()
+		run := runOf(runID)
+		if run == nil {
+			complete(func() quickjs.Value { return iso.jsString("abandon") }, nil)
+			return p
+		}
+		var result *workflows.Value
+		var failure *workflows.ErrorInfo
+		if ok {
+			result = &workflows.Value{JSON: jsonText, Bufs: buffersOf(bufs)}
+		} else {
+			failure = &workflows.ErrorInfo{Name: errName, Message: errMsg}
+		}
+		run.StepDone(name, count, result, failure, attempts, int64(number(start)), func(abandon bool, err error) {
+			complete(func() quickjs.Value {
+				if abandon {
+					delete(iso.wfRuns, int64(runID))
+					return iso.jsString("abandon")
+				}
+				return iso.jsString("ok")
+			}, err)
+		})
+		return p
+	}
+	fns["wfSuspend"] = func(runID int) {
+		if run := runOf(runID); run != nil {
+			delete(iso.wfRuns, int64(runID))
+			run.Suspend()
+		}
+	}
+	fns["wfFinish"] = func(runID int, ok bool, jsonText, errName, errMsg string, bufs ...quickjs.Value) {
+		run := runOf(runID)
+		if run == nil {
+			return
+		}
+		delete(iso.wfRuns, int64(runID))
+		if ok {
+			run.Finish(&workflows.Value{JSON: jsonText, Bufs: buffersOf(bufs)}, nil)
+		} else {
+			run.Finish(nil, &workflows.ErrorInfo{Name: errName, Message: errMsg})
+		}
+	}
+	// wfCall is the binding and its instances: create, get, status, pause,
+	// resume, terminate, restart, delete, sendEvent. The promise resolves
+	// to a packed array (rpcPack) whose content depends on op.
+	fns["wfCall"] = func(handle int, op, id, arg string, bufs ...quickjs.Value) quickjs.Value {
+		b, ok := iso.handles[handle].(*WorkflowBinding)
+		if !ok {
+			p, complete := iso.pending()
+			complete(nil, errors.New("not a Workflow binding"))
+			return p
+		}
+		data := buffersOf(bufs)
+		return iso.async(func() (func() quickjs.Value, error) {
+			return iso.workflowCall(b, op, id, arg, data)
+		})
+	}
+}
+
+// workflowCall runs one binding operation (on its own goroutine).
+func (iso *Isolate) workflowCall(b *WorkflowBinding, op, id, arg string, bufs [][]byte) (func() quickjs.Value, error) {
+	e := b.Engine
+	pack := func(args ...any) func() quickjs.Value {
+		return func() quickjs.Value {
+			var free []quickjs.Value
+			for i, a := range args {
+				if bs, ok := a.([]byte); ok {
+					v := jsvm.NewArrayBuffer(iso.vm, bs)
+					free = append(free, v)
+					args[i] = v
+				}
+			}
+			v, err := iso.callValue("rpcPack", args...)
+			for _, f := range free {
+				f.Free()
+			}
+			if err != nil {
+				return quickjs.UndefinedValue
+			}
+			return v
+		}
+	}
+	switch op {
+	case "create":
+		var items []createItem
+		if err := json.Unmarshal([]byte(arg), &items); err != nil {
+			return nil, err
+		}
+		reqs := make([]workflows.CreateRequest, len(items))
+		for i, it := range items {
+			if it.Bufs > len(bufs) {
+				return nil, errors.New("create: buffer count mismatch")
+			}
+			reqs[i] = workflows.CreateRequest{ID: it.ID, Params: workflows.Value{JSON: it.Params, Bufs: bufs[:it.Bufs]},
+				SuccessRetentionMs: it.SuccessRetention, ErrorRetentionMs: it.ErrorRetention}
+			bufs = bufs[it.Bufs:]
+		}
+		ins, err := e.Create(b.Name, reqs)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]any, len(ins))
+		for i, in := range ins {
+			ids[i] = in.ID
+		}
+		return pack(ids...), nil
+	case "get", "status":
+		in, err := e.Instance(b.Name, id)
+		if errors.Is(err, workflows.ErrNotFound) {
+			return nil, workflows.NotFound(id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if op == "get" {
+			return nil, nil
+		}
+		args := []any{string(in.Status), nil, nil, nil}
+		if in.Error != nil {
+			args[1], args[2] = in.Error.Name, in.Error.Message
+		}
+		if in.Output != nil {
+			args[3] = in.Output.JSON
+			for _, b := range in.Output.Bufs {
+				args = append(args, b)
+			}
+		}
+		return pack(args...), nil
+	case "pause", "resume", "terminate", "restart", "delete":
+		var err error
+		switch op {
+		case "pause":
+			err = e.Pause(b.Name, id)
+		case "resume":
+			err = e.Resume(b.Name, id)
+		case "terminate":
+			err = e.Terminate(b.Name, id)
+		case "restart":
+			err = e.Restart(b.Name, id)
+		case "delete":
+			err = e.Delete(b.Name, id)
+		}
+		if errors.Is(err, workflows.ErrNotFound) {
+			return nil, workflows.NotFound(id)
+		}
+		return nil, err
+	case "sendEvent":
+		var ev struct {
+			Type    string `json:"type"`
+			Payload string `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(arg), &ev); err != nil {
+			return nil, err
+		}
+		err := e.SendEvent(b.Name, id, ev.Type, workflows.Value{JSON: ev.Payload, Bufs: bufs})
+		if errors.Is(err, workflows.ErrNotFound) {
+			return nil, workflows.NotFound(id)
+		}
+		return nil, err
+	}
+	return nil, fmt.Errorf("unknown workflow operation %q", op)
+}
+
+func (iso *Isolate) jsString(s string) quickjs.Value {
+	v, _ := iso.vm.NewString(s)
+	return v
+}

@@ -1,0 +1,419 @@
+package workflows
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// CreateRequest is one instance to create.
+type CreateRequest struct {
+	ID                 string // "" for a random UUID
+	Params             Value
+	SuccessRetentionMs int64
+	ErrorRetentionMs   int64
+}
+
+const (
+	maxIDLength   = 100
+	maxBatch      = 100
+	maxValueBytes = 1 << 20
+)
+
+var idPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9-_]*$`)
+
+// ValidateID checks an instance id as create() does.
+func ValidateID(id string) error {
+	if len(id) > maxIDLength {
+		return &UserError{Message: fmt.Sprintf("Instance id cannot be longer than %d characters", maxIDLength)}
+	}
+	if !idPattern.MatchString(id) {
+		return &UserError{Message: "Instance id can only contain alphanumeric characters, underscores, and dashes, and it cannot start with a dash"}
+	}
+	return nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Create makes instances of a workflow and queues them. All are created or
+// none: a duplicate id fails the whole call.
+func (e *Engine) Create(workflow string, reqs []CreateRequest) ([]*Instance, error) {
+	w, err := e.workflow(workflow)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	ins := make([]*Instance, len(reqs))
+	seen := make(map[string]bool, len(reqs))
+	for i, r := range reqs {
+		id := r.ID
+		if id == "" {
+			id = newUUID()
+		} else if err := ValidateID(id); err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			return nil, &UserError{Message: fmt.Sprintf("instance.already_exists: %s", id)}
+		}
+		seen[id] = true
+		if r.Params.Size() > maxValueBytes {
+			return nil, &UserError{Message: "Params must be smaller than 1 MiB"}
+		}
+		ins[i] = &Instance{Workflow: workflow, ID: id, Status: Queued, Params: r.Params, CreatedMs: now,
+			SuccessRetentionMs: r.SuccessRetentionMs, ErrorRetentionMs: r.ErrorRetentionMs}
+	}
+	var dup string
+	err = e.store.Update(func(tx *sql.Tx) error {
+		for _, in := range ins {
+			var one int
+			err := tx.QueryRow(`SELECT 1 FROM instances WHERE workflow = ? AND id = ?`, in.Workflow, in.ID).Scan(&one)
+			if err == nil {
+				dup = in.ID
+				return ErrDuplicate
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO instances (workflow, id, status, params, params_bufs, created_ms,
+			  success_retention_ms, error_retention_ms) VALUES (?,?,?,?,?,?,?,?)`,
+				in.Workflow, in.ID, string(Queued), in.Params.JSON, packBufs(in.Params.Bufs), in.CreatedMs,
+				in.SuccessRetentionMs, in.ErrorRetentionMs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrDuplicate) {
+		return nil, &UserError{Message: fmt.Sprintf("instance.already_exists: %s", dup)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	for _, in := range ins {
+		e.enqueueLocked(w, queued{key: instKey{workflow, in.ID}, fresh: in})
+	}
+	e.mu.Unlock()
+	e.kickDispatch()
+	return ins, nil
+}
+
+// Instance returns an instance's record, with the status a live run gives
+// it; ErrNotFound when there is none.
+func (e *Engine) Instance(workflow, id string) (*Instance, error) {
+	if _, err := e.workflow(workflow); err != nil {
+		return nil, err
+	}
+	in, err := e.store.Instance(workflow, id)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	k := instKey{workflow, id}
+	if r, ok := e.live[k]; ok && !r.stopped {
+		in.Status = Running
+		if r.pause {
+			in.Status = WaitingForPause
+		}
+	} else if e.inQueue[k] && in.Status != Queued && !in.Status.Finished() {
+		in.Status = Queued
+	}
+	e.mu.Unlock()
+	return in, nil
+}
+
+// NotFound is the error get() throws for a missing instance.
+func NotFound(id string) error {
+	return &UserError{Message: "instance.not_found"}
+}
+
+// Pause stops an instance at its next step boundary (at once if it is not
+// running). Pausing a paused instance does nothing.
+func (e *Engine) Pause(workflow, id string) error {
+	return e.control(workflow, id, func(r *Run) error {
+		r.pause = true
+		r.setStatusLocked(WaitingForPause, 0)
+		return nil
+	}, func(st Status) (Status, error) {
+		switch {
+		case st == Paused:
+			return "", nil
+		case st.Finished():
+			return "", &UserError{Message: fmt.Sprintf("Cannot pause instance that is %s", st)}
+		}
+		return Paused, nil
+	}, true)
+}
+
+// Resume lets a paused instance go on.
+func (e *Engine) Resume(workflow, id string) error {
+	return e.control(workflow, id, func(r *Run) error {
+		if r.pause {
+			r.pause = false
+			r.setStatusLocked(Running, 0)
+			return nil
+		}
+		return &UserError{Message: "Cannot resume instance that is running"}
+	}, func(st Status) (Status, error) {
+		switch st {
+		case Paused:
+			return Queued, nil
+		case Queued, Waiting:
+			return "", nil
+		}
+		return "", &UserError{Message: fmt.Sprintf("Cannot resume instance that is %s", st)}
+	}, false)
+}
+
+// Terminate ends an instance for good.
+func (e *Engine) Terminate(workflow, id string) error {
+	return e.control(workflow, id, func(r *Run) error {
+		e.endLocked(r)
+		r.finishTerminatedLocked()
+		return nil
+	}, func(st Status) (Status, error) {
+		if st.Finished() {
+			return "", &UserError{Message: fmt.Sprintf("Cannot terminate instance since its on a finite state")}
+		}
+		return Terminated, nil
+	}, true)
+}
+
+func (r *Run) finishTerminatedLocked() {
+	now := r.e.now()
+	keep := r.e.opts.Retention.Milliseconds()
+	wf, id := r.key.workflow, r.key.id
+	r.e.store.Submit(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE instances SET status = 'terminated', ended_ms = ?, wake_ms = NULL, expire_ms = ? WHERE workflow = ? AND id = ?`,
+			now, now+keep, wf, id)
+		return err
+	}, nil)
+}
+
+// Restart runs an instance again from the beginning, with its journal and
+// events cleared.
+func (e *Engine) Restart(workflow, id string) error {
+	w, err := e.workflow(workflow)
+	if err != nil {
+		return err
+	}
+	k := instKey{workflow, id}
+	e.mu.Lock()
+	if r, ok := e.live[k]; ok {
+		e.endLocked(r)
+	}
+	e.dequeueLocked(k)
+	done := make(chan error, 1)
+	e.store.Submit(func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE instances SET status = 'queued', started_ms = 0, ended_ms = 0, wake_ms = NULL,
+		  output = NULL, output_bufs = NULL, error_name = NULL, error_message = NULL, expire_ms = NULL WHERE workflow = ? AND id = ?`, workflow, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		for _, q := range []string{`DELETE FROM steps WHERE workflow = ? AND id = ?`, `DELETE FROM events WHERE workflow = ? AND id = ?`} {
+			if _, err := tx.Exec(q, workflow, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(err error) { done <- err })
+	e.mu.Unlock()
+	if err := <-done; err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.enqueueLocked(w, queued{key: k})
+	e.mu.Unlock()
+	e.kickDispatch()
+	return nil
+}
+
+// Delete removes an instance and its journal.
+func (e *Engine) Delete(workflow, id string) error {
+	if _, err := e.workflow(workflow); err != nil {
+		return err
+	}
+	k := instKey{workflow, id}
+	e.mu.Lock()
+	if r, ok := e.live[k]; ok {
+		e.endLocked(r)
+	}
+	e.dequeueLocked(k)
+	done := make(chan error, 1)
+	e.store.Submit(func(tx *sql.Tx) error { return deleteInstance(tx, k) }, func(err error) { done <- err })
+	e.mu.Unlock()
+	return <-done
+}
+
+// control applies an operator's operation: live(r) for an instance whose
+// run is live, else transition(status) → the status to store ("" for no
+// change). dequeue says whether a queued instance leaves the queue.
+func (e *Engine) control(workflow, id string, live func(*Run) error, transition func(Status) (Status, error), dequeue bool) error {
+	w, err := e.workflow(workflow)
+	if err != nil {
+		return err
+	}
+	k := instKey{workflow, id}
+	e.mu.Lock()
+	if r, ok := e.live[k]; ok && !r.stopped {
+		err := live(r)
+		e.mu.Unlock()
+		return err
+	}
+	wasQueued := false
+	if dequeue {
+		wasQueued = e.dequeueLocked(k)
+	}
+	var to Status
+	done := make(chan error, 1)
+	e.store.Submit(func(tx *sql.Tx) error {
+		var st string
+		err := tx.QueryRow(`SELECT status FROM instances WHERE workflow = ? AND id = ?`, workflow, id).Scan(&st)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if to, err = transition(Status(st)); err != nil || to == "" {
+			return err
+		}
+		now := e.now()
+		switch to {
+		case Terminated:
+			_, err = tx.Exec(`UPDATE instances SET status = ?, ended_ms = ?, wake_ms = NULL, expire_ms = ? WHERE workflow = ? AND id = ?`,
+				string(to), now, now+e.opts.Retention.Milliseconds(), workflow, id)
+		default:
+			// A paused instance forgets its wake time: resuming replays it,
+			// and the replay finds its sleeps and waits again.
+			_, err = tx.Exec(`UPDATE instances SET status = ?, wake_ms = NULL WHERE workflow = ? AND id = ?`, string(to), workflow, id)
+		}
+		return err
+	}, func(err error) { done <- err })
+	e.mu.Unlock()
+	err = <-done
+	if err != nil {
+		if wasQueued {
+			// Refused: put it back.
+			e.mu.Lock()
+			e.enqueueLocked(w, queued{key: k})
+			e.mu.Unlock()
+			e.kickDispatch()
+		}
+		return err
+	}
+	if to == Queued {
+		e.mu.Lock()
+		e.enqueueLocked(w, queued{key: k})
+		e.mu.Unlock()
+		e.kickDispatch()
+	}
+	return nil
+}
+
+var eventTypePattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9-_]*$`)
+
+// ValidateEventType checks an event type as sendEvent() and waitForEvent() do.
+func ValidateEventType(t string) error {
+	if len(t) > 100 || !eventTypePattern.MatchString(t) {
+		return &UserError{Message: "Event type can only contain alphanumeric characters, underscores, and dashes, and it cannot start with a dash"}
+	}
+	return nil
+}
+
+// SendEvent delivers an event to an instance: a wait for its type takes it
+// now or later, oldest first.
+func (e *Engine) SendEvent(workflow, id, typ string, payload Value) error {
+	w, err := e.workflow(workflow)
+	if err != nil {
+		return err
+	}
+	if err := ValidateEventType(typ); err != nil {
+		return err
+	}
+	if payload.Size() > maxValueBytes {
+		return &UserError{Message: "Event payload must be smaller than 1 MiB"}
+	}
+	k := instKey{workflow, id}
+	now := e.now()
+	e.mu.Lock()
+	e.eventSeq++
+	ev := &Event{Seq: e.eventSeq, Type: typ, Payload: payload, TimestampMs: now}
+	r, live := e.live[k]
+	live = live && !r.stopped
+	if live {
+		r.events = append(r.events, ev)
+		for bk := range r.blocked {
+			if s := r.steps[bk]; s != nil && s.State == StepWaiting && s.Type == typ {
+				r.wakeNow = true
+			}
+		}
+	} else if e.inQueue[k] {
+		for i := range w.queue {
+			if w.queue[i].key == k {
+				w.queue[i].fresh = nil // it must read its events when it starts
+			}
+		}
+	}
+	wake := false
+	done := make(chan error, 1)
+	e.store.Submit(func(tx *sql.Tx) error {
+		var st string
+		err := tx.QueryRow(`SELECT status FROM instances WHERE workflow = ? AND id = ?`, workflow, id).Scan(&st)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO events (workflow, id, seq, type, payload, payload_bufs, ts_ms) VALUES (?,?,?,?,?,?,?)`,
+			workflow, id, ev.Seq, typ, payload.JSON, packBufs(payload.Bufs), now); err != nil {
+			return err
+		}
+		if live || Status(st) != Waiting {
+			return nil
+		}
+		var one int
+		err = tx.QueryRow(`SELECT 1 FROM steps WHERE workflow = ? AND id = ? AND state = 'waiting' AND type = ? LIMIT 1`, workflow, id, typ).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		wake = true
+		_, err = tx.Exec(`UPDATE instances SET status = 'queued', wake_ms = NULL WHERE workflow = ? AND id = ?`, workflow, id)
+		return err
+	}, func(err error) { done <- err })
+	e.mu.Unlock()
+	if err := <-done; err != nil {
+		return err
+	}
+	if wake {
+		e.mu.Lock()
+		e.enqueueLocked(w, queued{key: k})
+		e.mu.Unlock()
+		e.kickDispatch()
+	}
+	return nil
+}
+
+// Workflows lists the registered workflow names.
+func (e *Engine) Workflows() []string { return append([]string(nil), e.order...) }
+
+// HasWorkflow reports whether name is registered.
+func (e *Engine) HasWorkflow(name string) bool { _, ok := e.workflows[name]; return ok }
+
+var _ = strings.TrimSpace

@@ -1,0 +1,355 @@
+package workflows
+
+import (
+	"database/sql"
+	"fmt"
+)
+
+// Run is one execution of an instance's run(): from its start (or replay)
+// to its end, a suspension, or an abandonment. The runner calls its methods
+// from one goroutine (the isolate's loop); the engine changes its flags
+// under Engine.mu when an operator pauses or stops the instance.
+type Run struct {
+	e   *Engine
+	wf  *workflowState
+	key instKey
+	// ID is unique in the process; the runner uses it to find the run.
+	ID int64
+	// Instance is the instance as it was when the run began.
+	Instance *Instance
+
+	steps  map[stepKey]*Step
+	events []*Event // sent and not consumed, oldest first
+
+	starting bool
+	stopped  bool // terminated, restarted, deleted, or engine closing: drop everything
+	pause    bool // pause asked for: stop at the next step boundary
+	blocked  map[stepKey]bool
+	wakeNow  bool // an awaited event arrived while the run was live
+}
+
+type stepKey struct {
+	name  string
+	count int
+}
+
+// ClassName is the workflow's class.
+func (r *Run) ClassName() string { return r.wf.ClassName }
+
+// WorkflowName is the workflow's name.
+func (r *Run) WorkflowName() string { return r.wf.Name }
+
+// StepLimit is the most step.do calls an instance may make.
+func (r *Run) StepLimit() int { return r.wf.StepLimit }
+
+// Action tells the runner what to do with a step.
+type Action string
+
+const (
+	ActRun     Action = "run"     // run the callback
+	ActDone    Action = "done"    // answered from the journal: Result (and Event fields for waits)
+	ActFailed  Action = "failed"  // answered with an error: Error
+	ActBlock   Action = "block"   // a sleep or wait not over yet
+	ActAbandon Action = "abandon" // stop: the instance was paused, terminated or restarted
+)
+
+// Answer is the engine's reply to a step call.
+type Answer struct {
+	Action    Action
+	Result    *Value
+	Error     *ErrorInfo
+	EventType string
+	EventMs   int64
+}
+
+// StepRequest describes a step call as the runner saw it.
+type StepRequest struct {
+	Kind  StepKind
+	Name  string
+	Count int
+	// For sleeps: UntilMs (sleepUntil) or DurationMs (sleep). For waits:
+	// DurationMs is the timeout and Type the event type.
+	UntilMs    int64
+	DurationMs int64
+	Type       string
+}
+
+func (r *Run) seq() int64 {
+	r.e.stepSeq++
+	return r.e.stepSeq
+}
+
+// Step is called when run() reaches a step. For a step.do not in the
+// journal it answers ActRun and the runner reports the outcome with
+// StepDone.
+func (r *Run) Step(req StepRequest) Answer {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r.stopped || r.pause {
+		return Answer{Action: ActAbandon}
+	}
+	k := stepKey{req.Name, req.Count}
+	s := r.steps[k]
+	now := e.now()
+	if s != nil && s.Kind != req.Kind {
+		// The code changed between runs; the journal wins, as in the
+		// reference, but a different kind cannot be answered.
+		return Answer{Action: ActFailed, Error: &ErrorInfo{Name: "Error",
+			Message: fmt.Sprintf("step %q (occurrence %d) was recorded as %s but is now %s: the workflow's code changed under a running instance", req.Name, req.Count, s.Kind, req.Kind)}}
+	}
+	switch req.Kind {
+	case KindDo:
+		if s == nil {
+			return Answer{Action: ActRun}
+		}
+		if s.State == StepFailed {
+			return Answer{Action: ActFailed, Error: s.Error}
+		}
+		return Answer{Action: ActDone, Result: s.Result}
+
+	case KindSleep:
+		if s == nil {
+			wake := req.UntilMs
+			if wake == 0 {
+				wake = now + req.DurationMs
+			}
+			s = &Step{Name: req.Name, Count: req.Count, Kind: KindSleep, State: StepSleeping, Seq: r.seq(), StartMs: now, WakeMs: wake}
+			r.steps[k] = s
+			r.write(s, true)
+		}
+		if s.State == StepDone {
+			return Answer{Action: ActDone}
+		}
+		if s.WakeMs <= now {
+			s.State, s.EndMs = StepDone, now
+			r.write(s, false)
+			return Answer{Action: ActDone}
+		}
+		r.block(k)
+		return Answer{Action: ActBlock}
+
+	case KindWait:
+		if s != nil && s.State == StepDone {
+			return Answer{Action: ActDone, Result: s.Result, EventType: s.Type, EventMs: s.EndMs}
+		}
+		if s != nil && s.State == StepFailed {
+			return Answer{Action: ActFailed, Error: s.Error}
+		}
+		fresh := s == nil
+		if fresh {
+			s = &Step{Name: req.Name, Count: req.Count, Kind: KindWait, State: StepWaiting, Seq: r.seq(), StartMs: now,
+				WakeMs: now + req.DurationMs, Type: req.Type}
+			r.steps[k] = s
+		}
+		for i, ev := range r.events {
+			if ev.Type != s.Type {
+				continue
+			}
+			r.events = append(r.events[:i:i], r.events[i+1:]...)
+			s.State, s.Result, s.EndMs = StepDone, &ev.Payload, ev.TimestampMs
+			r.write(s, fresh)
+			seq := ev.Seq
+			wf, id, name, count := r.key.workflow, r.key.id, s.Name, s.Count
+			e.store.Submit(func(tx *sql.Tx) error {
+				_, err := tx.Exec(`UPDATE events SET consumed_name = ?, consumed_count = ? WHERE workflow = ? AND id = ? AND seq = ?`,
+					name, count, wf, id, seq)
+				return err
+			}, nil)
+			return Answer{Action: ActDone, Result: s.Result, EventType: s.Type, EventMs: s.EndMs}
+		}
+		if s.WakeMs <= now {
+			s.State, s.EndMs = StepFailed, now
+			s.Error = &ErrorInfo{Name: "Error", Message: waitTimeoutMessage(s)}
+			r.write(s, fresh)
+			return Answer{Action: ActFailed, Error: s.Error}
+		}
+		if fresh {
+			r.write(s, true)
+		}
+		r.block(k)
+		return Answer{Action: ActBlock}
+	}
+	return Answer{Action: ActFailed, Error: &ErrorInfo{Name: "Error", Message: "unknown step kind " + string(req.Kind)}}
+}
+
+// waitTimeoutMessage is the error a timed-out waitForEvent throws.
+func waitTimeoutMessage(s *Step) string {
+	return fmt.Sprintf("Execution timed out after waiting for event of type %s", s.Type)
+}
+
+func (r *Run) block(k stepKey) {
+	if r.blocked == nil {
+		r.blocked = map[stepKey]bool{}
+	}
+	r.blocked[k] = true
+}
+
+// write records s (an insert when fresh, else an update). Called under
+// Engine.mu, so writes reach the store in the order they were decided.
+func (r *Run) write(s *Step, fresh bool) {
+	r.submitStep(s, fresh, nil)
+}
+
+func (r *Run) submitStep(s *Step, fresh bool, done func(error)) {
+	wf, id := r.key.workflow, r.key.id
+	st := *s
+	res, resBufs := nullValue(st.Result)
+	var en, em any
+	if st.Error != nil {
+		en, em = st.Error.Name, st.Error.Message
+	}
+	r.e.store.Submit(func(tx *sql.Tx) error {
+		if fresh {
+			_, err := tx.Exec(`INSERT INTO steps (workflow, id, name, count, kind, state, seq, result, result_bufs,
+			  error_name, error_message, attempts, start_ms, end_ms, wake_ms, type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				wf, id, st.Name, st.Count, string(st.Kind), string(st.State), st.Seq, res, resBufs, en, em,
+				st.Attempts, st.StartMs, st.EndMs, st.WakeMs, st.Type)
+			return err
+		}
+		_, err := tx.Exec(`UPDATE steps SET state = ?, result = ?, result_bufs = ?, error_name = ?, error_message = ?,
+		  attempts = ?, end_ms = ? WHERE workflow = ? AND id = ? AND name = ? AND count = ?`,
+			string(st.State), res, resBufs, en, em, st.Attempts, st.EndMs, wf, id, st.Name, st.Count)
+		return err
+	}, done)
+}
+
+// StepDone records a step.do's outcome: its result, or the error its last
+// attempt threw. reply runs once the record is committed (from another
+// goroutine); abandon tells the runner to stop there.
+func (r *Run) StepDone(name string, count int, result *Value, failure *ErrorInfo, attempts int, startMs int64,
+	reply func(abandon bool, err error)) {
+	e := r.e
+	e.mu.Lock()
+	if r.stopped {
+		e.mu.Unlock()
+		reply(true, nil)
+		return
+	}
+	k := stepKey{name, count}
+	if old := r.steps[k]; old != nil {
+		e.mu.Unlock()
+		reply(false, fmt.Errorf("workflows: step %q (occurrence %d) is already recorded", name, count))
+		return
+	}
+	s := &Step{Name: name, Count: count, Kind: KindDo, State: StepDone, Seq: r.seq(), Result: result, Error: failure,
+		Attempts: attempts, StartMs: startMs, EndMs: e.now()}
+	if failure != nil {
+		s.State = StepFailed
+	}
+	r.steps[k] = s
+	r.submitStep(s, true, func(err error) {
+		e.mu.Lock()
+		abandon := r.stopped || r.pause
+		e.mu.Unlock()
+		reply(abandon, err)
+	})
+	e.mu.Unlock()
+}
+
+// Suspend ends the run because everything it awaits is a sleep or a wait.
+// The instance waits on disk until the earliest of them is due (or an event
+// it waits for arrives).
+func (r *Run) Suspend() {
+	e := r.e
+	e.mu.Lock()
+	if r.stopped {
+		e.mu.Unlock()
+		return
+	}
+	wake := int64(0)
+	for k := range r.blocked {
+		s := r.steps[k]
+		if s == nil || (s.State != StepSleeping && s.State != StepWaiting) {
+			continue
+		}
+		if wake == 0 || s.WakeMs < wake {
+			wake = s.WakeMs
+		}
+	}
+	e.endLocked(r)
+	wf, id := r.key.workflow, r.key.id
+	if r.pause {
+		r.setStatusLocked(Paused, 0)
+		e.mu.Unlock()
+		return
+	}
+	if r.wakeNow || wake == 0 {
+		// Nothing to wait for after all: run again.
+		e.enqueueLocked(r.wf, queued{key: r.key})
+		e.mu.Unlock()
+		e.kickDispatch()
+		return
+	}
+	e.store.Submit(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ? WHERE workflow = ? AND id = ?`, wake, wf, id)
+		return err
+	}, func(err error) {
+		if err == nil {
+			e.noteWake(wake)
+		}
+	})
+	e.mu.Unlock()
+}
+
+func (r *Run) setStatusLocked(s Status, wake int64) {
+	wf, id := r.key.workflow, r.key.id
+	r.e.store.Submit(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ? WHERE workflow = ? AND id = ?`, string(s), nullInt(wake), wf, id)
+		return err
+	}, nil)
+}
+
+// Finish records run()'s end: its output, or the error it threw.
+func (r *Run) Finish(output *Value, failure *ErrorInfo) {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	e.endLocked(r)
+	r.finishLocked(output, failure)
+}
+
+func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {
+	e := r.e
+	now := e.now()
+	status, keep := Complete, e.opts.Retention.Milliseconds()
+	if r.Instance != nil && r.Instance.SuccessRetentionMs > 0 {
+		keep = r.Instance.SuccessRetentionMs
+	}
+	if failure != nil {
+		status, keep = Errored, e.opts.Retention.Milliseconds()
+		if r.Instance != nil && r.Instance.ErrorRetentionMs > 0 {
+			keep = r.Instance.ErrorRetentionMs
+		}
+	}
+	out, outBufs := nullValue(output)
+	var en, em any
+	if failure != nil {
+		en, em = failure.Name, failure.Message
+	}
+	wf, id := r.key.workflow, r.key.id
+	e.store.Submit(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE instances SET status = ?, ended_ms = ?, wake_ms = NULL, output = ?, output_bufs = ?,
+		  error_name = ?, error_message = ?, expire_ms = ? WHERE workflow = ? AND id = ?`,
+			string(status), now, out, outBufs, en, em, now+keep, wf, id)
+		return err
+	}, nil)
+}
+
+// Lost reports that the run cannot go on: its isolate died (a CPU or memory
+// limit, for instance). The instance fails with err, unless the engine is
+// closing, in which case it resumes on the next start.
+func (r *Run) Lost(err error) {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r.stopped || e.closing {
+		e.endLocked(r)
+		return
+	}
+	e.endLocked(r)
+	r.finishLocked(nil, &ErrorInfo{Name: "Error", Message: err.Error()})
+}
