@@ -17,8 +17,8 @@ import (
 	"github.com/isola-run/isola/internal/bundle"
 	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/jsvm"
-	"github.com/isola-run/isola/internal/workflows"
 	jsprelude "github.com/isola-run/isola/internal/runtime/js"
+	"github.com/isola-run/isola/internal/workflows"
 	"modernc.org/quickjs"
 )
 
@@ -103,7 +103,7 @@ type Isolate struct {
 
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores *storeTable
-	groups map[string]bool // host function groups registered (registerGroup)
+	groups map[string]bool          // host function groups registered (registerGroup)
 	wfRuns map[int64]*workflows.Run // workflow runs live in this isolate (workflow.go)
 	// Durable Objects living here (actor.go), by instance key.
 	actors map[int]*liveActor
