@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 )
 
 // CreateRequest is one instance to create.
@@ -27,11 +26,8 @@ var idPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9-_]*$`)
 
 // ValidateID checks an instance id as create() does.
 func ValidateID(id string) error {
-	if len(id) > maxIDLength {
-		return &UserError{Message: fmt.Sprintf("Instance id cannot be longer than %d characters", maxIDLength)}
-	}
-	if !idPattern.MatchString(id) {
-		return &UserError{Message: "Instance id can only contain alphanumeric characters, underscores, and dashes, and it cannot start with a dash"}
+	if len(id) > maxIDLength || !idPattern.MatchString(id) {
+		return &UserError{Name: "WorkflowError", Message: "Workflow instance has invalid id"}
 	}
 	return nil
 }
@@ -72,7 +68,7 @@ func (e *Engine) Create(workflow string, reqs []CreateRequest) ([]*Instance, err
 			SuccessRetentionMs: r.SuccessRetentionMs, ErrorRetentionMs: r.ErrorRetentionMs}
 	}
 	var dup string
-	err = e.store.Update(func(tx *sql.Tx) error {
+	err = e.store.Update(func(tx *Tx) error {
 		for _, in := range ins {
 			var one int
 			err := tx.QueryRow(`SELECT 1 FROM instances WHERE workflow = ? AND id = ?`, in.Workflow, in.ID).Scan(&one)
@@ -140,17 +136,19 @@ func NotFound(id string) error {
 // running). Pausing a paused instance does nothing.
 func (e *Engine) Pause(workflow, id string) error {
 	return e.control(workflow, id, func(r *Run) error {
-		r.pause = true
-		r.setStatusLocked(WaitingForPause, 0)
+		if !r.pause {
+			r.pause = true
+			r.setStatusLocked(WaitingForPause, 0)
+		}
 		return nil
 	}, func(st Status) (Status, error) {
-		switch {
-		case st == Paused:
-			return "", nil
-		case st.Finished():
-			return "", &UserError{Message: fmt.Sprintf("Cannot pause instance that is %s", st)}
+		// As in the reference, pausing what cannot be paused (a finished
+		// instance) does nothing. A queued instance can be: unlike the
+		// reference's, ours may wait in the queue for a while.
+		if st == Queued || st == Waiting || st == Running {
+			return Paused, nil
 		}
-		return Paused, nil
+		return "", nil
 	}, true)
 }
 
@@ -160,17 +158,13 @@ func (e *Engine) Resume(workflow, id string) error {
 		if r.pause {
 			r.pause = false
 			r.setStatusLocked(Running, 0)
-			return nil
 		}
-		return &UserError{Message: "Cannot resume instance that is running"}
+		return nil // resuming a running instance does nothing, as in the reference
 	}, func(st Status) (Status, error) {
-		switch st {
-		case Paused:
+		if st == Paused {
 			return Queued, nil
-		case Queued, Waiting:
-			return "", nil
 		}
-		return "", &UserError{Message: fmt.Sprintf("Cannot resume instance that is %s", st)}
+		return "", nil
 	}, false)
 }
 
@@ -182,7 +176,8 @@ func (e *Engine) Terminate(workflow, id string) error {
 		return nil
 	}, func(st Status) (Status, error) {
 		if st.Finished() {
-			return "", &UserError{Message: fmt.Sprintf("Cannot terminate instance since its on a finite state")}
+			// The reference's message, typo included.
+			return "", &UserError{Name: "WorkflowError", Message: "(instance.cannot_terminate) Cannot terminate instance since its on a finite state"}
 		}
 		return Terminated, nil
 	}, true)
@@ -192,7 +187,7 @@ func (r *Run) finishTerminatedLocked() {
 	now := r.e.now()
 	keep := r.e.opts.Retention.Milliseconds()
 	wf, id := r.key.workflow, r.key.id
-	r.e.store.Submit(func(tx *sql.Tx) error {
+	r.e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = 'terminated', ended_ms = ?, wake_ms = NULL, expire_ms = ? WHERE workflow = ? AND id = ?`,
 			now, now+keep, wf, id)
 		return err
@@ -213,7 +208,7 @@ func (e *Engine) Restart(workflow, id string) error {
 	}
 	e.dequeueLocked(k)
 	done := make(chan error, 1)
-	e.store.Submit(func(tx *sql.Tx) error {
+	e.store.Submit(func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE instances SET status = 'queued', started_ms = 0, ended_ms = 0, wake_ms = NULL,
 		  output = NULL, output_bufs = NULL, error_name = NULL, error_message = NULL, expire_ms = NULL WHERE workflow = ? AND id = ?`, workflow, id)
 		if err != nil {
@@ -252,7 +247,7 @@ func (e *Engine) Delete(workflow, id string) error {
 	}
 	e.dequeueLocked(k)
 	done := make(chan error, 1)
-	e.store.Submit(func(tx *sql.Tx) error { return deleteInstance(tx, k) }, func(err error) { done <- err })
+	e.store.Submit(func(tx *Tx) error { return deleteInstance(tx, k) }, func(err error) { done <- err })
 	e.mu.Unlock()
 	return <-done
 }
@@ -278,7 +273,7 @@ func (e *Engine) control(workflow, id string, live func(*Run) error, transition 
 	}
 	var to Status
 	done := make(chan error, 1)
-	e.store.Submit(func(tx *sql.Tx) error {
+	e.store.Submit(func(tx *Tx) error {
 		var st string
 		err := tx.QueryRow(`SELECT status FROM instances WHERE workflow = ? AND id = ?`, workflow, id).Scan(&st)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -323,24 +318,11 @@ func (e *Engine) control(workflow, id string, live func(*Run) error, transition 
 	return nil
 }
 
-var eventTypePattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9-_]*$`)
-
-// ValidateEventType checks an event type as sendEvent() and waitForEvent() do.
-func ValidateEventType(t string) error {
-	if len(t) > 100 || !eventTypePattern.MatchString(t) {
-		return &UserError{Message: "Event type can only contain alphanumeric characters, underscores, and dashes, and it cannot start with a dash"}
-	}
-	return nil
-}
-
 // SendEvent delivers an event to an instance: a wait for its type takes it
 // now or later, oldest first.
 func (e *Engine) SendEvent(workflow, id, typ string, payload Value) error {
 	w, err := e.workflow(workflow)
 	if err != nil {
-		return err
-	}
-	if err := ValidateEventType(typ); err != nil {
 		return err
 	}
 	if payload.Size() > maxValueBytes {
@@ -369,7 +351,7 @@ func (e *Engine) SendEvent(workflow, id, typ string, payload Value) error {
 	}
 	wake := false
 	done := make(chan error, 1)
-	e.store.Submit(func(tx *sql.Tx) error {
+	e.store.Submit(func(tx *Tx) error {
 		var st string
 		err := tx.QueryRow(`SELECT status FROM instances WHERE workflow = ? AND id = ?`, workflow, id).Scan(&st)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -415,5 +397,3 @@ func (e *Engine) Workflows() []string { return append([]string(nil), e.order...)
 
 // HasWorkflow reports whether name is registered.
 func (e *Engine) HasWorkflow(name string) bool { _, ok := e.workflows[name]; return ok }
-
-var _ = strings.TrimSpace

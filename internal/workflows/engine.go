@@ -161,7 +161,7 @@ func (e *Engine) Start() error {
 		return fmt.Errorf("workflows: %w", err)
 	}
 	// A pause asked for before the crash is honoured now: nothing runs.
-	if err := e.store.Update(func(tx *sql.Tx) error {
+	if err := e.store.Update(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = 'paused' WHERE status = 'waitingForPause'`)
 		return err
 	}); err != nil {
@@ -312,7 +312,7 @@ func (e *Engine) begin(r *Run, q queued) {
 		// Read inside the writer's transaction: it comes after every write
 		// submitted so far (an event sent a moment ago, a wake), which a
 		// read on another connection might not see yet.
-		err = e.store.Update(func(tx *sql.Tx) error {
+		err = e.store.Update(func(tx *Tx) error {
 			var err error
 			if in, err = getInstance(tx.QueryRow, q.key.workflow, q.key.id); err != nil {
 				return err
@@ -340,7 +340,7 @@ func (e *Engine) begin(r *Run, q queued) {
 	r.Instance = in
 	r.steps = make(map[stepKey]*Step, len(steps))
 	for _, s := range steps {
-		r.steps[stepKey{s.Name, s.Count}] = s
+		r.steps[stepKey{s.Kind, s.Name, s.Count}] = s
 	}
 	// Events sent while the run was starting are in r.events already; the
 	// read may or may not have seen them.
@@ -360,7 +360,7 @@ func (e *Engine) begin(r *Run, q queued) {
 		started = now
 	}
 	in.StartedMs = started
-	e.store.Submit(func(tx *sql.Tx) error {
+	e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = ?, started_ms = ?, wake_ms = NULL WHERE workflow = ? AND id = ?`,
 			string(status), started, in.Workflow, in.ID)
 		return err
@@ -462,7 +462,7 @@ func (e *Engine) timer() {
 // wakeDue queues the instances whose wake time has come.
 func (e *Engine) wakeDue(now int64) {
 	var keys []instKey
-	err := e.store.Update(func(tx *sql.Tx) error {
+	err := e.store.Update(func(tx *Tx) error {
 		keys = keys[:0]
 		rows, err := tx.Query(`SELECT workflow, id, status FROM instances WHERE wake_ms IS NOT NULL AND wake_ms <= ? ORDER BY wake_ms LIMIT 5000`, now)
 		if err != nil {
@@ -513,7 +513,7 @@ func (e *Engine) wakeDue(now int64) {
 
 // expire deletes finished instances whose retention is over.
 func (e *Engine) expire(now int64) {
-	err := e.store.Update(func(tx *sql.Tx) error {
+	err := e.store.Update(func(tx *Tx) error {
 		rows, err := tx.Query(`SELECT workflow, id FROM instances WHERE expire_ms IS NOT NULL AND expire_ms <= ? LIMIT 5000`, now)
 		if err != nil {
 			return err
@@ -540,7 +540,7 @@ func (e *Engine) expire(now int64) {
 	}
 }
 
-func deleteInstance(tx *sql.Tx, k instKey) error {
+func deleteInstance(tx *Tx, k instKey) error {
 	for _, q := range []string{
 		`DELETE FROM steps WHERE workflow = ? AND id = ?`,
 		`DELETE FROM events WHERE workflow = ? AND id = ?`,

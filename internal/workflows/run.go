@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"database/sql"
 	"fmt"
 )
 
@@ -28,7 +27,10 @@ type Run struct {
 	wakeNow  bool // an awaited event arrived while the run was live
 }
 
+// stepKey identifies a step in the journal. Each kind of step numbers its
+// occurrences of a name separately, as the reference's counters do.
 type stepKey struct {
+	kind  StepKind
 	name  string
 	count int
 }
@@ -51,6 +53,7 @@ const (
 	ActFailed  Action = "failed"  // answered with an error: Error
 	ActBlock   Action = "block"   // a sleep or wait not over yet
 	ActAbandon Action = "abandon" // stop: the instance was paused, terminated or restarted
+	ActPast    Action = "past"    // a new sleepUntil whose time has passed
 )
 
 // Answer is the engine's reply to a step call.
@@ -67,8 +70,8 @@ type StepRequest struct {
 	Kind  StepKind
 	Name  string
 	Count int
-	// For sleeps: UntilMs (sleepUntil) or DurationMs (sleep). For waits:
-	// DurationMs is the timeout and Type the event type.
+	// For sleeps: UntilMs (sleepUntil, with Type "until") or DurationMs
+	// (sleep). For waits: DurationMs is the timeout and Type the event type.
 	UntilMs    int64
 	DurationMs int64
 	Type       string
@@ -89,15 +92,9 @@ func (r *Run) Step(req StepRequest) Answer {
 	if r.stopped || r.pause {
 		return Answer{Action: ActAbandon}
 	}
-	k := stepKey{req.Name, req.Count}
+	k := stepKey{req.Kind, req.Name, req.Count}
 	s := r.steps[k]
 	now := e.now()
-	if s != nil && s.Kind != req.Kind {
-		// The code changed between runs; the journal wins, as in the
-		// reference, but a different kind cannot be answered.
-		return Answer{Action: ActFailed, Error: &ErrorInfo{Name: "Error",
-			Message: fmt.Sprintf("step %q (occurrence %d) was recorded as %s but is now %s: the workflow's code changed under a running instance", req.Name, req.Count, s.Kind, req.Kind)}}
-	}
 	switch req.Kind {
 	case KindDo:
 		if s == nil {
@@ -109,12 +106,18 @@ func (r *Run) Step(req StepRequest) Answer {
 		return Answer{Action: ActDone, Result: s.Result}
 
 	case KindSleep:
+		if s == nil && req.Type == "until" && req.UntilMs < now {
+			return Answer{Action: ActPast}
+		}
 		if s == nil {
 			wake := req.UntilMs
 			if wake == 0 {
 				wake = now + req.DurationMs
 			}
 			s = &Step{Name: req.Name, Count: req.Count, Kind: KindSleep, State: StepSleeping, Seq: r.seq(), StartMs: now, WakeMs: wake}
+			if req.Type == "until" {
+				s.Type = "until"
+			}
 			r.steps[k] = s
 			r.write(s, true)
 		}
@@ -151,7 +154,7 @@ func (r *Run) Step(req StepRequest) Answer {
 			r.write(s, fresh)
 			seq := ev.Seq
 			wf, id, name, count := r.key.workflow, r.key.id, s.Name, s.Count
-			e.store.Submit(func(tx *sql.Tx) error {
+			e.store.SubmitOne(func(tx *Tx) error {
 				_, err := tx.Exec(`UPDATE events SET consumed_name = ?, consumed_count = ? WHERE workflow = ? AND id = ? AND seq = ?`,
 					name, count, wf, id, seq)
 				return err
@@ -160,7 +163,7 @@ func (r *Run) Step(req StepRequest) Answer {
 		}
 		if s.WakeMs <= now {
 			s.State, s.EndMs = StepFailed, now
-			s.Error = &ErrorInfo{Name: "Error", Message: waitTimeoutMessage(s)}
+			s.Error = &ErrorInfo{Name: "WorkflowTimeoutError", Message: waitTimeoutMessage(s)}
 			r.write(s, fresh)
 			return Answer{Action: ActFailed, Error: s.Error}
 		}
@@ -175,7 +178,7 @@ func (r *Run) Step(req StepRequest) Answer {
 
 // waitTimeoutMessage is the error a timed-out waitForEvent throws.
 func waitTimeoutMessage(s *Step) string {
-	return fmt.Sprintf("Execution timed out after waiting for event of type %s", s.Type)
+	return fmt.Sprintf("Execution timed out after %dms", s.WakeMs-s.StartMs)
 }
 
 func (r *Run) block(k stepKey) {
@@ -199,7 +202,7 @@ func (r *Run) submitStep(s *Step, fresh bool, done func(error)) {
 	if st.Error != nil {
 		en, em = st.Error.Name, st.Error.Message
 	}
-	r.e.store.Submit(func(tx *sql.Tx) error {
+	r.e.store.SubmitOne(func(tx *Tx) error {
 		if fresh {
 			_, err := tx.Exec(`INSERT INTO steps (workflow, id, name, count, kind, state, seq, result, result_bufs,
 			  error_name, error_message, attempts, start_ms, end_ms, wake_ms, type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -226,7 +229,7 @@ func (r *Run) StepDone(name string, count int, result *Value, failure *ErrorInfo
 		reply(true, nil)
 		return
 	}
-	k := stepKey{name, count}
+	k := stepKey{KindDo, name, count}
 	if old := r.steps[k]; old != nil {
 		e.mu.Unlock()
 		reply(false, fmt.Errorf("workflows: step %q (occurrence %d) is already recorded", name, count))
@@ -281,7 +284,7 @@ func (r *Run) Suspend() {
 		e.kickDispatch()
 		return
 	}
-	e.store.Submit(func(tx *sql.Tx) error {
+	e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ? WHERE workflow = ? AND id = ?`, wake, wf, id)
 		return err
 	}, func(err error) {
@@ -294,7 +297,7 @@ func (r *Run) Suspend() {
 
 func (r *Run) setStatusLocked(s Status, wake int64) {
 	wf, id := r.key.workflow, r.key.id
-	r.e.store.Submit(func(tx *sql.Tx) error {
+	r.e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ? WHERE workflow = ? AND id = ?`, string(s), nullInt(wake), wf, id)
 		return err
 	}, nil)
@@ -331,7 +334,7 @@ func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {
 		en, em = failure.Name, failure.Message
 	}
 	wf, id := r.key.workflow, r.key.id
-	e.store.Submit(func(tx *sql.Tx) error {
+	e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = ?, ended_ms = ?, wake_ms = NULL, output = ?, output_bufs = ?,
 		  error_name = ?, error_message = ?, expire_ms = ? WHERE workflow = ? AND id = ?`,
 			string(status), now, out, outBufs, en, em, now+keep, wf, id)

@@ -22,6 +22,9 @@ type Store struct {
 	path  string
 	read  *sql.DB
 	write *sql.DB
+	wconn *sql.Conn // the writer's connection
+
+	prepared map[string]*sql.Stmt // writer goroutine only
 
 	mu      sync.Mutex
 	queue   []writeReq
@@ -30,11 +33,61 @@ type Store struct {
 	stopped chan struct{}
 }
 
-// A writeReq runs inside the writer's transaction, under a savepoint of its
-// own, so one request's failure (a duplicate id) leaves the others alone.
+// A writeReq runs inside the writer's transaction. A request of several
+// statements runs under a savepoint of its own, so that its failure (a
+// duplicate id) leaves the others alone; a single statement is atomic by
+// itself and skips the savepoint's three extra statements.
 type writeReq struct {
-	fn   func(tx *sql.Tx) error
-	done func(error)
+	fn     func(tx *Tx) error
+	done   func(error)
+	single bool
+}
+
+// Tx is the writer's transaction. The writer holds one connection and
+// runs BEGIN and COMMIT on it itself, so that statements prepared on it
+// once serve every transaction: preparing costs more than running them,
+// and database/sql would prepare again for each *sql.Tx.
+type Tx struct {
+	s *Store
+}
+
+func (t *Tx) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := t.s.prepared[query]; ok {
+		return st, nil
+	}
+	st, err := t.s.wconn.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	t.s.prepared[query] = st
+	return st, nil
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Exec(args...)
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Query(args...)
+}
+
+// QueryRow runs a one-row query in the transaction.
+func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	st, err := t.stmt(query)
+	if err != nil {
+		return t.s.wconn.QueryRowContext(context.Background(), query, args...) // reports the same error
+	}
+	return st.QueryRow(args...)
 }
 
 const schema = `
@@ -79,7 +132,7 @@ CREATE TABLE IF NOT EXISTS steps (
   end_ms INTEGER NOT NULL DEFAULT 0,
   wake_ms INTEGER NOT NULL DEFAULT 0,
   type TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (workflow, id, name, count)
+  PRIMARY KEY (workflow, id, kind, name, count)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
   workflow TEXT NOT NULL,
@@ -119,7 +172,13 @@ func OpenStore(path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(2)
-	s := &Store{path: path, read: read, write: write, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	wconn, err := write.Conn(context.Background())
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("workflows: %s: %w", path, err)
+	}
+	s := &Store{path: path, read: read, write: write, wconn: wconn, wake: make(chan struct{}, 1), stopped: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
 	go s.writer()
 	return s, nil
 }
@@ -138,6 +197,10 @@ func (s *Store) Close() error {
 	default:
 	}
 	<-s.stopped
+	for _, st := range s.prepared {
+		st.Close()
+	}
+	s.wconn.Close()
 	err1 := s.read.Close()
 	err2 := s.write.Close()
 	return errors.Join(err1, err2)
@@ -147,8 +210,20 @@ var errStoreClosed = errors.New("workflows: the store is closed")
 
 // Submit queues fn for the next group commit; done (if not nil) gets its
 // error, or nil once the transaction holding it is committed. done runs on
-// the writer goroutine and must not block.
-func (s *Store) Submit(fn func(tx *sql.Tx) error, done func(error)) {
+// the writer goroutine and must not block. fn may run several statements:
+// they are undone together if it fails.
+func (s *Store) Submit(fn func(tx *Tx) error, done func(error)) {
+	s.submit(writeReq{fn: fn, done: done})
+}
+
+// SubmitOne is Submit for fn that runs a single write statement, which is
+// atomic without a savepoint.
+func (s *Store) SubmitOne(fn func(tx *Tx) error, done func(error)) {
+	s.submit(writeReq{fn: fn, done: done, single: true})
+}
+
+func (s *Store) submit(r writeReq) {
+	done := r.done
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -157,7 +232,7 @@ func (s *Store) Submit(fn func(tx *sql.Tx) error, done func(error)) {
 		}
 		return
 	}
-	s.queue = append(s.queue, writeReq{fn, done})
+	s.queue = append(s.queue, r)
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -166,7 +241,7 @@ func (s *Store) Submit(fn func(tx *sql.Tx) error, done func(error)) {
 }
 
 // Update is Submit that waits for the commit.
-func (s *Store) Update(fn func(tx *sql.Tx) error) error {
+func (s *Store) Update(fn func(tx *Tx) error) error {
 	ch := make(chan error, 1)
 	s.Submit(fn, func(err error) { ch <- err })
 	return <-ch
@@ -192,8 +267,8 @@ func (s *Store) writer() {
 }
 
 func (s *Store) commit(batch []writeReq) {
-	tx, err := s.write.BeginTx(context.Background(), nil)
-	if err != nil {
+	t := &Tx{s: s}
+	if _, err := t.Exec("BEGIN IMMEDIATE"); err != nil {
 		for _, r := range batch {
 			if r.done != nil {
 				r.done(err)
@@ -203,21 +278,26 @@ func (s *Store) commit(batch []writeReq) {
 	}
 	errs := make([]error, len(batch))
 	for i, r := range batch {
-		if _, err := tx.Exec("SAVEPOINT req"); err != nil {
+		if r.single {
+			errs[i] = r.fn(t)
+			continue
+		}
+		if _, err := t.Exec("SAVEPOINT req"); err != nil {
 			errs[i] = err
 			continue
 		}
-		if err := r.fn(tx); err != nil {
+		if err := r.fn(t); err != nil {
 			errs[i] = err
-			if _, rerr := tx.Exec("ROLLBACK TO req"); rerr != nil {
+			if _, rerr := t.Exec("ROLLBACK TO req"); rerr != nil {
 				errs[i] = errors.Join(err, rerr)
 			}
 		}
-		if _, err := tx.Exec("RELEASE req"); err != nil && errs[i] == nil {
+		if _, err := t.Exec("RELEASE req"); err != nil && errs[i] == nil {
 			errs[i] = err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := t.Exec("COMMIT"); err != nil {
+		t.Exec("ROLLBACK")
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("workflows: commit: %w", err)

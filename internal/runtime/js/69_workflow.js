@@ -39,94 +39,141 @@ function wfSize(enc) {
 
 // ---- durations ----
 
+// wfMs reads a duration exactly as the reference does (itty-time's ms()):
+// a number, a numeric string, or "<value> <unit>" where one trailing "s" of
+// the unit is dropped. An unknown unit multiplies by 1 ("5 min" is 5 ms),
+// which is surprising enough that wfDurationWarn reports it.
 const wfUnits = {
   __proto__: null,
-  ms: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  m: 60000, min: 60000, mins: 60000, minute: 60000, minutes: 60000,
-  h: 3600000, hr: 3600000, hrs: 3600000, hour: 3600000, hours: 3600000,
-  d: 86400000, day: 86400000, days: 86400000,
-  w: 604800000, wk: 604800000, wks: 604800000, week: 604800000, weeks: 604800000,
-  month: 2592000000, months: 2592000000,
-  y: 31557600000, yr: 31557600000, yrs: 31557600000, year: 31557600000, years: 31557600000,
+  year: 31557600000, month: 2592000000, week: 604800000, day: 86400000, hour: 3600000, minute: 60000, second: 1000, m: 1,
 };
+const wfDurationPattern = /^([^ ]+) +(\w\w*?)s?$/;
 
-// wfDuration turns a duration (a number of milliseconds, or "<n> <unit>")
-// into milliseconds; NaN when it cannot.
-function wfDuration(d) {
-  if (typeof d === "number") return d;
-  if (typeof d !== "string") return NaN;
-  const m = /^\s*(-?\d*\.?\d+)\s*([a-z]+)\s*$/i.exec(d);
+function wfMs(d) {
+  if (!isNaN(+d)) return +d;
+  const m = d.match(wfDurationPattern);
   if (!m) return NaN;
-  const unit = wfUnits[m[2].toLowerCase()];
-  if (unit === undefined) return NaN;
-  return Number(m[1]) * unit;
+  return +m[1] * (wfUnits[m[2]] || 1);
+}
+
+function wfDurationWarn(what, d) {
+  if (typeof d !== "string" || !isNaN(+d)) return;
+  const m = d.match(wfDurationPattern);
+  if (!m) {
+    consoleEmit("warn", [`${what}: ${JSON.stringify(d)} is not a duration ("<number> <unit>", e.g. "30 seconds"); it counts as 0 ms, as on Cloudflare.`]);
+  } else if (!(m[2] in wfUnits)) {
+    consoleEmit("warn", [`${what}: ${JSON.stringify(d)}: "${m[2]}" is not a unit (second, minute, hour, day, week, month, year); it counts as ${+m[1]} ms, as on Cloudflare.`]);
+  }
+}
+
+// ---- errors as the reference names them ----
+
+function wfNamedError(name, message) {
+  const e = name === "NonRetryableError" ? new NonRetryableError(message) : new Error(message);
+  if (e.name !== name) Object.defineProperty(e, "name", { value: name, writable: true, configurable: true, enumerable: false });
+  return e;
+}
+
+const wfConfigDocs = "See https://developers.cloudflare.com/workflows/build/sleeping-and-retrying/";
+
+function wfIsNonRetryable(e) {
+  return e instanceof Error && (e.name === "NonRetryableError" || String(e.message).startsWith("NonRetryableError"));
 }
 
 // ---- validation ----
 
-function wfCheckStepName(name) {
-  if (typeof name !== "string") throw new TypeError("Step name must be a string");
-  if (name.length > 256) throw new Error("Step name cannot be longer than 256 characters");
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1F]/.test(name)) throw new Error("Step name cannot contain control characters");
+function wfValidStepName(name) {
+  return !(name.length > 256) && !/[\x00-\x1F]/.test(name);
 }
 
-const wfDefaultConfig = { retries: { limit: 5, delay: 1000, backoff: "exponential" }, timeout: "10 minutes" };
 const wfConfigKeys = new Set(["retries", "timeout", "sensitive"]);
 const wfRetryKeys = new Set(["limit", "delay", "backoff"]);
+const wfBackoffs = new Set(["constant", "linear", "exponential"]);
 
-function wfStepConfig(cfg) {
-  if (cfg === undefined || cfg === null) cfg = {};
-  if (typeof cfg !== "object") throw new TypeError("Step config must be an object");
-  for (const k of Object.keys(cfg)) {
-    if (!wfConfigKeys.has(k)) throw new TypeError(`Invalid step config: unknown key "${k}"`);
+function wfIsNonNegative(n) {
+  return typeof n === "number" && !Number.isNaN(n) && n >= 0;
+}
+
+// wfValidStepConfig is the reference's schema: strict at both levels,
+// retries needs both limit and delay, and a timeout may not be 0.
+function wfValidStepConfig(cfg) {
+  if (cfg === null || typeof cfg !== "object") return false;
+  for (const k of Object.keys(cfg)) if (!wfConfigKeys.has(k)) return false;
+  const r = cfg.retries;
+  if (r !== undefined) {
+    if (r === null || typeof r !== "object") return false;
+    for (const k of Object.keys(r)) if (!wfRetryKeys.has(k)) return false;
+    if (!wfIsNonNegative(r.limit)) return false;
+    if (typeof r.delay !== "function" && typeof r.delay !== "string" && !wfIsNonNegative(r.delay)) return false;
+    if (r.backoff !== undefined && !wfBackoffs.has(r.backoff)) return false;
+    if (typeof r.delay !== "function" && Number.isNaN(wfMs(r.delay))) return false;
   }
-  const retries = { ...wfDefaultConfig.retries };
-  if (cfg.retries !== undefined) {
-    if (cfg.retries === null || typeof cfg.retries !== "object") throw new TypeError("Invalid step config: retries must be an object");
-    for (const k of Object.keys(cfg.retries)) {
-      if (!wfRetryKeys.has(k)) throw new TypeError(`Invalid step config: unknown key "retries.${k}"`);
+  const t = cfg.timeout;
+  if (t !== undefined) {
+    if (typeof t !== "string" && !wfIsNonNegative(t)) return false;
+    if (t == 0 || Number.isNaN(wfMs(t))) return false;
+  }
+  if (cfg.sensitive !== undefined && cfg.sensitive !== "output") return false;
+  return true;
+}
+
+// wfResolveConfig merges the step's config over the defaults (the local
+// engine's: a delay of 1000 ms).
+function wfResolveConfig(cfg) {
+  const retries = { limit: 5, delay: 1000, backoff: "exponential", ...cfg.retries };
+  const config = { retries, timeout: "10 minutes", ...cfg, retries };
+  return config;
+}
+
+// wfCallbackConfig is the config as the callback sees it: retries with
+// delay last, and no delay when it is a function.
+function wfCallbackConfig(config) {
+  const { delay, ...rest } = config.retries;
+  const retries = typeof delay === "function" ? rest : { ...rest, delay };
+  return { ...config, retries };
+}
+
+async function wfRetryDelay(step, retries, attempt, error, ctx) {
+  let d = retries.delay;
+  if (typeof d === "function") {
+    let timer;
+    try {
+      d = await Promise.race([
+        Promise.resolve().then(() => d({ ctx, error })),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(wfDelayTimeout), 5000); }),
+      ]);
+    } catch (e) {
+      if (e === wfDelayTimeout) throw wfNamedError("NonRetryableDelayError", `The delay function for step "${step}" did not return within 5 seconds`);
+      throw wfNamedError("NonRetryableDelayError", `The delay function for step "${step}" threw an error: ${e && e.message}`);
+    } finally {
+      clearTimeout(timer);
     }
-    Object.assign(retries, cfg.retries);
   }
-  if (typeof retries.limit !== "number" || !(retries.limit >= 0) || !Number.isInteger(retries.limit)) {
-    throw new TypeError("Invalid step config: retries.limit must be a whole number of retries");
+  const base = wfMs(d);
+  if (!Number.isFinite(base) || base < 0) {
+    throw wfNamedError("NonRetryableDelayError", `The delay function for step "${step}" returned an invalid delay value (expected a number of ms or a duration string like "30 seconds")`);
   }
-  if (typeof retries.delay !== "function" && !(wfDuration(retries.delay) >= 0)) {
-    throw new TypeError(`Invalid step config: retries.delay ${JSON.stringify(retries.delay)} is not a duration`);
-  }
-  if (!["constant", "linear", "exponential"].includes(retries.backoff)) {
-    throw new TypeError(`Invalid step config: retries.backoff must be "constant", "linear" or "exponential"`);
-  }
-  const timeout = cfg.timeout === undefined ? wfDefaultConfig.timeout : cfg.timeout;
-  const timeoutMs = wfDuration(timeout);
-  if (!(timeoutMs > 0)) throw new TypeError(`Invalid step config: timeout ${JSON.stringify(timeout)} is not a positive duration`);
-  const out = { retries, timeout };
-  if (cfg.sensitive !== undefined) out.sensitive = cfg.sensitive;
-  return { config: out, timeoutMs };
-}
-
-function wfRetryDelay(retries, attempt, error, ctx) {
-  const base = typeof retries.delay === "function" ? wfDuration(retries.delay({ ctx, error })) : wfDuration(retries.delay);
   switch (retries.backoff) {
-    case "constant": return base;
+    case "exponential": return base * 2 ** (attempt - 1);
     case "linear": return base * attempt;
-    default: return base * 2 ** (attempt - 1);
+    default: return base;
   }
 }
+const wfDelayTimeout = Symbol("delayTimeout");
 
+// wfErrorInfo is an error as status() reports it.
 function wfErrorInfo(e) {
-  if (e instanceof Error || (e !== null && typeof e === "object" && typeof e.message === "string")) {
-    return { name: String(e.name || "Error"), message: String(e.message) };
-  }
-  return { name: "Error", message: String(e) };
+  if (e instanceof Error) return { name: String(e.name), message: String(e.message) };
+  return { name: "Error", message: typeof e === "string" ? e : wfJSONText(e) };
 }
 
-function wfError(name, message) {
-  const e = name === "NonRetryableError" ? new NonRetryableError(message) : new Error(message);
-  if (e.name !== name) Object.defineProperty(e, "name", { value: name, writable: true, configurable: true, enumerable: false });
-  return e;
+function wfJSONText(v) {
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s;
+  } catch {
+    return String(v);
+  }
 }
 
 function wfSleepTimer(ms) {
@@ -141,69 +188,62 @@ class WorkflowStep {
   #run;
   constructor(run) { this.#run = run; }
 
-  do(name, a, b) {
-    const run = this.#run;
-    let cfg, cb;
-    if (typeof a === "function") cb = a;
-    else { cfg = a; cb = b; }
-    return wfDo(run, name, cfg, cb);
+  do(name, ...rest) {
+    return wfDo(this.#run, name, rest);
   }
   sleep(name, duration) {
     const run = this.#run;
     return Promise.resolve().then(() => {
-      wfCheckStepName(name);
-      const ms = wfDuration(duration);
-      if (!(ms >= 0)) throw new TypeError(`Invalid duration: ${JSON.stringify(duration)}`);
-      if (ms > wfUnits.year) throw new RangeError("Sleep duration cannot exceed 365 days");
+      wfDurationWarn(`step.sleep("${name}")`, duration);
+      let ms = typeof duration === "string" ? wfMs(duration) : +duration;
+      if (!(ms >= 0)) ms = 0;
       return wfBlocking(run, "sleep", name, 0, ms, "");
     });
   }
   sleepUntil(name, timestamp) {
     const run = this.#run;
     return Promise.resolve().then(() => {
-      wfCheckStepName(name);
-      const ms = timestamp instanceof Date ? timestamp.getTime() : Number(timestamp);
-      if (!Number.isFinite(ms)) throw new TypeError("Invalid timestamp");
-      const count = wfCount(run, name);
-      const ans = host.wfStep(run.id, "sleep", name, count, ms, 0, "");
-      if (ans[0] === "run" || ans[0] === "block") {
-        if (ms < Date.now() && ans[0] !== "block") throw new Error("Cannot sleep until a time in the past");
-      }
+      const ms = timestamp instanceof Date ? timestamp.valueOf() : +timestamp;
+      const count = wfCount(run, "sleep", name);
+      // A recorded sleep is answered from the journal even once its time
+      // has passed; only a new one may not lie in the past.
+      const ans = host.wfStep(run.id, "sleep", name, count, ms > 0 ? ms : 1, 0, "until");
+      if (ans[0] === "past") throw new Error("You can't sleep until a time in the past, time-traveler");
       return wfAnswerBlocking(run, ans);
     });
   }
-  waitForEvent(name, opts) {
+  waitForEvent(name, options) {
     const run = this.#run;
     return Promise.resolve().then(() => {
-      wfCheckStepName(name);
-      if (opts === null || typeof opts !== "object") throw new TypeError("waitForEvent options must be an object with a type");
-      const type = opts.type;
-      if (typeof type !== "string") throw new TypeError("Event type must be a string");
-      const timeout = opts.timeout === undefined ? "24 hours" : opts.timeout;
-      const ms = wfDuration(timeout);
-      if (!(ms > 0)) throw new TypeError(`Invalid timeout: ${JSON.stringify(timeout)}`);
-      return wfBlocking(run, "waitForEvent", name, 0, ms, type);
+      const timeout = options.timeout || "24 hours";
+      wfDurationWarn(`step.waitForEvent("${name}") timeout`, timeout);
+      let ms = wfMs(timeout);
+      if (!(ms >= 0)) ms = 0;
+      return wfBlocking(run, "waitForEvent", name, 0, ms, String(options.type));
     });
   }
 }
 
-function wfCount(run, name) {
-  const n = (run.counts.get(name) || 0) + 1;
-  run.counts.set(name, n);
+// wfCount numbers the occurrences of a name, per kind of step, as the
+// reference's counters do.
+function wfCount(run, kind, name) {
+  const key = kind + "\u0000" + name;
+  const n = (run.counts.get(key) || 0) + 1;
+  run.counts.set(key, n);
   return n;
 }
 
 function wfBlocking(run, kind, name, until, ms, type) {
-  const count = wfCount(run, name);
+  const count = wfCount(run, kind, name);
   return wfAnswerBlocking(run, host.wfStep(run.id, kind, name, count, until, ms, type));
 }
 
 function wfAnswerBlocking(run, ans) {
   switch (ans[0]) {
     case "done":
-      if (ans[2] === "" ) return undefined; // a sleep
-      return { payload: wfDecode(ans[1], ans.slice(4)), timestamp: new Date(ans[3]), type: ans[2] };
-    case "failed": throw wfError(ans[1], ans[2]);
+      if (ans[2] === "") return undefined; // a sleep
+      return { payload: wfDecode(ans[1], ans.slice(4)), type: ans[2], timestamp: new Date(ans[3]) };
+    case "failed": throw wfNamedError(ans[1], ans[2]);
     case "abandon": wfAbandon(run); return wfNever;
     case "block":
       run.blocked++;
@@ -213,39 +253,62 @@ function wfAnswerBlocking(run, ans) {
   throw new Error("isola: unexpected workflow answer " + ans[0]);
 }
 
-async function wfDo(run, name, cfg, cb) {
-  wfCheckStepName(name);
-  if (typeof cb !== "function") throw new TypeError("step.do needs a callback function");
-  const { config, timeoutMs } = wfStepConfig(cfg);
-  const count = wfCount(run, name);
+async function wfDo(run, name, rest) {
+  let cfg, cb;
+  if (typeof rest[0] === "function") { cfg = {}; cb = rest[0]; }
+  else { cfg = rest[0] ?? {}; cb = rest[1]; }
+  if (typeof cb !== "function") throw wfNamedError("WorkflowFatalError", `Step "${name}" requires a callback function`);
   if (++run.steps > run.stepLimit) {
-    throw new Error(`The limit of ${run.stepLimit} steps has been reached.`);
+    throw wfNamedError("WorkflowFatalError", `The limit of ${run.stepLimit} steps has been reached. This limit can be changed in your worker configuration.`);
   }
+  if (!wfValidStepName(name)) {
+    throw wfNamedError("WorkflowFatalError", `Step name "${name}" exceeds max length (256 chars) or invalid characters found`);
+  }
+  if (!wfValidStepConfig(cfg)) {
+    throw wfNamedError("WorkflowFatalError", `Step config for "${name}" is in a invalid format. ${wfConfigDocs}`);
+  }
+  const count = wfCount(run, "do", name);
   const ans = host.wfStep(run.id, "do", name, count, 0, 0, "");
   switch (ans[0]) {
     case "done": return wfDecode(ans[1], ans.slice(4));
-    case "failed": throw wfError(ans[1], ans[2]);
+    case "failed": throw wfNamedError(ans[1], ans[2]);
     case "abandon": wfAbandon(run); return wfNever;
   }
+  const config = wfResolveConfig(cfg);
+  const timeoutMs = wfMs(config.timeout);
+  const stepName = `${name}-${count}`;
   run.inflight++;
   const start = Date.now();
   let attempt = 1;
   let value, failure, encoded;
   try {
     for (;; attempt++) {
-      const ctx = { step: { name, count }, attempt, config };
+      const ctx = { step: { name, count }, attempt, config: wfCallbackConfig(config) };
       try {
-        value = await wfAttempt(cb, ctx, timeoutMs, name);
-        encoded = wfEncode(value, `The result of step "${name}"`);
-        if (wfSize(encoded) > 1 << 20) throw new Error(`The result of step "${name}" is larger than 1 MiB.`);
+        value = await wfAttempt(cb, ctx, timeoutMs);
+        try {
+          encoded = wfEncode(value, `The value returned from step "${name}"`);
+        } catch {
+          // The reference ends the instance at once, whatever run() would
+          // do with the error.
+          run.fail({ name: "WorkflowFatalError", message: `The execution of the Workflow instance was terminated, as the step "${name}" returned a value which is not serialisable` });
+          return wfNever;
+        }
+        if (wfSize(encoded) > 1 << 20) {
+          throw wfNamedError("WorkflowInternalError", `Step ${stepName} output is too large. Maximum allowed size is 1MiB.`);
+        }
         failure = undefined;
         break;
       } catch (e) {
         failure = e;
         if (run.dead) return wfNever;
-        const nonRetryable = e instanceof NonRetryableError || (e !== null && typeof e === "object" && e.name === "NonRetryableError");
-        if (nonRetryable || attempt > config.retries.limit) break;
-        await wfSleepTimer(wfRetryDelay(config.retries, attempt, e, ctx));
+        if (wfIsNonRetryable(e) || attempt > config.retries.limit) break;
+        try {
+          await wfSleepTimer(await wfRetryDelay(stepName, config.retries, attempt, e, ctx));
+        } catch (delayError) {
+          failure = delayError;
+          break;
+        }
         if (run.dead) return wfNever;
       }
     }
@@ -260,18 +323,25 @@ async function wfDo(run, name, cfg, cb) {
     if (r === "abandon") { wfAbandon(run); return wfNever; }
   } finally {
     run.inflight--;
-    wfCheckSuspend(run);
+    if (run.blocked > 0) wfCheckSuspend(run);
   }
   if (failure !== undefined) throw failure;
-  return wfDecode(encoded.json, encoded.bufs);
+  return value;
 }
 
-function wfAttempt(cb, ctx, timeoutMs, name) {
+function wfAttempt(cb, ctx, timeoutMs) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Step "${name}" timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(wfNamedError("WorkflowTimeoutError", `Execution timed out after ${timeoutMs}ms`)), timeoutMs);
   });
-  return Promise.race([Promise.resolve().then(() => cb(ctx)), timeout]).finally(() => clearTimeout(timer));
+  let p;
+  try {
+    p = Promise.race([cb(ctx), timeout]);
+  } catch (e) {
+    clearTimeout(timer);
+    return Promise.reject(e);
+  }
+  return p.then((v) => { clearTimeout(timer); return v; }, (e) => { clearTimeout(timer); throw e; });
 }
 
 function wfAbandon(run) {
@@ -296,11 +366,19 @@ function wfCheckSuspend(run) {
 
 function workflowRunEvent(runId, className, workflowName, instanceId, createdMs, stepLimit, paramsJSON, ...bufs) {
   hostNeed("workflow");
-  const run = { id: runId, counts: new Map(), steps: 0, stepLimit, inflight: 0, blocked: 0, dead: false, checkPending: false };
+  const run = { id: runId, counts: new Map(), steps: 0, stepLimit, inflight: 0, blocked: 0, dead: false, checkPending: false, fail: null };
   const finishErr = (e) => {
     if (run.dead) return;
     run.dead = true;
-    const info = wfErrorInfo(e);
+    let info = wfErrorInfo(e);
+    if (wfIsNonRetryable(e)) {
+      info = { name: "WorkflowFatalError", message: "The execution of the Workflow instance was terminated, as a step threw an NonRetryableError and it was not handled" };
+    }
+    host.wfFinish(runId, false, "", info.name, info.message);
+  };
+  run.fail = (info) => {
+    if (run.dead) return;
+    run.dead = true;
     host.wfFinish(runId, false, "", info.name, info.message);
   };
   const finishOk = (v) => {
@@ -356,7 +434,7 @@ class Workflow {
 
 function wfRetention(v) {
   if (v === undefined) return 0;
-  const ms = wfDuration(v);
+  const ms = wfMs(v);
   if (!(ms > 0)) throw new TypeError(`Invalid retention: ${JSON.stringify(v)}`);
   return ms;
 }
