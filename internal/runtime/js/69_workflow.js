@@ -457,7 +457,15 @@ async function wfCreate(handle, list) {
 
 async function wfCall(handle, op, id, arg, ...bufs) {
   hostNeed("workflow");
-  return host.wfCall(handle, op, id, arg, ...bufs);
+  try {
+    return await host.wfCall(handle, op, id, arg, ...bufs);
+  } catch (e) {
+    if (typeof e !== "string") throw e;
+    // "Name: message": an Error of that name, as the reference's errors
+    // (WorkflowError, ...) arrive in the caller.
+    const i = e.indexOf(": ");
+    throw i > 0 ? wfNamedError(e.slice(0, i), e.slice(i + 2)) : new Error(e);
+  }
 }
 
 class WorkflowInstance {
@@ -467,9 +475,12 @@ class WorkflowInstance {
   }
   async status() {
     const r = await wfCall(this[kWfHandle], "status", this.id, "");
+    // As the reference: output is null until there is one, and values are
+    // JSON (the reference keeps them in a JSON log).
     const out = { status: r[0] };
-    out.error = r[1] === null ? undefined : { name: r[1], message: r[2] };
-    out.output = r[3] === null ? undefined : wfDecode(r[3], r.slice(4));
+    if (r[1] !== null) out.error = { name: r[1], message: r[2] };
+    const v = r[3] === null ? undefined : wfDecode(r[3], r.slice(4));
+    out.output = v === undefined ? null : JSON.parse(wfJSONText(v));
     return out;
   }
   async pause() { await wfCall(this[kWfHandle], "pause", this.id, ""); }
