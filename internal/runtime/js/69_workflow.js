@@ -182,7 +182,12 @@ function wfSleepTimer(ms) {
 
 // ---- a run ----
 
-const wfNever = new Promise(() => {});
+// wfNever is what a dropped run awaits. A new promise each time: one
+// shared promise would hold every dropped run's continuation forever.
+function wfNever() {
+  return new Promise(wfNoop);
+}
+function wfNoop() {}
 
 class WorkflowStep {
   #run;
@@ -244,11 +249,11 @@ function wfAnswerBlocking(run, ans) {
       if (ans[2] === "") return undefined; // a sleep
       return { payload: wfDecode(ans[1], ans.slice(4)), type: ans[2], timestamp: new Date(ans[3]) };
     case "failed": throw wfNamedError(ans[1], ans[2]);
-    case "abandon": wfAbandon(run); return wfNever;
+    case "abandon": wfAbandon(run); return wfNever();
     case "block":
       run.blocked++;
       wfCheckSuspend(run);
-      return wfNever;
+      return wfNever();
   }
   throw new Error("isola: unexpected workflow answer " + ans[0]);
 }
@@ -272,7 +277,7 @@ async function wfDo(run, name, rest) {
   switch (ans[0]) {
     case "done": return wfDecode(ans[1], ans.slice(4));
     case "failed": throw wfNamedError(ans[1], ans[2]);
-    case "abandon": wfAbandon(run); return wfNever;
+    case "abandon": wfAbandon(run); return wfNever();
   }
   const config = wfResolveConfig(cfg);
   const timeoutMs = wfMs(config.timeout);
@@ -292,7 +297,7 @@ async function wfDo(run, name, rest) {
           // The reference ends the instance at once, whatever run() would
           // do with the error.
           run.fail({ name: "WorkflowFatalError", message: `The execution of the Workflow instance was terminated, as the step "${name}" returned a value which is not serialisable` });
-          return wfNever;
+          return wfNever();
         }
         if (wfSize(encoded) > 1 << 20) {
           throw wfNamedError("WorkflowInternalError", `Step ${stepName} output is too large. Maximum allowed size is 1MiB.`);
@@ -301,7 +306,7 @@ async function wfDo(run, name, rest) {
         break;
       } catch (e) {
         failure = e;
-        if (run.dead) return wfNever;
+        if (run.dead) return wfNever();
         if (wfIsNonRetryable(e) || attempt > config.retries.limit) break;
         try {
           await wfSleepTimer(await wfRetryDelay(stepName, config.retries, attempt, e, ctx));
@@ -309,10 +314,10 @@ async function wfDo(run, name, rest) {
           failure = delayError;
           break;
         }
-        if (run.dead) return wfNever;
+        if (run.dead) return wfNever();
       }
     }
-    if (run.dead) return wfNever;
+    if (run.dead) return wfNever();
     let r;
     if (failure === undefined) {
       r = await host.wfStepDone(run.id, name, count, true, encoded.json, "", "", attempt, start, ...encoded.bufs);
@@ -320,7 +325,7 @@ async function wfDo(run, name, rest) {
       const info = wfErrorInfo(failure);
       r = await host.wfStepDone(run.id, name, count, false, "", info.name, info.message, attempt, start);
     }
-    if (r === "abandon") { wfAbandon(run); return wfNever; }
+    if (r === "abandon") { wfAbandon(run); return wfNever(); }
   } finally {
     run.inflight--;
     if (run.blocked > 0) wfCheckSuspend(run);
