@@ -79,7 +79,7 @@ func (b *WorkflowBinding) Invoke(c *Call) {
 
 // createItem is one create() request as the prelude sends it.
 type createItem struct {
-	ID               string `json:"id"`
+	ID               *string `json:"id"` // nil: a random UUID
 	Params           string `json:"params"`
 	Bufs             int    `json:"bufs"`
 	SuccessRetention int64  `json:"successRetention"`
@@ -211,11 +211,26 @@ func (iso *Isolate) workflowCall(b *WorkflowBinding, op, id, arg string, bufs []
 			if it.Bufs > len(bufs) {
 				return nil, errors.New("create: buffer count mismatch")
 			}
-			reqs[i] = workflows.CreateRequest{ID: it.ID, Params: workflows.Value{JSON: it.Params, Bufs: bufs[:it.Bufs]},
+			id := workflows.AutoID
+			if it.ID != nil {
+				id = *it.ID
+			}
+			reqs[i] = workflows.CreateRequest{ID: id, Params: workflows.Value{JSON: it.Params, Bufs: bufs[:it.Bufs]},
 				SuccessRetentionMs: it.SuccessRetention, ErrorRetentionMs: it.ErrorRetention}
 			bufs = bufs[it.Bufs:]
 		}
-		ins, err := e.Create(b.Name, reqs)
+		var ins []*workflows.Instance
+		var err error
+		if id == "batch" {
+			ins, err = e.CreateBatch(b.Name, reqs)
+		} else if len(reqs) == 1 {
+			var in *workflows.Instance
+			if in, err = e.Create(b.Name, reqs[0]); err == nil {
+				ins = []*workflows.Instance{in}
+			}
+		} else {
+			err = errors.New("create: one instance expected")
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,7 @@ import (
 
 // CreateRequest is one instance to create.
 type CreateRequest struct {
-	ID                 string // "" for a random UUID
+	ID                 string // AutoID for a random UUID
 	Params             Value
 	SuccessRetentionMs int64
 	ErrorRetentionMs   int64
@@ -40,39 +40,62 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// Create makes instances of a workflow and queues them. All are created or
-// none: a duplicate id fails the whole call.
-func (e *Engine) Create(workflow string, reqs []CreateRequest) ([]*Instance, error) {
+// Create makes an instance of a workflow and queues it. An id already in
+// use is an error.
+func (e *Engine) Create(workflow string, req CreateRequest) (*Instance, error) {
+	ins, err := e.create(workflow, []CreateRequest{req}, false)
+	if err != nil {
+		return nil, err
+	}
+	return ins[0], nil
+}
+
+// CreateBatch makes instances of a workflow, all or none. As in the
+// reference, an id repeated in the batch or already in use is skipped:
+// the result holds the instances made.
+func (e *Engine) CreateBatch(workflow string, reqs []CreateRequest) ([]*Instance, error) {
+	return e.create(workflow, reqs, true)
+}
+
+// AutoID asks create for a random UUID.
+const AutoID = "\x00auto"
+
+func (e *Engine) create(workflow string, reqs []CreateRequest, batch bool) ([]*Instance, error) {
 	w, err := e.workflow(workflow)
 	if err != nil {
 		return nil, err
 	}
 	now := e.now()
-	ins := make([]*Instance, len(reqs))
+	ins := make([]*Instance, 0, len(reqs))
 	seen := make(map[string]bool, len(reqs))
-	for i, r := range reqs {
+	for _, r := range reqs {
 		id := r.ID
-		if id == "" {
+		if id == AutoID {
 			id = newUUID()
 		} else if err := ValidateID(id); err != nil {
 			return nil, err
 		}
+		if r.Params.Size() > maxValueBytes {
+			return nil, &UserError{Name: "WorkflowError", Message: "Params must be smaller than 1 MiB"}
+		}
 		if seen[id] {
-			return nil, &UserError{Message: fmt.Sprintf("instance.already_exists: %s", id)}
+			continue
 		}
 		seen[id] = true
-		if r.Params.Size() > maxValueBytes {
-			return nil, &UserError{Message: "Params must be smaller than 1 MiB"}
-		}
-		ins[i] = &Instance{Workflow: workflow, ID: id, Status: Queued, Params: r.Params, CreatedMs: now,
-			SuccessRetentionMs: r.SuccessRetentionMs, ErrorRetentionMs: r.ErrorRetentionMs}
+		ins = append(ins, &Instance{Workflow: workflow, ID: id, Status: Queued, Params: r.Params, CreatedMs: now,
+			SuccessRetentionMs: r.SuccessRetentionMs, ErrorRetentionMs: r.ErrorRetentionMs})
 	}
 	var dup string
+	var made []*Instance
 	err = e.store.Update(func(tx *Tx) error {
+		made = made[:0]
 		for _, in := range ins {
 			var one int
 			err := tx.QueryRow(`SELECT 1 FROM instances WHERE workflow = ? AND id = ?`, in.Workflow, in.ID).Scan(&one)
 			if err == nil {
+				if batch {
+					continue
+				}
 				dup = in.ID
 				return ErrDuplicate
 			}
@@ -85,22 +108,23 @@ func (e *Engine) Create(workflow string, reqs []CreateRequest) ([]*Instance, err
 				in.SuccessRetentionMs, in.ErrorRetentionMs); err != nil {
 				return err
 			}
+			made = append(made, in)
 		}
 		return nil
 	})
 	if errors.Is(err, ErrDuplicate) {
-		return nil, &UserError{Message: fmt.Sprintf("instance.already_exists: %s", dup)}
+		return nil, &UserError{Name: "WorkflowError", Message: fmt.Sprintf("(instance.already_exists) Workflow instance with id %q already exists", dup)}
 	}
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
-	for _, in := range ins {
+	for _, in := range made {
 		e.enqueueLocked(w, queued{key: instKey{workflow, in.ID}, fresh: in})
 	}
 	e.mu.Unlock()
 	e.kickDispatch()
-	return ins, nil
+	return made, nil
 }
 
 // Instance returns an instance's record, with the status a live run gives

@@ -121,7 +121,7 @@ func statusOf(in *Instance) Status {
 
 func (h *harness) create(wf, id string) {
 	h.t.Helper()
-	if _, err := h.engine.Create(wf, []CreateRequest{{ID: id, Params: Value{JSON: "{}"}}}); err != nil {
+	if _, err := h.engine.Create(wf, CreateRequest{ID: id, Params: Value{JSON: "{}"}}); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -263,18 +263,18 @@ func TestWaitTimesOut(t *testing.T) {
 
 func TestControlAndBadInput(t *testing.T) {
 	h := newHarness(t, "", Options{}, Workflow{Name: "w", Runner: waitRunner(60_000)})
-	if _, err := h.engine.Create("w", []CreateRequest{{ID: "-bad"}}); err == nil || err.Error() != "Workflow instance has invalid id" {
+	if _, err := h.engine.Create("w", CreateRequest{ID: "-bad"}); err == nil || err.Error() != "Workflow instance has invalid id" {
 		t.Fatalf("bad id: %v", err)
 	}
 	long := make([]byte, 101)
 	for i := range long {
 		long[i] = 'a'
 	}
-	if _, err := h.engine.Create("w", []CreateRequest{{ID: string(long)}}); err == nil {
+	if _, err := h.engine.Create("w", CreateRequest{ID: string(long)}); err == nil {
 		t.Fatal("101-character id accepted")
 	}
 	h.create("w", "i")
-	if _, err := h.engine.Create("w", []CreateRequest{{ID: "i"}}); err == nil {
+	if _, err := h.engine.Create("w", CreateRequest{ID: "i"}); err == nil {
 		t.Fatal("duplicate id accepted")
 	}
 	if _, err := h.engine.Instance("w", "nope"); !errors.Is(err, ErrNotFound) {
@@ -370,10 +370,10 @@ func TestSchedulerIsFairBetweenWorkflows(t *testing.T) {
 	h.engine.mu.Lock() // hold the dispatcher back while both queues fill
 	h.engine.closing = true
 	h.engine.mu.Unlock()
-	if _, err := h.engine.Create("a", reqs); err != nil {
+	if _, err := h.engine.CreateBatch("a", reqs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.engine.Create("b", []CreateRequest{{ID: "b0"}, {ID: "b1"}}); err != nil {
+	if _, err := h.engine.CreateBatch("b", []CreateRequest{{ID: "b0"}, {ID: "b1"}}); err != nil {
 		t.Fatal(err)
 	}
 	h.engine.mu.Lock()

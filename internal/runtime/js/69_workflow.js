@@ -74,6 +74,23 @@ function wfNamedError(name, message) {
   return e;
 }
 
+// wfCrossed is an error as the reference's user code receives it. There the
+// engine runs apart from the worker and errors cross an RPC boundary, which
+// keeps the standard error classes and turns any other name into a prefix
+// of the message: a WorkflowTimeoutError arrives as an Error whose message
+// is "WorkflowTimeoutError: Execution timed out after 200ms".
+const wfStandardErrors = { __proto__: null, Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
+function wfCrossed(name, message) {
+  const C = wfStandardErrors[name];
+  return C ? new C(message) : new Error(`${name}: ${message}`);
+}
+
+// wfCrossedInfo is wfCrossed for an error's status() record.
+function wfCrossedInfo(info) {
+  return wfStandardErrors[info.name] ? info : { name: "Error", message: `${info.name}: ${info.message}` };
+}
+
 const wfConfigDocs = "See https://developers.cloudflare.com/workflows/build/sleeping-and-retrying/";
 
 function wfIsNonRetryable(e) {
@@ -248,7 +265,7 @@ function wfAnswerBlocking(run, ans) {
     case "done":
       if (ans[2] === "") return undefined; // a sleep
       return { payload: wfDecode(ans[1], ans.slice(4)), type: ans[2], timestamp: new Date(ans[3]) };
-    case "failed": throw wfNamedError(ans[1], ans[2]);
+    case "failed": throw wfCrossed(ans[1], ans[2]);
     case "abandon": wfAbandon(run); return wfNever();
     case "block":
       run.blocked++;
@@ -262,21 +279,21 @@ async function wfDo(run, name, rest) {
   let cfg, cb;
   if (typeof rest[0] === "function") { cfg = {}; cb = rest[0]; }
   else { cfg = rest[0] ?? {}; cb = rest[1]; }
-  if (typeof cb !== "function") throw wfNamedError("WorkflowFatalError", `Step "${name}" requires a callback function`);
+  if (typeof cb !== "function") throw wfCrossed("WorkflowFatalError", `Step "${name}" requires a callback function`);
   if (++run.steps > run.stepLimit) {
-    throw wfNamedError("WorkflowFatalError", `The limit of ${run.stepLimit} steps has been reached. This limit can be changed in your worker configuration.`);
+    throw wfCrossed("WorkflowFatalError", `The limit of ${run.stepLimit} steps has been reached. This limit can be changed in your worker configuration.`);
   }
   if (!wfValidStepName(name)) {
-    throw wfNamedError("WorkflowFatalError", `Step name "${name}" exceeds max length (256 chars) or invalid characters found`);
+    throw wfCrossed("WorkflowFatalError", `Step name "${name}" exceeds max length (256 chars) or invalid characters found`);
   }
   if (!wfValidStepConfig(cfg)) {
-    throw wfNamedError("WorkflowFatalError", `Step config for "${name}" is in a invalid format. ${wfConfigDocs}`);
+    throw wfCrossed("WorkflowFatalError", `Step config for "${name}" is in a invalid format. ${wfConfigDocs}`);
   }
   const count = wfCount(run, "do", name);
   const ans = host.wfStep(run.id, "do", name, count, 0, 0, "");
   switch (ans[0]) {
     case "done": return wfDecode(ans[1], ans.slice(4));
-    case "failed": throw wfNamedError(ans[1], ans[2]);
+    case "failed": throw wfCrossed(ans[1], ans[2]);
     case "abandon": wfAbandon(run); return wfNever();
   }
   const config = wfResolveConfig(cfg);
@@ -330,7 +347,10 @@ async function wfDo(run, name, rest) {
     run.inflight--;
     if (run.blocked > 0) wfCheckSuspend(run);
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    const info = wfErrorInfo(failure);
+    throw wfCrossed(info.name, info.message);
+  }
   return value;
 }
 
@@ -375,7 +395,7 @@ function workflowRunEvent(runId, className, workflowName, instanceId, createdMs,
   const finishErr = (e) => {
     if (run.dead) return;
     run.dead = true;
-    let info = wfErrorInfo(e);
+    let info = wfCrossedInfo(wfErrorInfo(e));
     if (wfIsNonRetryable(e)) {
       info = { name: "WorkflowFatalError", message: "The execution of the Workflow instance was terminated, as a step threw an NonRetryableError and it was not handled" };
     }
@@ -420,14 +440,14 @@ class Workflow {
     this[kWfHandle] = handle;
   }
   async create(options = undefined) {
-    const [id] = await wfCreate(this[kWfHandle], [options ?? {}]);
+    const [id] = await wfCreate(this[kWfHandle], [options ?? {}], "");
     return new WorkflowInstance(this[kWfHandle], id);
   }
   async createBatch(batch) {
     if (!Array.isArray(batch)) throw new TypeError("createBatch needs an array of instance options");
-    if (batch.length === 0) throw new Error("createBatch needs at least one instance");
-    if (batch.length > 100) throw new Error("createBatch accepts at most 100 instances");
-    const ids = await wfCreate(this[kWfHandle], batch.map((o) => o ?? {}));
+    if (batch.length === 0) throw new Error("WorkflowError: batchCreate should have at least 1 instance");
+    if (batch.length > 100) throw new Error("WorkflowError: batchCreate only supports 100 instances at a time");
+    const ids = await wfCreate(this[kWfHandle], batch.map((o) => o ?? {}), "batch");
     return ids.map((id) => new WorkflowInstance(this[kWfHandle], id));
   }
   async get(id) {
@@ -444,20 +464,21 @@ function wfRetention(v) {
   return ms;
 }
 
-async function wfCreate(handle, list) {
+async function wfCreate(handle, list, mode) {
   const items = [];
   const bufs = [];
   for (const o of list) {
     if (typeof o !== "object") throw new TypeError("Workflow instance options must be an object");
     const enc = wfEncode(o.params === undefined ? {} : o.params, "The instance's params");
     const r = o.retention || {};
+    if (o.id !== undefined && typeof o.id !== "string") throw wfCrossed("WorkflowError", "Workflow instance has invalid id");
     items.push({
-      id: o.id === undefined ? "" : String(o.id), params: enc.json, bufs: enc.bufs.length,
+      id: o.id === undefined ? null : o.id, params: enc.json, bufs: enc.bufs.length,
       successRetention: wfRetention(r.successRetention), errorRetention: wfRetention(r.errorRetention),
     });
     for (const b of enc.bufs) bufs.push(b);
   }
-  return wfCall(handle, "create", "", JSON.stringify(items), ...bufs);
+  return wfCall(handle, "create", mode, JSON.stringify(items), ...bufs);
 }
 
 async function wfCall(handle, op, id, arg, ...bufs) {
@@ -469,7 +490,7 @@ async function wfCall(handle, op, id, arg, ...bufs) {
     // "Name: message": an Error of that name, as the reference's errors
     // (WorkflowError, ...) arrive in the caller.
     const i = e.indexOf(": ");
-    throw i > 0 ? wfNamedError(e.slice(0, i), e.slice(i + 2)) : new Error(e);
+    throw i > 0 ? wfCrossed(e.slice(0, i), e.slice(i + 2)) : new Error(e);
   }
 }
 
@@ -482,11 +503,12 @@ class WorkflowInstance {
     const r = await wfCall(this[kWfHandle], "status", this.id, "");
     // As the reference: output is null until there is one, and values are
     // JSON (the reference keeps them in a JSON log).
-    const out = { status: r[0] };
-    if (r[1] !== null) out.error = { name: r[1], message: r[2] };
     const v = r[3] === null ? undefined : wfDecode(r[3], r.slice(4));
-    out.output = v === undefined ? null : JSON.parse(wfJSONText(v));
-    return out;
+    return {
+      status: r[0],
+      output: v === undefined ? null : JSON.parse(wfJSONText(v)),
+      error: r[1] === null ? undefined : { name: r[1], message: r[2] },
+    };
   }
   async pause() { await wfCall(this[kWfHandle], "pause", this.id, ""); }
   async resume() { await wfCall(this[kWfHandle], "resume", this.id, ""); }
