@@ -225,4 +225,3 @@ func sleepersRun(dir, bin string, n int, wake time.Duration) {
 	fmt.Printf("sleepers woke: lateness p50 %.0f ms, p99 %.0f ms, max %.0f ms; all %d complete %v after their wake time\n",
 		late[len(late)/2], late[len(late)*99/100], late[len(late)-1], n, allDone.Round(time.Millisecond))
 }
-

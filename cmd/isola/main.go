@@ -23,14 +23,22 @@ Usage:
   isola dev [dir] [--port 8787] [--ip 127.0.0.1]   serve the worker in dir (default .)
             [--state DIR]                           keep Durable Object storage in DIR
                                                     (default: .isola/state in dir)
+            [--admin ADDR|off]                      serve the workflows admin API on ADDR
+                                                    (default: 127.0.0.1:<port+1>, when the
+                                                    project has workflows)
   isola objects [dir]                               list the stored Durable Objects
   isola objects show [dir] <Class> <id-or-name>     show what an object stored
   isola objects sql [dir] <Class> <id-or-name> "<query>"
                                                     run a read-only SQL query on an object
+  isola workflows list [--workflow W] [--status S]  list workflow instances of a running isola dev
+  isola workflows status <W> <id>                   show an instance and its step history
+  isola workflows pause|resume|terminate|restart <W> <id>
+  isola workflows send-event <W> <id> <type> [payload-json]
+  isola workflows create <W> [params-json] [--id ID]
   isola version                                     print the version
   isola help                                        show this help
 
-isola objects help describes the objects commands and their flags.
+isola objects help and isola workflows help describe those commands and their flags.
 `
 
 func main() {
@@ -50,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return dev(args[1:], stdout, stderr)
 	case "objects":
 		return objects(args[1:], stdout, stderr)
+	case "workflows":
+		return workflowsCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "isola", isola.Version)
 		return nil
@@ -66,6 +76,7 @@ type devArgs struct {
 	ip    string
 	port  int
 	state string
+	admin string // "" for the default, "off", or host:port
 }
 
 // parseDevArgs reads `dev`'s arguments. Flags may come before or after the
@@ -76,6 +87,7 @@ func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	port := fs.Int("port", 0, "port to listen on (default: dev.port from the config, else 8787)")
 	ip := fs.String("ip", "", "address to listen on (default: dev.ip from the config, else 127.0.0.1)")
 	state := fs.String("state", "", "directory for Durable Object storage (default: "+app.DefaultStateDir+" in the project)")
+	admin := fs.String("admin", "", "address of the workflows admin API, or off (default: 127.0.0.1 and the port after --port)")
 	var dirs []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -93,7 +105,14 @@ func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	if *port < 0 || *port > 65535 {
 		return devArgs{}, fmt.Errorf("--port %d: expected a port number from 0 to 65535", *port)
 	}
-	d := devArgs{dir: ".", ip: *ip, port: *port, state: *state}
+	d := devArgs{dir: ".", ip: *ip, port: *port, state: *state, admin: *admin}
+	if d.admin != "" && d.admin != "off" {
+		addr, err := adminListenAddr(d.admin)
+		if err != nil {
+			return devArgs{}, err
+		}
+		d.admin = addr
+	}
 	if len(dirs) == 1 {
 		d.dir = dirs[0]
 	}
@@ -125,8 +144,57 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	if p == 0 {
 		p = 8787
 	}
+	if a.Workflows != nil && d.admin != "off" {
+		if err := serveAdmin(a, d.admin, p, logger, stdout, stderr); err != nil {
+			return err
+		}
+	}
 	h := &server.Dev{Worker: a.Worker, Log: logger}
 	return server.Listen(net.JoinHostPort(host, strconv.Itoa(p)), h, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "Ready on http://%s\n", addr)
 	})
+}
+
+// adminListenAddr reads --admin: host:port, or a bare port on 127.0.0.1.
+func adminListenAddr(s string) (string, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > 65535 {
+			return "", fmt.Errorf("--admin %s: expected a port number from 1 to 65535, host:port, or off", s)
+		}
+		return net.JoinHostPort("127.0.0.1", s), nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", fmt.Errorf("--admin %q: expected host:port (such as 127.0.0.1:8788), a port, or off", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("--admin %q: %q is not a port number", s, port)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// serveAdmin starts the workflows admin API beside the worker. By default it
+// listens on loopback, on the port after the worker's: it can terminate and
+// delete instances and asks for no credentials. When the default address is
+// taken, isola dev goes on without it; an address given with --admin must
+// work.
+func serveAdmin(a *app.App, addr string, workerPort int, logger *log.Logger, stdout, stderr io.Writer) error {
+	explicit := addr != ""
+	if !explicit {
+		if workerPort >= 65535 {
+			fmt.Fprintf(stderr, "isola: admin API not started: no port after %d; choose one with --admin ADDR\n", workerPort)
+			return nil
+		}
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(workerPort+1))
+	}
+	bound, err := server.ListenBackground(addr, &server.Admin{Engine: a.Workflows, Log: logger})
+	if err != nil {
+		if explicit {
+			return fmt.Errorf("admin API: %w (choose another address with --admin ADDR, or --admin off)", err)
+		}
+		fmt.Fprintf(stderr, "isola: admin API not started: %v; choose another address with --admin ADDR\n", err)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Admin API on http://%s\n", bound)
+	return nil
 }

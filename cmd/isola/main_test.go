@@ -17,6 +17,9 @@ func TestParseDevArgs(t *testing.T) {
 		{[]string{"--port", "9000", "w"}, devArgs{dir: "w", port: 9000}},
 		{[]string{"w", "--port", "9000", "--ip", "0.0.0.0"}, devArgs{dir: "w", port: 9000, ip: "0.0.0.0"}},
 		{[]string{"--ip=::1", "w", "--port=1"}, devArgs{dir: "w", port: 1, ip: "::1"}},
+		{[]string{"--admin", "off"}, devArgs{dir: ".", admin: "off"}},
+		{[]string{"w", "--admin", "9100"}, devArgs{dir: "w", admin: "127.0.0.1:9100"}},
+		{[]string{"--admin=0.0.0.0:9100"}, devArgs{dir: ".", admin: "0.0.0.0:9100"}},
 	}
 	for _, c := range cases {
 		got, err := parseDevArgs(c.args, io.Discard)
@@ -24,7 +27,7 @@ func TestParseDevArgs(t *testing.T) {
 			t.Errorf("%q: got %+v, %v; want %+v", c.args, got, err, c.want)
 		}
 	}
-	for _, bad := range [][]string{{"a", "b"}, {"--port", "x"}, {"--port", "70000"}, {"--nope"}} {
+	for _, bad := range [][]string{{"a", "b"}, {"--port", "x"}, {"--port", "70000"}, {"--nope"}, {"--admin", "nope"}} {
 		if _, err := parseDevArgs(bad, io.Discard); err == nil {
 			t.Errorf("%q: want an error", bad)
 		}

@@ -80,10 +80,10 @@ func (b *WorkflowBinding) Invoke(c *Call) {
 // createItem is one create() request as the prelude sends it.
 type createItem struct {
 	ID               *string `json:"id"` // nil: a random UUID
-	Params           string `json:"params"`
-	Bufs             int    `json:"bufs"`
-	SuccessRetention int64  `json:"successRetention"`
-	ErrorRetention   int64  `json:"errorRetention"`
+	Params           string  `json:"params"`
+	Bufs             int     `json:"bufs"`
+	SuccessRetention int64   `json:"successRetention"`
+	ErrorRetention   int64   `json:"errorRetention"`
 }
 
 func (iso *Isolate) workflowHost(fns map[string]any) {

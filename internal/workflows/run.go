@@ -89,7 +89,10 @@ func (r *Run) Step(req StepRequest) Answer {
 	e := r.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if r.stopped || r.pause {
+	if r.pause {
+		r.pauseNowLocked()
+	}
+	if r.stopped {
 		return Answer{Action: ActAbandon}
 	}
 	k := stepKey{req.Kind, req.Name, req.Count}
@@ -243,7 +246,10 @@ func (r *Run) StepDone(name string, count int, result *Value, failure *ErrorInfo
 	r.steps[k] = s
 	r.submitStep(s, true, func(err error) {
 		e.mu.Lock()
-		abandon := r.stopped || r.pause
+		if r.pause {
+			r.pauseNowLocked()
+		}
+		abandon := r.stopped
 		e.mu.Unlock()
 		reply(abandon, err)
 	})
@@ -293,6 +299,16 @@ func (r *Run) Suspend() {
 		}
 	})
 	e.mu.Unlock()
+}
+
+// pauseNowLocked ends the run at a step boundary because a pause was asked
+// for: the instance is paused, and resuming replays it.
+func (r *Run) pauseNowLocked() {
+	if r.stopped {
+		return
+	}
+	r.e.endLocked(r)
+	r.setStatusLocked(Paused, 0)
 }
 
 func (r *Run) setStatusLocked(s Status, wake int64) {

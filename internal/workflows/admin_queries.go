@@ -1,0 +1,68 @@
+package workflows
+
+// Read-only queries for the operator's admin API (internal/server/admin.go).
+
+// Counts returns, for every registered workflow, how many of its instances
+// are in each status as stored. A workflow without instances has an empty
+// map. The stored status trails a live run's by at most one group commit.
+func (e *Engine) Counts() (map[string]map[Status]int, error) {
+	out := make(map[string]map[Status]int, len(e.order))
+	for _, name := range e.order {
+		out[name] = map[Status]int{}
+	}
+	rows, err := e.store.read.Query(`SELECT workflow, status, COUNT(*) FROM instances GROUP BY workflow, status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var wf, st string
+		var n int
+		if err := rows.Scan(&wf, &st, &n); err != nil {
+			return nil, err
+		}
+		if m, ok := out[wf]; ok {
+			m[Status(st)] += n
+		}
+	}
+	return out, rows.Err()
+}
+
+// List returns a registered workflow's instances, newest first, each with
+// the status a live run gives it (as Instance does). f.Workflow must name
+// a registered workflow; with f.Status set, only instances in that status
+// are returned.
+func (e *Engine) List(f ListFilter) ([]*Instance, error) {
+	if _, err := e.workflow(f.Workflow); err != nil {
+		return nil, err
+	}
+	list, err := e.store.List(f)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := list[:0]
+	for _, in := range list {
+		in.Status = e.liveStatusLocked(instKey{in.Workflow, in.ID}, in.Status)
+		if f.Status == "" || in.Status == f.Status {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// liveStatusLocked is the status Instance reports for an instance stored
+// with status st.
+func (e *Engine) liveStatusLocked(k instKey, st Status) Status {
+	if r, ok := e.live[k]; ok && !r.stopped {
+		if r.pause {
+			return WaitingForPause
+		}
+		return Running
+	}
+	if e.inQueue[k] && st != Queued && !st.Finished() {
+		return Queued
+	}
+	return st
+}
