@@ -9,8 +9,8 @@
 //     from the first createBatch to the last instance complete
 //
 //   - sleepers (Isola only: the reference would need half an hour to
-//     create them): N instances sleeping until one moment, the resident
-//     memory they cost, and how late they wake
+//     create them): N instances asleep at once, the resident memory they
+//     cost, and how late they wake, their wake times spread over -spread
 //
 //     go run ./bench/workflows [-duration 10s] [-instances 20000] [-instances-ref 300] [-sleepers 100000]
 package main
@@ -39,7 +39,8 @@ func main() {
 	instances := flag.Int("instances", 20000, "three-step instances on Isola")
 	instancesRef := flag.Int("instances-ref", 300, "three-step instances on the reference")
 	sleepers := flag.Int("sleepers", 100000, "sleeping instances on Isola (0 skips)")
-	wake := flag.Duration("wake", 20*time.Second, "how long after the last sleeper is created they all wake")
+	wake := flag.Duration("wake", 20*time.Second, "how long after the last sleeper is created the first one wakes")
+	spread := flag.Duration("spread", 60*time.Second, "the sleepers' wake times spread evenly over this long")
 	skipRef := flag.Bool("skip-reference", false, "measure Isola only")
 	flag.Parse()
 	dir, bin := benchutil.Setup("workflows")
@@ -58,7 +59,7 @@ func main() {
 		fmt.Printf("creates/s:            isola %8.0f\nthree-step done/s:    isola %8.0f\n", iso.creates, iso.done)
 	}
 	if *sleepers > 0 {
-		sleepersRun(dir, bin, *sleepers, *wake)
+		sleepersRun(dir, bin, *sleepers, *wake, *spread)
 	}
 }
 
@@ -91,7 +92,7 @@ func measure(name, dir, bin string, d time.Duration, conns, n int) result {
 	defer rt.Stop()
 	benchutil.Get(rt.Port, "/") // warm up
 	t0 := time.Now()
-	ids := createAll(rt.Port, "three", "t", n, 0)
+	ids := createAll(rt.Port, "three", "t", n, 0, 0)
 	created := time.Since(t0)
 	waitComplete(rt.Port, "three", ids, func([]json.RawMessage) {})
 	total := time.Since(t0)
@@ -123,7 +124,7 @@ func get(port int, path string) []byte {
 
 // createAll creates n instances <prefix>0..n-1 in batches of 100, four
 // requests at a time, and returns their ids.
-func createAll(port int, wf, prefix string, n int, at int64) []string {
+func createAll(port int, wf, prefix string, n int, at int64, spread time.Duration) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = prefix + strconv.Itoa(i)
@@ -136,7 +137,7 @@ func createAll(port int, wf, prefix string, n int, at int64) []string {
 		go func(from int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			get(port, fmt.Sprintf("/batch?wf=%s&prefix=%s&from=%d&n=%d&at=%d", wf, prefix, from, min(100, n-from), at))
+			get(port, fmt.Sprintf("/batch?wf=%s&prefix=%s&from=%d&n=%d&at=%d&spread=%d&total=%d", wf, prefix, from, min(100, n-from), at, spread.Milliseconds(), n))
 		}(from)
 	}
 	wg.Wait()
@@ -181,7 +182,7 @@ func waitComplete(port int, wf string, ids []string, each func([]json.RawMessage
 	}
 }
 
-func sleepersRun(dir, bin string, n int, wake time.Duration) {
+func sleepersRun(dir, bin string, n int, wake, spread time.Duration) {
 	rt := benchutil.Start("isola", dir, bin)
 	defer rt.Stop()
 	benchutil.Get(rt.Port, "/")
@@ -192,7 +193,7 @@ func sleepersRun(dir, bin string, n int, wake time.Duration) {
 	estimate := time.Duration(n/2000+5) * time.Second
 	at := time.Now().Add(estimate + wake)
 	t0 := time.Now()
-	ids := createAll(rt.Port, "sleeper", "s", n, at.UnixMilli())
+	ids := createAll(rt.Port, "sleeper", "s", n, at.UnixMilli(), spread)
 	created := time.Since(t0)
 	if time.Now().After(at.Add(-wake / 2)) {
 		log.Fatalf("creating %d sleepers took %v, too close to their wake time; raise -wake", n, created)
@@ -211,7 +212,7 @@ func sleepersRun(dir, bin string, n int, wake time.Duration) {
 	per := float64(rss-base) / float64(n)
 	fmt.Printf("\nsleepers: %d created in %v, all asleep after %v; resident memory %.1f MiB before, %.1f MiB with them asleep: %.0f bytes each (goal <= 2048)\n",
 		n, created.Round(time.Millisecond), asleep.Round(time.Millisecond), float64(base)/(1<<20), float64(rss)/(1<<20), per)
-	time.Sleep(time.Until(at))
+	time.Sleep(time.Until(at.Add(spread)))
 	var late []float64
 	waitComplete(rt.Port, "sleeper", ids, func(outs []json.RawMessage) {
 		for _, o := range outs {
@@ -220,8 +221,8 @@ func sleepersRun(dir, bin string, n int, wake time.Duration) {
 			late = append(late, v.Late)
 		}
 	})
-	allDone := time.Since(at)
+	allDone := time.Since(at.Add(spread))
 	sort.Float64s(late)
-	fmt.Printf("sleepers woke: lateness p50 %.0f ms, p99 %.0f ms, max %.0f ms; all %d complete %v after their wake time\n",
-		late[len(late)/2], late[len(late)*99/100], late[len(late)-1], n, allDone.Round(time.Millisecond))
+	fmt.Printf("sleepers woke (wake times spread over %v, %.0f a second): lateness p50 %.0f ms, p99 %.0f ms, max %.0f ms; the last complete %v after the last wake time\n",
+		spread, float64(n)/spread.Seconds(), late[len(late)/2], late[len(late)*99/100], late[len(late)-1], allDone.Round(time.Millisecond))
 }

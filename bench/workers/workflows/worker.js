@@ -33,13 +33,19 @@ export default {
         return new Response("ok");
       }
       case "/batch": {
-        // ?n=&prefix=&from=&wf=&at=: instances <prefix><from>..<from+n-1>.
+        // ?n=&prefix=&from=&wf=&at=&spread=&total=: instances
+        // <prefix><from>..<from+n-1>; instance k of total wakes at
+        // at + spread*k/total.
         const n = Number(url.searchParams.get("n"));
         const prefix = url.searchParams.get("prefix");
         const from = Number(url.searchParams.get("from"));
         const at = Number(url.searchParams.get("at"));
+        const spread = Number(url.searchParams.get("spread") || 0);
+        const total = Number(url.searchParams.get("total") || 1);
         const batch = [];
-        for (let i = 0; i < n; i++) batch.push({ id: prefix + (from + i), params: { n: i, at } });
+        for (let i = 0; i < n; i++) {
+          batch.push({ id: prefix + (from + i), params: { n: i, at: at + Math.floor((spread * (from + i)) / total) } });
+        }
         await binding(env, url).createBatch(batch);
         return new Response("ok");
       }
