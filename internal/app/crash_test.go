@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 		runCrashChild(dir)
 		return
 	}
+	if dir := os.Getenv(wfCrashChildEnv); dir != "" {
+		runWorkflowCrashChild(dir) // workflow_crash_test.go
+		return
+	}
 	os.Exit(m.Run())
 }
 
