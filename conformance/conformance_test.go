@@ -1,21 +1,30 @@
 // Package conformance runs the same workers on Isola and on the reference
-// runtime, Cloudflare's workerd, and compares their HTTP answers.
+// runtime and compares their HTTP answers. The reference is Cloudflare's
+// workerd, except for cases whose wrangler.jsonc has a "workflows" section:
+// workerd alone has no Workflows engine, so those run on `wrangler dev`
+// (its local Workflows engine, on workerd).
 //
 // Each case lives in cases/<NNN-short-name>/: worker.js (plus any modules it
 // imports), an optional wrangler.jsonc, and case.json listing the requests to
 // send and which parts of the responses must match. Cases print what they
 // compute into the response body, so a mismatch shows up as a readable diff.
 //
+// A request with "until" is polled: it is sent again to each runtime on its
+// own, every 50 ms, until the body contains that string or "untilTimeoutMs"
+// (default 20000) passes, and the last answers are compared. Workflow cases
+// use it to wait for an instance's status.
+//
 // Environment:
 //
-//	CONFORMANCE_ONLY_REFERENCE=1  run only workerd and log its responses
-//	                              (use with -v; handy while writing cases)
+//	CONFORMANCE_ONLY_REFERENCE=1  run only the reference and log its
+//	                              responses (use with -v; handy while
+//	                              writing cases)
 //	CONFORMANCE_RUN=<regexp>      run only the cases whose directory matches
 //	                              (-run 'TestConformance/<regexp>' works too)
 //
-// workerd comes from npm: `npm ci --prefix tools/reference`. Without it the
-// suite fails rather than skipping, so a missing install is never mistaken
-// for a pass.
+// workerd and wrangler come from npm: `npm ci --prefix tools/reference`.
+// Without them the suite fails rather than skipping, so a missing install is
+// never mistaken for a pass.
 package conformance
 
 import (
@@ -41,6 +50,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/isola-run/isola/internal/app"
+	"github.com/isola-run/isola/internal/config"
 	devserver "github.com/isola-run/isola/internal/server"
 	"github.com/isola-run/isola/internal/testutil/reference"
 )
@@ -51,9 +61,27 @@ type caseSpec struct {
 	// Compare lists what must match: "status", "body", "header:<name>", or
 	// "headers" (every header except transport ones). Default: status, body.
 	Compare []string `json:"compare"`
-	// Differs explains why Isola deliberately differs from workerd in what
+	// Equivalent lists deliberate differences in Isola's bodies: before
+	// comparing (and before checking "until"), each "isola" string in
+	// Isola's body is replaced by its "reference" string. "why" says why.
+	Equivalent []equivalence `json:"equivalent"`
+	// Differs explains why Isola deliberately differs from the reference in what
 	// Compare leaves out (error pages, for example). Informational.
 	Differs string `json:"differs"`
+}
+
+type equivalence struct {
+	Isola     string `json:"isola"`
+	Reference string `json:"reference"`
+	Why       string `json:"why"`
+}
+
+// normalize applies the case's equivalences to one of Isola's bodies.
+func (c *caseSpec) normalize(body []byte) []byte {
+	for _, e := range c.Equivalent {
+		body = bytes.ReplaceAll(body, []byte(e.Isola), []byte(e.Reference))
+	}
+	return body
 }
 
 type requestSpec struct {
@@ -71,7 +99,19 @@ type requestSpec struct {
 	// reference must answer below 500: a case that is not about errors but
 	// makes workerd fail is a broken case, not a conformance result.
 	Status int `json:"status"`
+	// Until makes the request a poll: it is re-sent to each runtime
+	// independently every 50 ms until the body contains Until, for at most
+	// UntilTimeoutMs (default 20000), and the last responses are compared.
+	// The reference must reach it; Isola's last answer is compared as is.
+	Until          string `json:"until"`
+	UntilTimeoutMs int    `json:"untilTimeoutMs"`
 }
+
+// pollInterval is how often a request with "until" is re-sent.
+const pollInterval = 50 * time.Millisecond
+
+// defaultUntilTimeout bounds a poll without "untilTimeoutMs".
+const defaultUntilTimeout = 20 * time.Second
 
 // response is what one runtime answered to one request.
 type response struct {
@@ -79,6 +119,11 @@ type response struct {
 	Header http.Header
 	Body   []byte
 	Err    error // transport error, if the request failed altogether
+	// For a request with "until": how many times it was sent, how long the
+	// poll took, and whether the body ever contained the string.
+	Polls   int
+	Elapsed time.Duration
+	Reached bool
 }
 
 // maxParallel bounds how many cases run at once: each case runs two
@@ -160,6 +205,26 @@ func loadCase(name string) (*caseSpec, error) {
 	return &c, nil
 }
 
+// usesWorkflows reports whether the wrangler.jsonc in dir has a non-empty
+// "workflows" section, which makes wrangler dev the reference.
+func usesWorkflows(dir string) (bool, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "wrangler.jsonc"))
+	if err != nil {
+		return false, err
+	}
+	clean, err := config.StripJSONC(data)
+	if err != nil {
+		return false, err
+	}
+	var w struct {
+		Workflows []json.RawMessage `json:"workflows"`
+	}
+	if err := json.Unmarshal(clean, &w); err != nil {
+		return false, fmt.Errorf("wrangler.jsonc: %w", err)
+	}
+	return len(w.Workflows) > 0, nil
+}
+
 // prepareWorker copies the case into a temporary directory that both
 // runtimes serve, adding the default wrangler.jsonc when the case has none
 // (the repository itself is never written to).
@@ -208,6 +273,20 @@ func runCase(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	dir := prepareWorker(t, name)
+	workflows, err := usesWorkflows(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refName, refDir := "workerd", dir
+	if workflows {
+		refName = "wrangler"
+		if _, _, err := reference.WranglerCLI(); err != nil {
+			t.Fatalf("the reference runtime for Workflows is missing: %v", err)
+		}
+		// wrangler writes its build output into the project: give it a
+		// copy of its own, so Isola's directory stays as the case wrote it.
+		refDir = prepareWorker(t, name)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -218,7 +297,13 @@ func runCase(t *testing.T, name string) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p, err := reference.StartWorkerd(ctx, dir, reference.FreePort())
+		var p *reference.Process
+		var err error
+		if workflows {
+			p, err = reference.StartWrangler(ctx, refDir, reference.FreePort(), reference.WranglerOptions{})
+		} else {
+			p, err = reference.StartWorkerd(ctx, refDir, reference.FreePort())
+		}
 		if err != nil {
 			refErr = err
 			return
@@ -240,7 +325,7 @@ func runCase(t *testing.T, name string) {
 		defer isola.stop()
 	}
 	if refErr != nil {
-		t.Fatalf("starting workerd: %v", refErr)
+		t.Fatalf("starting %s: %v", refName, refErr)
 	}
 	if isolaErr != nil {
 		t.Fatalf("starting isola: %v", isolaErr)
@@ -255,17 +340,33 @@ func runCase(t *testing.T, name string) {
 	var log strings.Builder // reference-only mode prints everything at the end
 	for i, rs := range spec.Requests {
 		label := fmt.Sprintf("request #%d %s %s", i+1, methodOf(rs), rs.Path)
-		want := send(ctx, refClient, ref.url, rs)
-		if onlyRef {
-			fmt.Fprintf(&log, "--- %s\n%s\n", label, formatResponse(want))
+		var want, got response
+		switch {
+		case onlyRef:
+			want = sendRequest(ctx, refClient, ref.url, rs, nil)
+		case rs.Until != "":
+			// Each runtime polls on its own, at the same time.
+			var pwg sync.WaitGroup
+			pwg.Add(1)
+			go func() {
+				defer pwg.Done()
+				got = sendRequest(ctx, isolaClient, isola.url, rs, spec.normalize)
+			}()
+			want = sendRequest(ctx, refClient, ref.url, rs, nil)
+			pwg.Wait()
+		default:
+			want = sendRequest(ctx, refClient, ref.url, rs, nil)
+			got = sendRequest(ctx, isolaClient, isola.url, rs, spec.normalize)
 		}
-		if msg := checkReference(rs, want); msg != "" {
-			t.Errorf("%s: %s\n%s\nworkerd output:\n%s", label, msg, formatResponse(want), tail(ref.output()))
+		if onlyRef {
+			fmt.Fprintf(&log, "--- %s%s\n%s\n", label, pollNote(rs, want), formatResponse(want))
+		}
+		if msg := checkReference(rs, want, refName); msg != "" {
+			t.Errorf("%s: %s\n%s\n%s output:\n%s", label, msg, formatResponse(want), refName, tail(ref.output()))
 		}
 		if onlyRef {
 			continue
 		}
-		got := send(ctx, isolaClient, isola.url, rs)
 		compare := spec.Compare
 		if len(rs.Compare) > 0 {
 			compare = rs.Compare
@@ -275,25 +376,75 @@ func runCase(t *testing.T, name string) {
 			if slices.Contains(diffs, "body") {
 				hint = "\n" + bodyDiff(want.Body, got.Body)
 			}
-			t.Errorf("%s %s: Isola differs from workerd in %s%s\n%s\n=== workerd:\n%s\n=== isola:\n%s\n=== isola output:\n%s",
-				name, label, strings.Join(diffs, ", "), hint, describeRequest(rs),
-				formatResponse(want), formatResponse(got), tail(isola.output()))
+			t.Errorf("%s %s: Isola differs from %s in %s%s\n%s\n=== %s%s:\n%s\n=== isola%s:\n%s\n=== isola output:\n%s",
+				name, label, refName, strings.Join(diffs, ", "), hint, describeRequest(rs),
+				refName, pollNote(rs, want), formatResponse(want), pollNote(rs, got), formatResponse(got), tail(isola.output()))
 		}
 	}
 	if onlyRef {
-		t.Logf("workerd responses for %s:\n%s", name, log.String())
+		t.Logf("%s responses for %s:\n%s", refName, name, log.String())
 	}
 }
 
+// sendRequest sends rs once, or for a request with "until" polls until the
+// body contains it or the poll times out, and returns the last response.
+func sendRequest(ctx context.Context, c *http.Client, base string, rs requestSpec, normalize func([]byte) []byte) response {
+	sendOnce := func() response {
+		r := send(ctx, c, base, rs)
+		if normalize != nil && r.Err == nil {
+			r.Body = normalize(r.Body)
+		}
+		return r
+	}
+	if rs.Until == "" {
+		return sendOnce()
+	}
+	timeout := defaultUntilTimeout
+	if rs.UntilTimeoutMs > 0 {
+		timeout = time.Duration(rs.UntilTimeoutMs) * time.Millisecond
+	}
+	start := time.Now()
+	deadline := start.Add(timeout)
+	for polls := 1; ; polls++ {
+		r := sendOnce()
+		r.Polls, r.Elapsed = polls, time.Since(start)
+		if r.Err == nil && bytes.Contains(r.Body, []byte(rs.Until)) {
+			r.Reached = true
+			return r
+		}
+		if ctx.Err() != nil || time.Now().Add(pollInterval).After(deadline) {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// pollNote describes how a polled request ended, for logs.
+func pollNote(rs requestSpec, r response) string {
+	if rs.Until == "" {
+		return ""
+	}
+	if r.Reached {
+		return fmt.Sprintf(" (until %q: reached after %d polls, %s)", rs.Until, r.Polls, r.Elapsed.Round(time.Millisecond))
+	}
+	return fmt.Sprintf(" (until %q: NOT reached after %d polls, %s)", rs.Until, r.Polls, r.Elapsed.Round(time.Millisecond))
+}
+
 // checkReference reports a reference answer that makes the case useless.
-func checkReference(rs requestSpec, r response) string {
+func checkReference(rs requestSpec, r response, refName string) string {
 	switch {
 	case r.Err != nil:
-		return fmt.Sprintf("workerd request failed: %v", r.Err)
+		return fmt.Sprintf("%s request failed: %v", refName, r.Err)
+	case rs.Until != "" && !r.Reached:
+		return fmt.Sprintf("%s never answered a body containing %q (%d polls in %s): the case is broken",
+			refName, rs.Until, r.Polls, r.Elapsed.Round(time.Millisecond))
 	case rs.Status != 0 && r.Status != rs.Status:
-		return fmt.Sprintf("workerd answered %d, the case expects %d", r.Status, rs.Status)
+		return fmt.Sprintf("%s answered %d, the case expects %d", refName, r.Status, rs.Status)
 	case rs.Status == 0 && r.Status >= 500:
-		return fmt.Sprintf("workerd answered %d: the case is broken (set \"status\" if the error is the point)", r.Status)
+		return fmt.Sprintf("%s answered %d: the case is broken (set \"status\" if the error is the point)", refName, r.Status)
 	}
 	return ""
 }
@@ -453,7 +604,7 @@ func bodyDiff(want, got []byte) string {
 	snippet := func(b []byte) string {
 		return fmt.Sprintf("%q", b[min(from, len(b)):min(i+60, len(b))])
 	}
-	return fmt.Sprintf("body: workerd %d bytes, isola %d bytes, first difference at byte %d:\n  workerd: ...%s\n  isola:   ...%s",
+	return fmt.Sprintf("body: reference %d bytes, isola %d bytes, first difference at byte %d:\n  reference: ...%s\n  isola:     ...%s",
 		len(want), len(got), i, snippet(want), snippet(got))
 }
 
