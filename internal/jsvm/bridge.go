@@ -218,3 +218,13 @@ func Memory(vm *quickjs.VM) MemoryUsage {
 		Objects:     u.Fobj_count,
 	}
 }
+
+// GCThreshold is the heap size at which QuickJS next collects garbage. After
+// each collection it is set to 1.5 times the heap then, so it stays high for
+// a while after the heap was large, even once the values are freed: a hint
+// that the heap recently approached its limit.
+func GCThreshold(vm *quickjs.VM) uint64 {
+	m := mirror(vm)
+	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
+	return uint64(rt.Fmalloc_gc_threshold)
+}

@@ -242,6 +242,11 @@ func (iso *Isolate) failFromJS(id int, text string) {
 	if req == nil {
 		return
 	}
+	if text == "null" && iso.heapWasNearLimit() {
+		// QuickJS throws null when it cannot even allocate the out-of-memory
+		// error; the values that filled the heap may be freed by now.
+		text = "InternalError: out of memory"
+	}
 	if iso.checkFatalText(text) {
 		return // shutdown fails the request with the limit's message
 	}
@@ -376,3 +381,10 @@ type netError struct{ msg string }
 
 func (e *netError) Error() string  { return e.msg }
 func (e *netError) JSName() string { return "TypeError" }
+
+// heapWasNearLimit reports whether the heap came near its limit recently
+// (see jsvm.GCThreshold): a collection ran with the heap above 60% of it.
+func (iso *Isolate) heapWasNearLimit() bool {
+	return float64(jsvm.GCThreshold(iso.vm)) > 0.9*float64(iso.limits.Memory) ||
+		float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
+}
