@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // CreateRequest is one instance to create.
@@ -87,31 +88,44 @@ func (e *Engine) create(workflow string, reqs []CreateRequest, batch bool) ([]*I
 	}
 	var dup string
 	var made []*Instance
-	err = e.store.Update(func(tx *Tx) error {
-		made = made[:0]
-		for _, in := range ins {
-			var one int
-			err := tx.QueryRow(`SELECT 1 FROM instances WHERE workflow = ? AND id = ?`, in.Workflow, in.ID).Scan(&one)
-			if err == nil {
-				if batch {
+	insert := func(tx *Tx, in *Instance) error {
+		_, err := tx.Exec(`INSERT INTO instances (workflow, id, status, params, params_bufs, created_ms,
+		  success_retention_ms, error_retention_ms) VALUES (?,?,?,?,?,?,?,?)`,
+			in.Workflow, in.ID, string(Queued), in.Params.JSON, packBufs(in.Params.Bufs), in.CreatedMs,
+			in.SuccessRetentionMs, in.ErrorRetentionMs)
+		return err
+	}
+	if !batch {
+		// One statement: the primary key refuses a duplicate, and no
+		// savepoint is needed around it.
+		in := ins[0]
+		ch := make(chan error, 1)
+		e.store.SubmitOne(func(tx *Tx) error { return insert(tx, in) }, func(err error) { ch <- err })
+		err = <-ch
+		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			dup, err = in.ID, ErrDuplicate
+		}
+		made = ins
+	} else {
+		err = e.store.Update(func(tx *Tx) error {
+			made = made[:0]
+			for _, in := range ins {
+				var one int
+				err := tx.QueryRow(`SELECT 1 FROM instances WHERE workflow = ? AND id = ?`, in.Workflow, in.ID).Scan(&one)
+				if err == nil {
 					continue
 				}
-				dup = in.ID
-				return ErrDuplicate
+				if !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				if err := insert(tx, in); err != nil {
+					return err
+				}
+				made = append(made, in)
 			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if _, err := tx.Exec(`INSERT INTO instances (workflow, id, status, params, params_bufs, created_ms,
-			  success_retention_ms, error_retention_ms) VALUES (?,?,?,?,?,?,?,?)`,
-				in.Workflow, in.ID, string(Queued), in.Params.JSON, packBufs(in.Params.Bufs), in.CreatedMs,
-				in.SuccessRetentionMs, in.ErrorRetentionMs); err != nil {
-				return err
-			}
-			made = append(made, in)
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if errors.Is(err, ErrDuplicate) {
 		return nil, &UserError{Name: "WorkflowError", Message: fmt.Sprintf("(instance.already_exists) Workflow instance with id %q already exists", dup)}
 	}
@@ -138,15 +152,7 @@ func (e *Engine) Instance(workflow, id string) (*Instance, error) {
 		return nil, err
 	}
 	e.mu.Lock()
-	k := instKey{workflow, id}
-	if r, ok := e.live[k]; ok && !r.stopped {
-		in.Status = Running
-		if r.pause {
-			in.Status = WaitingForPause
-		}
-	} else if e.inQueue[k] && in.Status != Queued && !in.Status.Finished() {
-		in.Status = Queued
-	}
+	in.Status = e.liveStatusLocked(instKey{workflow, id}, in.Status)
 	e.mu.Unlock()
 	return in, nil
 }

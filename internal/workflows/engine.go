@@ -351,20 +351,13 @@ func (e *Engine) begin(r *Run, q queued) {
 	}
 	r.events = events
 	r.starting = false
-	status := Running
-	if r.pause {
-		status = WaitingForPause
+	// The stored status stays "queued" while the run is live (the engine
+	// reports live runs from memory), and recovery after a crash restarts
+	// queued instances: one write less per run. started_ms is written with
+	// the run's first status change.
+	if in.StartedMs == 0 {
+		in.StartedMs = now
 	}
-	started := in.StartedMs
-	if started == 0 {
-		started = now
-	}
-	in.StartedMs = started
-	e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET status = ?, started_ms = ?, wake_ms = NULL WHERE workflow = ? AND id = ?`,
-			string(status), started, in.Workflow, in.ID)
-		return err
-	}, nil)
 	e.mu.Unlock()
 	r.wf.Runner.Start(r)
 }

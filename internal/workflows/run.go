@@ -290,8 +290,9 @@ func (r *Run) Suspend() {
 		e.kickDispatch()
 		return
 	}
+	started := r.Instance.StartedMs
 	e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ? WHERE workflow = ? AND id = ?`, wake, wf, id)
+		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ?, started_ms = ? WHERE workflow = ? AND id = ?`, wake, started, wf, id)
 		return err
 	}, func(err error) {
 		if err == nil {
@@ -313,8 +314,13 @@ func (r *Run) pauseNowLocked() {
 
 func (r *Run) setStatusLocked(s Status, wake int64) {
 	wf, id := r.key.workflow, r.key.id
+	var started int64
+	if r.Instance != nil {
+		started = r.Instance.StartedMs
+	}
 	r.e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ? WHERE workflow = ? AND id = ?`, string(s), nullInt(wake), wf, id)
+		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ?, started_ms = MAX(started_ms, ?) WHERE workflow = ? AND id = ?`,
+			string(s), nullInt(wake), started, wf, id)
 		return err
 	}, nil)
 }
@@ -350,10 +356,14 @@ func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {
 		en, em = failure.Name, failure.Message
 	}
 	wf, id := r.key.workflow, r.key.id
+	var started int64
+	if r.Instance != nil {
+		started = r.Instance.StartedMs
+	}
 	e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = ?, ended_ms = ?, wake_ms = NULL, output = ?, output_bufs = ?,
-		  error_name = ?, error_message = ?, expire_ms = ? WHERE workflow = ? AND id = ?`,
-			string(status), now, out, outBufs, en, em, now+keep, wf, id)
+		  error_name = ?, error_message = ?, expire_ms = ?, started_ms = MAX(started_ms, ?) WHERE workflow = ? AND id = ?`,
+			string(status), now, out, outBufs, en, em, now+keep, started, wf, id)
 		return err
 	}, nil)
 }
