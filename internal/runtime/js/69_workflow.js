@@ -14,7 +14,17 @@ const kWfId = Symbol("instanceId");
 
 // ---- values kept in the journal ----
 
+const wfNoBufs = [];
+
 function wfEncode(v, what) {
+  // Most step results are plain JSON scalars: no encoder needed.
+  switch (typeof v) {
+    case "string": case "boolean":
+      return { json: JSON.stringify(v), bufs: wfNoBufs };
+    case "number":
+      if (Number.isFinite(v) && !Object.is(v, -0)) return { json: String(v), bufs: wfNoBufs };
+  }
+  if (v === null) return { json: "null", bufs: wfNoBufs };
   const enc = new RpcEncoder(false, false);
   let json;
   try {
@@ -354,19 +364,59 @@ async function wfDo(run, name, rest) {
   return value;
 }
 
-function wfAttempt(cb, ctx, timeoutMs) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(wfNamedError("WorkflowTimeoutError", `Execution timed out after ${timeoutMs}ms`)), timeoutMs);
-  });
-  let p;
-  try {
-    p = Promise.race([cb(ctx), timeout]);
-  } catch (e) {
-    clearTimeout(timer);
-    return Promise.reject(e);
+// Step timeouts share one timer: each attempt registers its deadline, and
+// the timer runs for the earliest. With the usual equal timeouts deadlines
+// only grow, so an attempt costs no timer call of its own.
+const wfDeadlines = new Set();
+let wfDeadlineTimer = null;
+let wfDeadlineAt = Infinity;
+
+function wfAddDeadline(at, expire) {
+  const d = { at, expire };
+  wfDeadlines.add(d);
+  if (at < wfDeadlineAt) wfArmDeadlines(at);
+  return d;
+}
+
+function wfArmDeadlines(at) {
+  if (wfDeadlineTimer !== null) clearTimeout(wfDeadlineTimer);
+  wfDeadlineAt = at;
+  wfDeadlineTimer = setTimeout(wfFireDeadlines, Math.max(0, at - Date.now()));
+}
+
+function wfFireDeadlines() {
+  wfDeadlineTimer = null;
+  wfDeadlineAt = Infinity;
+  const now = Date.now();
+  let next = Infinity;
+  for (const d of wfDeadlines) {
+    if (d.at <= now) {
+      wfDeadlines.delete(d);
+      d.expire();
+    } else if (d.at < next) {
+      next = d.at;
+    }
   }
-  return p.then((v) => { clearTimeout(timer); return v; }, (e) => { clearTimeout(timer); throw e; });
+  if (next !== Infinity) wfArmDeadlines(next);
+}
+
+function wfAttempt(cb, ctx, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const d = wfAddDeadline(Date.now() + timeoutMs, () => {
+      reject(wfNamedError("WorkflowTimeoutError", `Execution timed out after ${timeoutMs}ms`));
+    });
+    const ok = (v) => { wfDeadlines.delete(d); resolve(v); };
+    const fail = (e) => { wfDeadlines.delete(d); reject(e); };
+    let p;
+    try {
+      p = cb(ctx);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (p !== null && typeof p === "object" && typeof p.then === "function") p.then(ok, fail);
+    else ok(p);
+  });
 }
 
 function wfAbandon(run) {
