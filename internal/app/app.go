@@ -30,6 +30,9 @@ type App struct {
 	Actors *runtime.Actors
 	// Workflows runs the worker's workflows; nil without any.
 	Workflows *workflows.Engine
+	// workflowWorker runs workflow instances: the same script and bindings
+	// as Worker, in an isolate of its own.
+	workflowWorker *runtime.Worker
 
 	opts Options
 }
@@ -167,7 +170,7 @@ func (a *App) bindWorkflows(logf func(level, msg string)) error {
 		opts.Log = logf
 	}
 	e := workflows.New(store, opts)
-	runner := &runtime.WorkflowRunner{Worker: a.Worker}
+	runner := &runtime.WorkflowRunner{} // its worker is made once every binding is known
 	var bs []runtime.Binding
 	for i, w := range cfg.Workflows {
 		field := fmt.Sprintf("workflows[%d]", i)
@@ -182,6 +185,12 @@ func (a *App) bindWorkflows(logf func(level, msg string)) error {
 		bs = append(bs, runtime.Binding{Name: w.Binding, Target: &runtime.WorkflowBinding{Engine: e, Name: w.Name}})
 	}
 	a.Worker.Bind(bs...)
+	// Instances run in an isolate apart from the one serving requests, as
+	// on Cloudflare, where a workflow's steps run in invocations of their
+	// own: creating instances and running them then use two cores, and
+	// module state is not shared between a request and a run there either.
+	a.workflowWorker = runtime.NewWorker(a.Script, a.Worker.Options())
+	runner.Worker = a.workflowWorker
 	if err := e.Start(); err != nil {
 		store.Close()
 		return err
@@ -281,6 +290,9 @@ func (a *App) Close() {
 		a.Actors.Close()
 	}
 	a.Worker.Close()
+	if a.workflowWorker != nil {
+		a.workflowWorker.Close()
+	}
 	if a.Loaders != nil {
 		a.Loaders.Close()
 	}

@@ -61,10 +61,16 @@ const wfDurationPattern = /^([^ ]+) +(\w\w*?)s?$/;
 
 function wfMs(d) {
   if (!isNaN(+d)) return +d;
-  const m = d.match(wfDurationPattern);
-  if (!m) return NaN;
-  return +m[1] * (wfUnits[m[2]] || 1);
+  let ms = wfMsCache.get(d);
+  if (ms === undefined) {
+    const m = d.match(wfDurationPattern);
+    ms = m ? +m[1] * (wfUnits[m[2]] || 1) : NaN;
+    if (wfMsCache.size < 256) wfMsCache.set(d, ms);
+  }
+  return ms;
 }
+// Programs use a handful of duration strings, parsed again at every step.
+const wfMsCache = new Map();
 
 function wfDurationWarn(what, d) {
   if (typeof d !== "string" || !isNaN(+d)) return;
@@ -142,6 +148,16 @@ function wfValidStepConfig(cfg) {
   }
   if (cfg.sensitive !== undefined && cfg.sensitive !== "output") return false;
   return true;
+}
+
+// wfNoConfig stands for a step.do without a config: its config is the
+// defaults, made without validating or merging anything.
+const wfNoConfig = Object.freeze({});
+
+// wfDefaultConfig is the defaults as wfCallbackConfig(wfResolveConfig({}))
+// gives them: a new object each time, in the same key order.
+function wfDefaultConfig() {
+  return { retries: { limit: 5, backoff: "exponential", delay: 1000 }, timeout: "10 minutes" };
 }
 
 // wfResolveConfig merges the step's config over the defaults (the local
@@ -287,7 +303,7 @@ function wfAnswerBlocking(run, ans) {
 
 async function wfDo(run, name, rest) {
   let cfg, cb;
-  if (typeof rest[0] === "function") { cfg = {}; cb = rest[0]; }
+  if (typeof rest[0] === "function") { cfg = wfNoConfig; cb = rest[0]; }
   else { cfg = rest[0] ?? {}; cb = rest[1]; }
   if (typeof cb !== "function") throw wfCrossed("WorkflowFatalError", `Step "${name}" requires a callback function`);
   if (++run.steps > run.stepLimit) {
@@ -296,7 +312,7 @@ async function wfDo(run, name, rest) {
   if (!wfValidStepName(name)) {
     throw wfCrossed("WorkflowFatalError", `Step name "${name}" exceeds max length (256 chars) or invalid characters found`);
   }
-  if (!wfValidStepConfig(cfg)) {
+  if (cfg !== wfNoConfig && !wfValidStepConfig(cfg)) {
     throw wfCrossed("WorkflowFatalError", `Step config for "${name}" is in a invalid format. ${wfConfigDocs}`);
   }
   const count = wfCount(run, "do", name);
@@ -306,8 +322,8 @@ async function wfDo(run, name, rest) {
     case "failed": throw wfCrossed(ans[1], ans[2]);
     case "abandon": wfAbandon(run); return wfNever();
   }
-  const config = wfResolveConfig(cfg);
-  const timeoutMs = wfMs(config.timeout);
+  const config = cfg === wfNoConfig ? wfDefaultConfig() : wfResolveConfig(cfg);
+  const timeoutMs = cfg === wfNoConfig ? 600000 : wfMs(config.timeout);
   const stepName = `${name}-${count}`;
   run.inflight++;
   const start = Date.now();
@@ -315,7 +331,7 @@ async function wfDo(run, name, rest) {
   let value, failure, encoded;
   try {
     for (;; attempt++) {
-      const ctx = { step: { name, count }, attempt, config: wfCallbackConfig(config) };
+      const ctx = { step: { name, count }, attempt, config: cfg === wfNoConfig ? wfDefaultConfig() : wfCallbackConfig(config) };
       try {
         value = await wfAttempt(cb, ctx, timeoutMs);
         try {
