@@ -228,3 +228,11 @@ func GCThreshold(vm *quickjs.VM) uint64 {
 	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
 	return uint64(rt.Fmalloc_gc_threshold)
 }
+
+// RunGC runs QuickJS's cycle collector now. Reference counting frees most
+// values at once; cycles (a dropped async function and its promises) wait
+// for the collector, which otherwise runs when the heap has grown enough.
+func RunGC(vm *quickjs.VM) {
+	m := mirror(vm)
+	lib.XJS_RunGC(m.runtime.tls, m.runtime.cRuntime)
+}

@@ -602,6 +602,20 @@ func (iso *Isolate) Memory() (jsvm.MemoryUsage, error) {
 	}
 }
 
+// CollectGarbage runs the engine's cycle collector on the loop.
+func (iso *Isolate) CollectGarbage() error {
+	ch := make(chan struct{})
+	if !iso.post(func() { jsvm.RunGC(iso.vm); close(ch) }) {
+		return iso.Err()
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-iso.done:
+		return iso.Err()
+	}
+}
+
 // ---- timers ----
 
 type timerEntry struct {
