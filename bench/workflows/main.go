@@ -35,7 +35,7 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "wrk duration for the creates figure")
-	conns := flag.Int("connections", 16, "concurrent connections for the creates figure")
+	conns := flag.Int("connections", 64, "concurrent connections for the creates figure (enough to saturate either runtime)")
 	instances := flag.Int("instances", 20000, "three-step instances on Isola")
 	instancesRef := flag.Int("instances-ref", 300, "three-step instances on the reference")
 	sleepers := flag.Int("sleepers", 100000, "sleeping instances on Isola (0 skips)")
