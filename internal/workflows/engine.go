@@ -102,7 +102,8 @@ type Engine struct {
 	nextRunID int64
 	stepSeq   int64
 	eventSeq  int64
-	nextWake  int64 // earliest wake the timer knows of; 0 none
+	nextWake  int64           // earliest wake the timer knows of; 0 none
+	losses    map[instKey]int // instances whose isolate died under them (Run.Lost)
 	closing   bool
 
 	dispatchKick chan struct{}

@@ -413,3 +413,24 @@ func TestRetentionDeletesFinishedInstances(t *testing.T) {
 	}
 	t.Fatal("the instance outlived its retention")
 }
+
+func TestInstanceSurvivesIsolateDeathsUpToALimit(t *testing.T) {
+	var starts atomic.Int64
+	runner := &funcRunner{}
+	runner.fn = func(r *Run) {
+		n := starts.Add(1)
+		if r.Instance.ID == "flaky" && n <= 2 || r.Instance.ID == "doomed" {
+			r.Lost(errors.New("Worker exceeded CPU time limit."))
+			return
+		}
+		r.Finish(&Value{JSON: "1"}, nil)
+	}
+	h := newHarness(t, "", Options{}, Workflow{Name: "w", Runner: runner})
+	h.create("w", "flaky")
+	h.waitStatus("w", "flaky", Complete)
+	h.create("w", "doomed")
+	in := h.waitStatus("w", "doomed", Errored)
+	if in.Error.Message != "Worker exceeded CPU time limit." {
+		t.Fatalf("error %+v", in.Error)
+	}
+}

@@ -334,6 +334,7 @@ func (r *Run) Finish(output *Value, failure *ErrorInfo) {
 		return
 	}
 	e.endLocked(r)
+	delete(e.losses, r.key)
 	r.finishLocked(output, failure)
 }
 
@@ -369,8 +370,11 @@ func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {
 }
 
 // Lost reports that the run cannot go on: its isolate died (a CPU or memory
-// limit, for instance). The instance fails with err, unless the engine is
-// closing, in which case it resumes on the next start.
+// limit, for instance). Every run live in that isolate is lost with it, and
+// the one that caused it cannot be told from the others, so the instance is
+// queued again, and fails with err only when it was among the lost
+// maxLosses times. When the engine is closing it simply resumes on the
+// next start.
 func (r *Run) Lost(err error) {
 	e := r.e
 	e.mu.Lock()
@@ -380,5 +384,19 @@ func (r *Run) Lost(err error) {
 		return
 	}
 	e.endLocked(r)
+	if e.losses == nil {
+		e.losses = map[instKey]int{}
+	}
+	e.losses[r.key]++
+	if n := e.losses[r.key]; n < maxLosses {
+		e.opts.Log("warn", fmt.Sprintf("workflows: %s/%s: its isolate died (%v); running it again (%d of %d)", r.key.workflow, r.key.id, err, n+1, maxLosses))
+		e.enqueueLocked(r.wf, queued{key: r.key})
+		e.kickDispatch()
+		return
+	}
+	delete(e.losses, r.key)
 	r.finishLocked(nil, &ErrorInfo{Name: "Error", Message: err.Error()})
 }
+
+// maxLosses is how many isolate deaths an instance lives through.
+const maxLosses = 3
