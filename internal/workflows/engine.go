@@ -102,7 +102,6 @@ type Engine struct {
 	nextRunID int64
 	stepSeq   int64
 	eventSeq  int64
-	nextWake  int64           // earliest wake the timer knows of; 0 none
 	losses    map[instKey]int // instances whose isolate died under them (Run.Lost)
 	closing   bool
 
@@ -376,24 +375,15 @@ func (e *Engine) endLocked(r *Run) {
 
 // ---- the timer: sleeping and waiting instances, retention ----
 
-// Tick wakes the timer at once (after a fake clock moved).
+// Tick wakes the timer at once: after a fake clock moved, or when a new
+// wake time was committed. The timer then reads the earliest wake again;
+// comparing with the wake it last read instead would race with that read
+// (a wake committed just after it would be missed). Kicks coalesce, so a
+// burst of suspensions costs one read.
 func (e *Engine) Tick() {
 	select {
 	case e.timerKick <- struct{}{}:
 	default:
-	}
-}
-
-// noteWake tells the timer about a wake time it may not know of.
-func (e *Engine) noteWake(ms int64) {
-	e.mu.Lock()
-	earlier := e.nextWake == 0 || ms < e.nextWake
-	if earlier {
-		e.nextWake = ms
-	}
-	e.mu.Unlock()
-	if earlier {
-		e.Tick()
 	}
 }
 
@@ -410,9 +400,6 @@ func (e *Engine) timer() {
 		if err != nil {
 			e.opts.Log("error", fmt.Sprintf("workflows: retention: %v", err))
 		}
-		e.mu.Lock()
-		e.nextWake = next
-		e.mu.Unlock()
 		due := next
 		if expiry != 0 && (due == 0 || expiry < due) {
 			due = expiry

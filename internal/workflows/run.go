@@ -296,7 +296,7 @@ func (r *Run) Suspend() {
 		return err
 	}, func(err error) {
 		if err == nil {
-			e.noteWake(wake)
+			e.Tick()
 		}
 	})
 	e.mu.Unlock()
