@@ -172,7 +172,11 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		}
 		data := buffersOf(bufs)
 		return iso.async(func() (func() quickjs.Value, error) {
-			return iso.workflowCall(b, op, id, arg, data)
+			result, err := iso.workflowCall(b, op, id, arg, data)
+			if errors.Is(err, workflows.ErrNotFound) {
+				err = workflows.NotFound()
+			}
+			return result, err
 		})
 	}
 }
@@ -241,9 +245,6 @@ func (iso *Isolate) workflowCall(b *WorkflowBinding, op, id, arg string, bufs []
 		return pack(ids...), nil
 	case "get", "status":
 		in, err := e.Instance(b.Name, id)
-		if errors.Is(err, workflows.ErrNotFound) {
-			return nil, workflows.NotFound(id)
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -275,9 +276,6 @@ func (iso *Isolate) workflowCall(b *WorkflowBinding, op, id, arg string, bufs []
 		case "delete":
 			err = e.Delete(b.Name, id)
 		}
-		if errors.Is(err, workflows.ErrNotFound) {
-			return nil, workflows.NotFound(id)
-		}
 		return nil, err
 	case "sendEvent":
 		var ev struct {
@@ -287,11 +285,7 @@ func (iso *Isolate) workflowCall(b *WorkflowBinding, op, id, arg string, bufs []
 		if err := json.Unmarshal([]byte(arg), &ev); err != nil {
 			return nil, err
 		}
-		err := e.SendEvent(b.Name, id, ev.Type, workflows.Value{JSON: ev.Payload, Bufs: bufs})
-		if errors.Is(err, workflows.ErrNotFound) {
-			return nil, workflows.NotFound(id)
-		}
-		return nil, err
+		return nil, e.SendEvent(b.Name, id, ev.Type, workflows.Value{JSON: ev.Payload, Bufs: bufs})
 	}
 	return nil, fmt.Errorf("unknown workflow operation %q", op)
 }

@@ -157,8 +157,9 @@ func (e *Engine) Instance(workflow, id string) (*Instance, error) {
 	return in, nil
 }
 
-// NotFound is the error get() throws for a missing instance.
-func NotFound(id string) error {
+// NotFound is the error get() throws for a missing instance (the
+// reference's message names no id).
+func NotFound() error {
 	return &UserError{Message: "instance.not_found"}
 }
 

@@ -19,7 +19,6 @@ import (
 // goroutine that commits whatever has queued up in one transaction (group
 // commit): a thousand step results arriving together cost one fsync.
 type Store struct {
-	path  string
 	read  *sql.DB
 	write *sql.DB
 	wconn *sql.Conn // the writer's connection
@@ -178,7 +177,7 @@ func OpenStore(path string) (*Store, error) {
 		read.Close()
 		return nil, fmt.Errorf("workflows: %s: %w", path, err)
 	}
-	s := &Store{path: path, read: read, write: write, wconn: wconn, wake: make(chan struct{}, 1), stopped: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
+	s := &Store{read: read, write: write, wconn: wconn, wake: make(chan struct{}, 1), stopped: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
 	go s.writer()
 	return s, nil
 }
