@@ -232,9 +232,15 @@ function wfNever() {
 }
 function wfNoop() {}
 
-class WorkflowStep {
+// WorkflowStep is an RpcTarget, as the step the reference's engine hands
+// to run() is an RPC stub: a dispatcher can pass it on to a tenant's
+// isolate, whose calls come back here.
+class WorkflowStep extends RpcTarget {
   #run;
-  constructor(run) { this.#run = run; }
+  constructor(run) {
+    super();
+    this.#run = run;
+  }
 
   do(name, ...rest) {
     return wfDo(this.#run, name, rest);

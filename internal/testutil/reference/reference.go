@@ -636,3 +636,28 @@ func (p *Process) RSS() int64 {
 
 // Pid is workerd's process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// LinkPackages gives the program in dir the npm packages it imports, as
+// `npm install` in dir would: node_modules/<pkg> links to the copy pinned
+// in tools/reference. Tests link into copies of examples and cases, never
+// into the repository.
+func LinkPackages(dir string, pkgs ...string) error {
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	for _, pkg := range pkgs {
+		src := filepath.Join(root, "tools", "reference", "node_modules", filepath.FromSlash(pkg))
+		if _, err := os.Stat(filepath.Join(src, "package.json")); err != nil {
+			return fmt.Errorf("reference: npm package %s not installed at %s: %s", pkg, src, InstallHint)
+		}
+		dst := filepath.Join(dir, "node_modules", filepath.FromSlash(pkg))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(src, dst); err != nil && !os.IsExist(err) {
+			return err
+		}
+	}
+	return nil
+}
