@@ -68,6 +68,10 @@ type caseSpec struct {
 	// Differs explains why Isola deliberately differs from the reference in what
 	// Compare leaves out (error pages, for example). Informational.
 	Differs string `json:"differs"`
+	// Npm lists the npm packages the case imports; each runtime's copy of
+	// the case gets them linked from tools/reference, as `npm install`
+	// would give them.
+	Npm []string `json:"npm"`
 }
 
 type equivalence struct {
@@ -228,7 +232,7 @@ func usesWorkflows(dir string) (bool, error) {
 // prepareWorker copies the case into a temporary directory that both
 // runtimes serve, adding the default wrangler.jsonc when the case has none
 // (the repository itself is never written to).
-func prepareWorker(t *testing.T, name string) string {
+func prepareWorker(t *testing.T, name string, npm []string) string {
 	src := filepath.Join("cases", name)
 	dst := filepath.Join(t.TempDir(), name)
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
@@ -249,6 +253,9 @@ func prepareWorker(t *testing.T, name string) string {
 		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reference.LinkPackages(dst, npm...); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dst, "wrangler.jsonc")); os.IsNotExist(err) {
@@ -272,7 +279,7 @@ func runCase(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := prepareWorker(t, name)
+	dir := prepareWorker(t, name, spec.Npm)
 	workflows, err := usesWorkflows(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +292,7 @@ func runCase(t *testing.T, name string) {
 		}
 		// wrangler writes its build output into the project: give it a
 		// copy of its own, so Isola's directory stays as the case wrote it.
-		refDir = prepareWorker(t, name)
+		refDir = prepareWorker(t, name, spec.Npm)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
