@@ -340,6 +340,13 @@ type apiStep struct {
 	Error      *apiError       `json:"error"`
 	Wake       string          `json:"wake"`
 	Type       string          `json:"type"`
+	Unreached  bool            `json:"unreached"`
+}
+
+type apiCode struct {
+	Started string `json:"started"`
+	Latest  string `json:"latest"`
+	Changed bool   `json:"changed"`
 }
 
 type apiEvent struct {
@@ -359,6 +366,7 @@ type apiDetail struct {
 	Started       string          `json:"started"`
 	Ended         string          `json:"ended"`
 	Wake          string          `json:"wake"`
+	Code          *apiCode        `json:"code"`
 	Steps         []apiStep       `json:"steps"`
 	PendingEvents []apiEvent      `json:"pending_events"`
 }
@@ -502,6 +510,13 @@ func wfStatus(c *adminClient, o *wfOutput, workflow, id string) error {
 	if d.Ended != "" {
 		fmt.Fprintf(tw, "Ended\t%s (took %s)\n", showTime(d.Ended), span(d.Started, d.Ended))
 	}
+	if d.Code != nil {
+		code := d.Code.Started
+		if d.Code.Changed {
+			code = fmt.Sprintf("started on %s, now %s (the code changed while the instance ran)", d.Code.Started, d.Code.Latest)
+		}
+		fmt.Fprintf(tw, "Code\t%s\n", code)
+	}
 	fmt.Fprintf(tw, "Params\t%s\n", oneLine(string(d.Params), 200))
 	if len(d.Output) > 0 && string(d.Output) != "null" || d.Status == "complete" {
 		fmt.Fprintf(tw, "Output\t%s\n", oneLine(string(d.Output), 200))
@@ -518,6 +533,7 @@ func wfStatus(c *adminClient, o *wfOutput, workflow, id string) error {
 	} else {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "STEP\tKIND\tSTATE\tATTEMPTS\tSTARTED\tDURATION\tERROR")
+		unreached := 0
 		for _, s := range d.Steps {
 			name := s.Name
 			if s.Count > 1 {
@@ -538,10 +554,18 @@ func wfStatus(c *adminClient, o *wfOutput, workflow, id string) error {
 			case s.Wake != "" && (s.State == "sleeping" || s.State == "waiting"):
 				dur = "until " + showTime(s.Wake)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, kind, s.State, attempts, showTime(s.Started), dur, oneLine(s.Error.String(), 80))
+			state := s.State
+			if s.Unreached {
+				state += " (unreached)"
+				unreached++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, kind, state, attempts, showTime(s.Started), dur, oneLine(s.Error.String(), 80))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		if unreached > 0 {
+			fmt.Fprintf(w, "\n%d recorded step(s) marked unreached: the run that finished the instance never asked for them, so\ntheir results were not used (its code changed while it ran, or does not call its steps deterministically).\n", unreached)
 		}
 	}
 	if len(d.PendingEvents) > 0 {

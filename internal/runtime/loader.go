@@ -254,8 +254,7 @@ func (c *LoaderCache) newAnonKey() string {
 }
 
 // script compiles code once per distinct content.
-func (c *LoaderCache) script(name string, code *WorkerCode) (*Script, error) {
-	h := code.hash()
+func (c *LoaderCache) script(name, h string, code *WorkerCode) (*Script, error) {
 	c.mu.Lock()
 	s, ok := c.scripts[h]
 	c.mu.Unlock()
@@ -430,7 +429,8 @@ func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso 
 		key = l.Cache.newAnonKey()
 		name = "dynamic"
 	}
-	script, err := l.Cache.script(name, &code)
+	hash := code.hash()
+	script, err := l.Cache.script(name, hash, &code)
 	if err != nil {
 		return nil, startFailure(err)
 	}
@@ -463,6 +463,7 @@ func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso 
 	opts.Features = features
 	w := NewWorker(script, opts)
 	w.onStart = l.Cache.started
+	w.code = id + "@" + hash[:12]
 	// Start it now, as workerd does: a worker that cannot start fails the
 	// caller with the reason, and is not cached.
 	if _, err := w.Isolate(); err != nil {

@@ -103,6 +103,7 @@ type capIn struct {
 	H int    `json:"h,omitempty"` // an existing handle
 	E int    `json:"e,omitempty"` // an object this isolate exports
 	K string `json:"k,omitempty"` // its kind, for exports
+	R int64  `json:"r,omitempty"` // for a workflow step: its run
 }
 
 type capOut struct {
@@ -129,7 +130,7 @@ func (iso *Isolate) exportCaps(capsJSON string) ([]Target, error) {
 			}
 			out[i] = t
 		case c.E != 0:
-			out[i] = &exportTarget{iso: iso, id: c.E, kind: c.K}
+			out[i] = &exportTarget{iso: iso, id: c.E, kind: c.K, run: c.R}
 		default:
 			return nil, fmt.Errorf("bad capability %+v", c)
 		}
@@ -245,6 +246,7 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 			return v
 		}, nil)
 	}}
+	iso.noteStepHandoff(t, caps)
 	// A Durable Object receives the calls made through one stub in the
 	// order they were made (workerd's E-order): they are queued now, on
 	// the loop.
@@ -341,6 +343,7 @@ type exportTarget struct {
 	iso  *Isolate
 	id   int
 	kind string
+	run  int64 // a workflow run's step object: the run's id
 
 	mu   sync.Mutex
 	refs int

@@ -22,6 +22,10 @@ type Worker struct {
 	// them against its budget). It is called without w.mu held.
 	onStart func(*Worker)
 	live    *list.Element // the cache's entry for the live isolate; the cache owns it
+
+	// code names a dynamic worker's code, "<loader id>@<version>"; empty
+	// for the app's own workers. Workflow instances record it (RanOn).
+	code string
 }
 
 // NewWorker prepares a worker; its first isolate starts on first use.

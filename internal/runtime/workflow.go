@@ -65,6 +65,26 @@ func (iso *Isolate) stopWorkflowRuns(err error) {
 	}
 }
 
+// noteStepHandoff records, when a call hands a run's step object to a
+// dynamic worker (a dispatcher routing the run to a tenant), which code runs
+// the instance. Runs on the loop.
+func (iso *Isolate) noteStepHandoff(t Target, caps []Target) {
+	if len(iso.wfRuns) == 0 || len(caps) == 0 {
+		return
+	}
+	et, ok := t.(*EntryTarget)
+	if !ok || et.Worker.code == "" {
+		return
+	}
+	for _, c := range caps {
+		if x, ok := c.(*exportTarget); ok && x.run != 0 {
+			if run := iso.wfRuns[x.run]; run != nil {
+				run.RanOn(et.Worker.code)
+			}
+		}
+	}
+}
+
 // WorkflowBinding is a `workflows` binding: env.WF.
 type WorkflowBinding struct {
 	Engine *workflows.Engine

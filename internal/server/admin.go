@@ -132,6 +132,7 @@ type instanceDetail struct {
 	Started       string          `json:"started,omitempty"`
 	Ended         string          `json:"ended,omitempty"`
 	Wake          string          `json:"wake,omitempty"`
+	Code          *codeJSON       `json:"code,omitempty"`
 	Steps         []stepJSON      `json:"steps"`
 	PendingEvents []eventJSON     `json:"pending_events"`
 }
@@ -149,6 +150,17 @@ type stepJSON struct {
 	Error      *errorJSON      `json:"error,omitempty"`
 	Wake       string          `json:"wake,omitempty"`
 	Type       string          `json:"type,omitempty"`
+	// Unreached: the run that finished the instance never asked for this
+	// recorded step (its code changed, or is not deterministic).
+	Unreached bool `json:"unreached,omitempty"`
+}
+
+// codeJSON is the dynamic worker code that ran an instance's steps,
+// "<loader id>@<version>": the code it started on and the latest.
+type codeJSON struct {
+	Started string `json:"started"`
+	Latest  string `json:"latest"`
+	Changed bool   `json:"changed"`
 }
 
 type eventJSON struct {
@@ -415,9 +427,13 @@ func (a *Admin) instance(w http.ResponseWriter, r *http.Request) {
 		Output: plain(in.Output), Error: errJSON(in.Error), Created: timeJSON(in.CreatedMs),
 		Started: timeJSON(in.StartedMs), Ended: timeJSON(in.EndedMs), Wake: timeJSON(in.WakeMs),
 		Steps: make([]stepJSON, 0, len(steps)), PendingEvents: make([]eventJSON, 0, len(events))}
+	if in.CodeStarted != "" {
+		out.Code = &codeJSON{Started: in.CodeStarted, Latest: in.CodeLatest, Changed: in.CodeStarted != in.CodeLatest}
+	}
 	for _, s := range steps {
 		sj := stepJSON{Name: s.Name, Count: s.Count, Kind: string(s.Kind), State: string(s.State), Attempts: s.Attempts,
-			Started: timeJSON(s.StartMs), Ended: timeJSON(s.EndMs), Error: errJSON(s.Error), Wake: timeJSON(s.WakeMs), Type: s.Type}
+			Started: timeJSON(s.StartMs), Ended: timeJSON(s.EndMs), Error: errJSON(s.Error), Wake: timeJSON(s.WakeMs), Type: s.Type,
+			Unreached: s.Unreached}
 		if s.StartMs != 0 && s.EndMs != 0 {
 			// A wait's end is the event's time, which may come before the
 			// wait began.

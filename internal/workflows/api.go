@@ -241,7 +241,8 @@ func (e *Engine) Restart(workflow, id string) error {
 	done := make(chan error, 1)
 	e.store.Submit(func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE instances SET status = 'queued', started_ms = 0, ended_ms = 0, wake_ms = NULL,
-		  output = NULL, output_bufs = NULL, error_name = NULL, error_message = NULL, expire_ms = NULL WHERE workflow = ? AND id = ?`, workflow, id)
+		  output = NULL, output_bufs = NULL, error_name = NULL, error_message = NULL, expire_ms = NULL,
+		  code_started = NULL, code_latest = NULL WHERE workflow = ? AND id = ?`, workflow, id)
 		if err != nil {
 			return err
 		}

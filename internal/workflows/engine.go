@@ -339,6 +339,7 @@ func (e *Engine) begin(r *Run, q queued) {
 	}
 	r.Instance = in
 	r.steps = make(map[stepKey]*Step, len(steps))
+	r.reached = make(map[stepKey]bool, len(steps))
 	for _, s := range steps {
 		r.steps[stepKey{s.Kind, s.Name, s.Count}] = s
 	}

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 )
 
 // Run is one execution of an instance's run(): from its start (or replay)
@@ -25,6 +27,9 @@ type Run struct {
 	pause    bool // pause asked for: stop at the next step boundary
 	blocked  map[stepKey]bool
 	wakeNow  bool // an awaited event arrived while the run was live
+	// reached holds the steps this run asked for; at the end, a recorded
+	// step it never asked for is reported as unreached.
+	reached map[stepKey]bool
 }
 
 // stepKey identifies a step in the journal. Each kind of step numbers its
@@ -96,6 +101,7 @@ func (r *Run) Step(req StepRequest) Answer {
 		return Answer{Action: ActAbandon}
 	}
 	k := stepKey{req.Kind, req.Name, req.Count}
+	r.reached[k] = true
 	s := r.steps[k]
 	now := e.now()
 	switch req.Kind {
@@ -233,6 +239,7 @@ func (r *Run) StepDone(name string, count int, result *Value, failure *ErrorInfo
 		return
 	}
 	k := stepKey{KindDo, name, count}
+	r.reached[k] = true
 	if old := r.steps[k]; old != nil {
 		e.mu.Unlock()
 		reply(false, fmt.Errorf("workflows: step %q (occurrence %d) is already recorded", name, count))
@@ -335,7 +342,69 @@ func (r *Run) Finish(output *Value, failure *ErrorInfo) {
 	}
 	e.endLocked(r)
 	delete(e.losses, r.key)
+	r.reportUnreachedLocked()
 	r.finishLocked(output, failure)
+}
+
+// reportUnreachedLocked marks the recorded steps the finishing run never
+// asked for. With deterministic code there are none; there are some when a
+// tenant's code changed while the instance slept and renamed or dropped a
+// step, which the reference lets pass silently.
+func (r *Run) reportUnreachedLocked() {
+	var names []string
+	var keys []stepKey
+	for k := range r.steps {
+		if !r.reached[k] {
+			keys = append(keys, k)
+			names = append(names, fmt.Sprintf("%s %q (#%d)", k.kind, k.name, k.count))
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	sort.Strings(names)
+	in := r.Instance
+	code := ""
+	if in != nil && in.CodeStarted != in.CodeLatest {
+		code = fmt.Sprintf(" (it started on code %s and finished on %s)", in.CodeStarted, in.CodeLatest)
+	}
+	r.e.opts.Log("warn", fmt.Sprintf("workflows: %s/%s finished without reaching recorded steps %s%s",
+		r.key.workflow, r.key.id, strings.Join(names, ", "), code))
+	wf, id := r.key.workflow, r.key.id
+	r.e.store.SubmitOne(func(tx *Tx) error {
+		for _, k := range keys {
+			if _, err := tx.Exec(`UPDATE steps SET unreached = 1 WHERE workflow = ? AND id = ? AND kind = ? AND name = ? AND count = ?`,
+				wf, id, string(k.kind), k.name, k.count); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil)
+}
+
+// RanOn records that this run handed its steps to the given code
+// ("<loader id>@<version>"): the first such code is the one the instance
+// started on; a later, different one means the code changed under it.
+func (r *Run) RanOn(code string) {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in := r.Instance
+	if r.stopped || in == nil || code == in.CodeLatest {
+		return
+	}
+	if in.CodeStarted == "" {
+		in.CodeStarted = code
+	} else {
+		e.opts.Log("warn", fmt.Sprintf("workflows: %s/%s started on code %s and now runs on %s",
+			r.key.workflow, r.key.id, in.CodeStarted, code))
+	}
+	in.CodeLatest = code
+	wf, id, started := r.key.workflow, r.key.id, in.CodeStarted
+	e.store.SubmitOne(func(tx *Tx) error {
+		_, err := tx.Exec(`UPDATE instances SET code_started = ?, code_latest = ? WHERE workflow = ? AND id = ?`, started, code, wf, id)
+		return err
+	}, nil)
 }
 
 func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {

@@ -108,6 +108,8 @@ CREATE TABLE IF NOT EXISTS instances (
   error_retention_ms INTEGER NOT NULL DEFAULT 0,
   expire_ms INTEGER,
   next_seq INTEGER NOT NULL DEFAULT 1,
+  code_started TEXT,
+  code_latest TEXT,
   PRIMARY KEY (workflow, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS instances_wake ON instances(wake_ms) WHERE wake_ms IS NOT NULL;
@@ -131,6 +133,7 @@ CREATE TABLE IF NOT EXISTS steps (
   end_ms INTEGER NOT NULL DEFAULT 0,
   wake_ms INTEGER NOT NULL DEFAULT 0,
   type TEXT NOT NULL DEFAULT '',
+  unreached INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (workflow, id, kind, name, count)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -164,6 +167,10 @@ func OpenStore(path string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("workflows: %s: %w", path, err)
 	}
+	if err := addColumns(write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("workflows: %s: %w", path, err)
+	}
 	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
@@ -180,6 +187,30 @@ func OpenStore(path string) (*Store, error) {
 	s := &Store{read: read, write: write, wconn: wconn, wake: make(chan struct{}, 1), stopped: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
 	go s.writer()
 	return s, nil
+}
+
+// addedColumns are columns added after the first release of the schema:
+// databases made before them get them on open.
+var addedColumns = []struct{ table, column, decl string }{
+	{"instances", "code_started", "TEXT"},
+	{"instances", "code_latest", "TEXT"},
+	{"steps", "unreached", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+func addColumns(db *sql.DB) error {
+	for _, c := range addedColumns {
+		var n int
+		err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := db.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.column + ` ` + c.decl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Close commits what is queued and closes the database.
@@ -367,7 +398,7 @@ func nullInt(n int64) any {
 // ---- reads ----
 
 const instanceCols = `workflow, id, status, params, params_bufs, created_ms, started_ms, ended_ms, wake_ms,
-  output, output_bufs, error_name, error_message, success_retention_ms, error_retention_ms`
+  output, output_bufs, error_name, error_message, success_retention_ms, error_retention_ms, code_started, code_latest`
 
 type scanner interface{ Scan(...any) error }
 
@@ -376,11 +407,12 @@ func scanInstance(r scanner) (*Instance, error) {
 	var params string
 	var paramsBufs, outBufs []byte
 	var wake sql.NullInt64
-	var out, errName, errMsg sql.NullString
+	var out, errName, errMsg, codeStarted, codeLatest sql.NullString
 	if err := r.Scan(&in.Workflow, &in.ID, &in.Status, &params, &paramsBufs, &in.CreatedMs, &in.StartedMs, &in.EndedMs,
-		&wake, &out, &outBufs, &errName, &errMsg, &in.SuccessRetentionMs, &in.ErrorRetentionMs); err != nil {
+		&wake, &out, &outBufs, &errName, &errMsg, &in.SuccessRetentionMs, &in.ErrorRetentionMs, &codeStarted, &codeLatest); err != nil {
 		return nil, err
 	}
+	in.CodeStarted, in.CodeLatest = codeStarted.String, codeLatest.String
 	bufs, err := unpackBufs(paramsBufs)
 	if err != nil {
 		return nil, err
@@ -460,7 +492,7 @@ func (s *Store) Steps(workflow, id string) ([]*Step, error) {
 
 func readSteps(query func(string, ...any) (*sql.Rows, error), workflow, id string) ([]*Step, error) {
 	rows, err := query(`SELECT name, count, kind, state, seq, result, result_bufs, error_name, error_message,
-	  attempts, start_ms, end_ms, wake_ms, type FROM steps WHERE workflow = ? AND id = ? ORDER BY seq`, workflow, id)
+	  attempts, start_ms, end_ms, wake_ms, type, unreached FROM steps WHERE workflow = ? AND id = ? ORDER BY seq`, workflow, id)
 	if err != nil {
 		return nil, err
 	}
@@ -471,7 +503,7 @@ func readSteps(query func(string, ...any) (*sql.Rows, error), workflow, id strin
 		var res, en, em sql.NullString
 		var rb []byte
 		if err := rows.Scan(&st.Name, &st.Count, &st.Kind, &st.State, &st.Seq, &res, &rb, &en, &em,
-			&st.Attempts, &st.StartMs, &st.EndMs, &st.WakeMs, &st.Type); err != nil {
+			&st.Attempts, &st.StartMs, &st.EndMs, &st.WakeMs, &st.Type, &st.Unreached); err != nil {
 			return nil, err
 		}
 		if st.Result, err = valueOf(res, rb); err != nil {

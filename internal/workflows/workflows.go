@@ -89,6 +89,12 @@ type Instance struct {
 	// Retention after the end, in ms; 0 means the engine's default.
 	SuccessRetentionMs int64
 	ErrorRetentionMs   int64
+	// The code that ran the instance, for instances whose steps a dispatcher
+	// hands to a dynamic worker: "<loader id>@<version>", the version a hash
+	// of the modules. CodeStarted is the first code to run it, CodeLatest the
+	// last; they differ when the tenant's code changed under the instance.
+	CodeStarted string
+	CodeLatest  string
 }
 
 // StepKind says what a journal entry records.
@@ -125,6 +131,10 @@ type Step struct {
 	EndMs    int64
 	WakeMs   int64 // a sleep's end; a wait's timeout
 	Type     string
+	// Unreached marks a recorded step that the run which finished the
+	// instance never asked for: the code changed under the instance (or is
+	// not deterministic), and this step's result was not used.
+	Unreached bool
 }
 
 // Event is an event sent to an instance.

@@ -147,7 +147,8 @@ class RpcEncoder {
   special(v, seen) {
     if (v instanceof RpcTarget) {
       if (this.forEnv) throw rpcCloneError("Remote RPC references can only be serialized for RPC.");
-      return { $: "c", i: this.cap({ e: rpcExport(v), k: "object" }) };
+      const run = v[kWorkflowRun];
+      return { $: "c", i: this.cap(run === undefined ? { e: rpcExport(v), k: "object" } : { e: rpcExport(v), k: "object", r: run }) };
     }
     seen.set(v, this.count++);
     if (v instanceof Date) return { $: "D", v: v.getTime() };

@@ -240,6 +240,7 @@ class WorkflowStep extends RpcTarget {
   constructor(run) {
     super();
     this.#run = run;
+    Object.defineProperty(this, kWorkflowRun, { value: run.id });
   }
 
   do(name, ...rest) {
