@@ -51,6 +51,9 @@ type Options struct {
 	ActorMaxLive int
 	// Workflows tunes the workflow engine (concurrency, retention, clock).
 	Workflows workflows.Options
+	// Loader bounds the cache of dynamic workers behind worker_loaders
+	// bindings (zero fields: runtime.DefaultLoaderLimits').
+	Loader runtime.LoaderLimits
 }
 
 // DefaultStateDir is where a project's durable state lives unless told
@@ -128,7 +131,7 @@ func (a *App) bind(logf func(level, msg string)) error {
 	cfg := a.Config
 	var bs []runtime.Binding
 	if len(cfg.WorkerLoaders) > 0 {
-		a.Loaders = runtime.NewLoaderCache(runtime.DefaultLoaderLimits, logf)
+		a.Loaders = runtime.NewLoaderCache(a.opts.Loader, logf)
 	}
 	for _, l := range cfg.WorkerLoaders {
 		bs = append(bs, runtime.Binding{Name: l.Binding, Target: &runtime.LoaderBinding{Name: l.Binding, Cache: a.Loaders, Parent: a.Worker}})

@@ -178,7 +178,9 @@ func (iso *Isolate) pending() (quickjs.Value, func(result func() quickjs.Value, 
 	iso.pendingOps++
 	settle := func(result func() quickjs.Value, err error) {
 		iso.pendingOps--
-		if err != nil {
+		if err == errAbandoned {
+			// Never settled: what awaits it is garbage now.
+		} else if err != nil {
 			pc.Reject.Call(quickjs.UndefinedValue, errorName(err)+": "+errorText(err))
 		} else {
 			// UndefinedValue belongs to no VM and cannot be passed as a

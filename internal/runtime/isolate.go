@@ -73,11 +73,12 @@ type Isolate struct {
 	vm       *quickjs.VM
 	dispatch quickjs.Value
 
-	mu    sync.Mutex
-	queue []func()
-	wake  chan struct{}
-	dead  error // set once; guarded by mu
-	done  chan struct{}
+	mu          sync.Mutex
+	queue       []func()
+	quietQueued int // how many of queue came through postQuiet
+	wake        chan struct{}
+	dead        error // set once; guarded by mu
+	done        chan struct{}
 
 	// Loop-goroutine state.
 	timers     timerHeap
@@ -105,6 +106,11 @@ type Isolate struct {
 	stores *storeTable
 	groups map[string]bool          // host function groups registered (registerGroup)
 	wfRuns map[int64]*workflows.Run // workflow runs live in this isolate (workflow.go)
+	// Calls tied to a run's step object, abandoned when the run ends
+	// (workflow.go): incoming calls to the step, by call id, and calls
+	// that handed the step to another isolate.
+	wfCallRun map[int]int64
+	wfHandoff map[*Call]handoff
 	// Durable Objects living here (actor.go), by instance key.
 	actors map[int]*liveActor
 	// The output gate: messages produced in a turn that wrote to storage
@@ -381,12 +387,26 @@ func (iso *Isolate) checkFatalText(text string) bool {
 // post hands fn to the loop goroutine. It reports false when the isolate is
 // dead, in which case fn will never run.
 func (iso *Isolate) post(fn func()) bool {
+	return iso.enqueue(fn, false)
+}
+
+// postQuiet is post for the host's own bookkeeping (measuring memory,
+// collecting garbage): it does not count as use, or an idle isolate that
+// the loader cache measures would never look idle.
+func (iso *Isolate) postQuiet(fn func()) bool {
+	return iso.enqueue(fn, true)
+}
+
+func (iso *Isolate) enqueue(fn func(), quiet bool) bool {
 	iso.mu.Lock()
 	if iso.dead != nil {
 		iso.mu.Unlock()
 		return false
 	}
 	iso.queue = append(iso.queue, fn)
+	if quiet {
+		iso.quietQueued++
+	}
 	iso.mu.Unlock()
 	select {
 	case iso.wake <- struct{}{}:
@@ -455,7 +475,9 @@ func (iso *Isolate) loop() {
 func (iso *Isolate) turn() {
 	iso.mu.Lock()
 	jobs := iso.queue
+	quiet := iso.quietQueued
 	iso.queue = nil
+	iso.quietQueued = 0
 	iso.mu.Unlock()
 	for _, job := range jobs {
 		if iso.Err() != nil {
@@ -487,7 +509,7 @@ func (iso *Isolate) turn() {
 	iso.endTurn()
 	iso.detectStall()
 	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0)
-	if len(jobs) > 0 {
+	if len(jobs) > quiet {
 		iso.lastUse.Store(time.Now().UnixNano())
 	}
 }
@@ -591,7 +613,7 @@ func (iso *Isolate) shutdown() {
 // with the loop, so it runs there.
 func (iso *Isolate) Memory() (jsvm.MemoryUsage, error) {
 	ch := make(chan jsvm.MemoryUsage, 1)
-	if !iso.post(func() { ch <- jsvm.Memory(iso.vm) }) {
+	if !iso.postQuiet(func() { ch <- jsvm.Memory(iso.vm) }) {
 		return jsvm.MemoryUsage{}, iso.Err()
 	}
 	select {
@@ -605,7 +627,7 @@ func (iso *Isolate) Memory() (jsvm.MemoryUsage, error) {
 // CollectGarbage runs the engine's cycle collector on the loop.
 func (iso *Isolate) CollectGarbage() error {
 	ch := make(chan struct{})
-	if !iso.post(func() { jsvm.RunGC(iso.vm); close(ch) }) {
+	if !iso.postQuiet(func() { jsvm.RunGC(iso.vm); close(ch) }) {
 		return iso.Err()
 	}
 	select {

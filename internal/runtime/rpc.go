@@ -35,7 +35,44 @@ type Call struct {
 	Args Message  // for "call": the argument list
 	// Reply receives the result, or an error. A *ThrownError carries an
 	// exception thrown by the callee, to be rethrown in the caller.
+	// errAbandoned means no answer will ever come: the caller drops its
+	// promise unsettled.
 	Reply func(Message, error)
+
+	// A caller may abandon a call that must never be answered (a workflow
+	// run that ended while the call was out); the callee then forgets it.
+	abandonable bool // set before Invoke
+	abandonMu   sync.Mutex
+	abandoned   bool
+	onAbandon   func()
+}
+
+// errAbandoned answers a call that will never be answered: the promise
+// waiting for it is dropped without settling, as the code awaiting it must
+// never resume (a workflow run that was suspended or ended).
+var errAbandoned = errors.New("isola: call abandoned")
+
+// Abandon tells the callee to forget c.
+func (c *Call) Abandon() {
+	c.abandonMu.Lock()
+	c.abandoned = true
+	f := c.onAbandon
+	c.onAbandon = nil
+	c.abandonMu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// whenAbandoned registers f to run if c is abandoned; false if it already is.
+func (c *Call) whenAbandoned(f func()) bool {
+	c.abandonMu.Lock()
+	defer c.abandonMu.Unlock()
+	if c.abandoned {
+		return false
+	}
+	c.onAbandon = f
+	return true
 }
 
 // ThrownError is an exception raised by the callee, encoded as a Message so
@@ -221,8 +258,13 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 	}
 	// The reply settles the promise directly (posted to this loop): no
 	// goroutine sits waiting for it.
-	call := &Call{Path: path, Op: op, Args: args, Reply: func(m Message, callErr error) {
+	var call *Call
+	handedOff := false
+	call = &Call{Path: path, Op: op, Args: args, Reply: func(m Message, callErr error) {
 		release() // the callee has the call (and its capabilities) now
+		if handedOff {
+			iso.post(func() { delete(iso.wfHandoff, call) })
+		}
 		var thrown *ThrownError
 		if callErr != nil && !errors.As(callErr, &thrown) {
 			complete(nil, callErr)
@@ -246,7 +288,7 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 			return v
 		}, nil)
 	}}
-	iso.noteStepHandoff(t, caps)
+	handedOff = iso.noteStepHandoff(t, call, caps, complete)
 	// A Durable Object receives the calls made through one stub in the
 	// order they were made (workerd's E-order): they are queued now, on
 	// the loop.
@@ -273,12 +315,29 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 // receiver described by target (JSON), invokes it and answers through
 // rpcReturn or rpcThrow.
 func (iso *Isolate) deliver(c *Call, target string) {
+	iso.deliverFor(c, target, 0)
+}
+
+// deliverFor is deliver for a call to a workflow run's step object: the
+// call is abandoned when the run ends.
+func (iso *Isolate) deliverFor(c *Call, target string, run int64) {
 	if iso.calls == nil {
 		iso.calls = map[int]*Call{}
 	}
 	iso.nextCall++
 	id := iso.nextCall
+	// A call that handed over a workflow step can be abandoned by its
+	// caller: forget it then, without answering.
+	if c.abandonable && !c.whenAbandoned(func() { iso.post(func() { iso.forgetCall(id) }) }) {
+		return
+	}
 	iso.calls[id] = c
+	if run != 0 {
+		if iso.wfCallRun == nil {
+			iso.wfCallRun = map[int]int64{}
+		}
+		iso.wfCallRun[id] = run
+	}
 	path, _ := json.Marshal(c.Path)
 	args, free := iso.messageArgs(c.Args)
 	_, err := iso.call("rpcInvoke", append([]any{id, target, string(path), c.Op}, args...)...)
@@ -296,7 +355,15 @@ func (iso *Isolate) finishCall(id int, m Message, err error) {
 		return
 	}
 	delete(iso.calls, id)
+	delete(iso.wfCallRun, id)
 	c.Reply(m, err)
+}
+
+// forgetCall drops a call its caller abandoned: whatever the code serving
+// it does later answers nobody.
+func (iso *Isolate) forgetCall(id int) {
+	delete(iso.calls, id)
+	delete(iso.wfCallRun, id)
 }
 
 // rpcReply is host.rpcReturn and host.rpcThrow.
@@ -358,6 +425,12 @@ func (t *exportTarget) Kind() string {
 
 func (t *exportTarget) Invoke(c *Call) {
 	target := fmt.Sprintf(`{"kind":"export","id":%d}`, t.id)
+	if t.run != 0 {
+		if !t.iso.post(func() { t.iso.deliverToStep(c, target, t.run) }) {
+			c.Reply(Message{}, errAbandoned)
+		}
+		return
+	}
 	if !t.iso.post(func() { t.iso.deliver(c, target) }) {
 		c.Reply(Message{}, errors.New("The RPC stub's isolate has gone away (it was evicted or hit a limit)."))
 	}

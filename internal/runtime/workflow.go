@@ -65,22 +65,80 @@ func (iso *Isolate) stopWorkflowRuns(err error) {
 	}
 }
 
-// noteStepHandoff records, when a call hands a run's step object to a
-// dynamic worker (a dispatcher routing the run to a tenant), which code runs
-// the instance. Runs on the loop.
-func (iso *Isolate) noteStepHandoff(t Target, caps []Target) {
+// A dispatcher hands a run's step object to another isolate (a tenant's
+// dynamic worker), whose code then calls the step's methods. When the run
+// ends here (suspended to sleep, paused, finished), the calls in both
+// directions are abandoned: nobody will answer them, and the code awaiting
+// them must not resume, so both isolates drop them unanswered. The tenant's
+// isolate is then idle and can be evicted: a sleeping instance holds
+// nothing in memory, in the dispatcher or in the tenant.
+
+// handoff is a call that handed a run's step to another isolate.
+type handoff struct {
+	run  int64
+	drop func() // drops the call's promise here, unsettled
+}
+
+// noteStepHandoff is called for each outgoing call: when the call carries
+// a live run's step object it is tracked (and abandoned when the run ends),
+// and when it goes to a dynamic worker the run records which code runs the
+// instance. Runs on the loop.
+func (iso *Isolate) noteStepHandoff(t Target, c *Call, caps []Target, complete func(func() quickjs.Value, error)) bool {
 	if len(iso.wfRuns) == 0 || len(caps) == 0 {
-		return
+		return false
 	}
-	et, ok := t.(*EntryTarget)
-	if !ok || et.Worker.code == "" {
-		return
-	}
-	for _, c := range caps {
-		if x, ok := c.(*exportTarget); ok && x.run != 0 {
-			if run := iso.wfRuns[x.run]; run != nil {
-				run.RanOn(et.Worker.code)
+	tracked := false
+	for _, cp := range caps {
+		x, ok := cp.(*exportTarget)
+		if !ok || x.run == 0 {
+			continue
+		}
+		run := iso.wfRuns[x.run]
+		if run == nil {
+			continue
+		}
+		if et, ok := t.(*EntryTarget); ok && et.Worker.code != "" {
+			run.RanOn(et.Worker.code)
+		}
+		if !tracked {
+			if iso.wfHandoff == nil {
+				iso.wfHandoff = map[*Call]handoff{}
 			}
+			c.abandonable = true
+			iso.wfHandoff[c] = handoff{run: x.run, drop: func() { complete(nil, errAbandoned) }}
+			tracked = true
+		}
+	}
+	return tracked
+}
+
+// deliverToStep delivers a call to a run's step object, or abandons it
+// when the run is over.
+func (iso *Isolate) deliverToStep(c *Call, target string, run int64) {
+	if iso.wfRuns[run] == nil {
+		c.Reply(Message{}, errAbandoned)
+		return
+	}
+	iso.deliverFor(c, target, run)
+}
+
+// endWorkflowRun forgets a run that ended here and abandons the calls tied
+// to its step object.
+func (iso *Isolate) endWorkflowRun(id int64) {
+	delete(iso.wfRuns, id)
+	for cid, run := range iso.wfCallRun {
+		if run == id {
+			if c := iso.calls[cid]; c != nil {
+				iso.forgetCall(cid)
+				c.Reply(Message{}, errAbandoned)
+			}
+		}
+	}
+	for c, h := range iso.wfHandoff {
+		if h.run == id {
+			delete(iso.wfHandoff, c)
+			c.Abandon()
+			h.drop()
 		}
 	}
 }
@@ -119,7 +177,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ})
 		switch a.Action {
 		case workflows.ActAbandon:
-			delete(iso.wfRuns, int64(runID))
+			iso.endWorkflowRun(int64(runID))
 			return []any{"abandon"}
 		case workflows.ActFailed:
 			return []any{"failed", a.Error.Name, a.Error.Message}
@@ -154,7 +212,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		run.StepDone(name, count, result, failure, attempts, int64(number(start)), func(abandon bool, err error) {
 			complete(func() quickjs.Value {
 				if abandon {
-					delete(iso.wfRuns, int64(runID))
+					iso.endWorkflowRun(int64(runID))
 					return iso.jsString("abandon")
 				}
 				return iso.jsString("ok")
@@ -164,7 +222,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	}
 	fns["wfSuspend"] = func(runID int) {
 		if run := runOf(runID); run != nil {
-			delete(iso.wfRuns, int64(runID))
+			iso.endWorkflowRun(int64(runID))
 			run.Suspend()
 		}
 	}
@@ -173,7 +231,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		if run == nil {
 			return
 		}
-		delete(iso.wfRuns, int64(runID))
+		iso.endWorkflowRun(int64(runID))
 		if ok {
 			run.Finish(&workflows.Value{JSON: jsonText, Bufs: buffersOf(bufs)}, nil)
 		} else {

@@ -240,7 +240,7 @@ class WorkflowStep extends RpcTarget {
   constructor(run) {
     super();
     this.#run = run;
-    Object.defineProperty(this, kWorkflowRun, { value: run.id });
+    Object.defineProperty(this, kWorkflowRun, { value: run });
   }
 
   do(name, ...rest) {
@@ -443,7 +443,14 @@ function wfAttempt(cb, ctx, timeoutMs) {
 }
 
 function wfAbandon(run) {
+  wfRunOver(run);
+}
+
+// wfRunOver marks a run ended. Its step object, if it was handed to other
+// isolates, is forgotten here: Go abandons the calls still coming to it.
+function wfRunOver(run) {
   run.dead = true;
+  if (run.exported) rpcDropStepExports(run.id);
 }
 
 // wfCheckSuspend drops the run once nothing it awaits can settle without
@@ -456,7 +463,7 @@ function wfCheckSuspend(run) {
   setTimeout(() => {
     run.checkPending = false;
     if (!run.dead && run.inflight === 0 && run.blocked > 0) {
-      run.dead = true;
+      wfRunOver(run);
       host.wfSuspend(run.id);
     }
   }, 0);
@@ -464,10 +471,10 @@ function wfCheckSuspend(run) {
 
 function workflowRunEvent(runId, className, workflowName, instanceId, createdMs, stepLimit, paramsJSON, ...bufs) {
   hostNeed("workflow");
-  const run = { id: runId, counts: new Map(), steps: 0, stepLimit, inflight: 0, blocked: 0, dead: false, checkPending: false, fail: null };
+  const run = { id: runId, counts: new Map(), steps: 0, stepLimit, inflight: 0, blocked: 0, dead: false, checkPending: false, fail: null, exported: false };
   const finishErr = (e) => {
     if (run.dead) return;
-    run.dead = true;
+    wfRunOver(run);
     let info = wfCrossedInfo(wfErrorInfo(e));
     if (wfIsNonRetryable(e)) {
       info = { name: "WorkflowFatalError", message: "The execution of the Workflow instance was terminated, as a step threw an NonRetryableError and it was not handled" };
@@ -476,7 +483,7 @@ function workflowRunEvent(runId, className, workflowName, instanceId, createdMs,
   };
   run.fail = (info) => {
     if (run.dead) return;
-    run.dead = true;
+    wfRunOver(run);
     host.wfFinish(runId, false, "", info.name, info.message);
   };
   const finishOk = (v) => {
@@ -488,7 +495,7 @@ function workflowRunEvent(runId, className, workflowName, instanceId, createdMs,
       finishErr(e);
       return;
     }
-    run.dead = true;
+    wfRunOver(run);
     host.wfFinish(runId, true, enc.json, "", "", ...enc.bufs);
   };
   try {

@@ -34,7 +34,7 @@ class WorkflowEntrypoint {
   }
 }
 class RpcTarget {}
-// kWorkflowRun marks a workflow's step object with its run's id: when it is
+// kWorkflowRun marks a workflow's step object with its run: when it is
 // sent to a dynamic worker, Go records which code runs the instance.
 const kWorkflowRun = Symbol("workflowRun");
 class NonRetryableError extends Error {
