@@ -53,6 +53,8 @@ type LoaderCache struct {
 	scripts  map[string]*Script       // code hash → compiled
 	anonSeq  int
 	stopIdle chan struct{}
+
+	isolatesStarted, isolatesClosed int64
 }
 
 type loaded struct {
@@ -109,12 +111,18 @@ func (c *LoaderCache) Close() {
 // LoaderStats describe the cache for operators and benchmarks.
 type LoaderStats struct {
 	Workers, LiveIsolates, Scripts int
+	// IsolatesStarted counts isolates started since the cache was made;
+	// more than Workers ever held means evicted workers came back.
+	IsolatesStarted int64
+	// IsolatesClosed counts isolates closed as idle or over the budget.
+	IsolatesClosed int64
 }
 
 func (c *LoaderCache) Stats() LoaderStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return LoaderStats{Workers: len(c.workers), LiveIsolates: c.live.Len(), Scripts: len(c.scripts)}
+	return LoaderStats{Workers: len(c.workers), LiveIsolates: c.live.Len(), Scripts: len(c.scripts),
+		IsolatesStarted: c.isolatesStarted, IsolatesClosed: c.isolatesClosed}
 }
 
 func (c *LoaderCache) sweep() {
@@ -172,6 +180,7 @@ func (c *LoaderCache) trimMemory() {
 // budget, close the least recently used one.
 func (c *LoaderCache) started(w *Worker) {
 	c.mu.Lock()
+	c.isolatesStarted++
 	if w.live == nil {
 		w.live = c.live.PushFront(w)
 	} else {
@@ -198,6 +207,7 @@ func (c *LoaderCache) stopIsolate(w *Worker) {
 	if w.live != nil {
 		c.live.Remove(w.live)
 		w.live = nil
+		c.isolatesClosed++
 	}
 	c.mu.Unlock()
 }
