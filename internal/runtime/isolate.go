@@ -18,7 +18,6 @@ import (
 	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/jsvm"
 	jsprelude "github.com/isola-run/isola/internal/runtime/js"
-	"github.com/isola-run/isola/internal/workflows"
 	"modernc.org/quickjs"
 )
 
@@ -105,11 +104,9 @@ type Isolate struct {
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores *storeTable
 	groups map[string]bool          // host function groups registered (registerGroup)
-	wfRuns map[int64]*workflows.Run // workflow runs live in this isolate (workflow.go)
-	// Calls tied to a run's step object, abandoned when the run ends
-	// (workflow.go): incoming calls to the step, by call id, and calls
-	// that handed the step to another isolate.
-	wfCallRun map[int]int64
+	wfRuns map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
+	// Calls that handed a run's step to another isolate, abandoned when
+	// the run ends (workflow.go).
 	wfHandoff map[*Call]handoff
 	// Durable Objects living here (actor.go), by instance key.
 	actors map[int]*liveActor
@@ -422,6 +419,26 @@ func (iso *Isolate) Err() error {
 	return iso.dead
 }
 
+// closeIfIdle kills the isolate if it serves nothing and has no work
+// queued, atomically with post: work posted after it fails to post (and
+// the poster starts another isolate), and none posted before is lost.
+func (iso *Isolate) closeIfIdle() bool {
+	iso.mu.Lock()
+	if iso.dead == nil {
+		if !iso.idle.Load() || len(iso.queue) > iso.quietQueued {
+			iso.mu.Unlock()
+			return false
+		}
+		iso.dead = ErrIsolateDead
+	}
+	iso.mu.Unlock()
+	select {
+	case iso.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
 // Close kills the isolate; requests in flight fail with ErrIsolateDead.
 func (iso *Isolate) Close() {
 	iso.kill(ErrIsolateDead)
@@ -478,6 +495,10 @@ func (iso *Isolate) turn() {
 	quiet := iso.quietQueued
 	iso.queue = nil
 	iso.quietQueued = 0
+	if len(jobs) > quiet {
+		// Busy from now: closeIfIdle must not see this turn's work as idle.
+		iso.idle.Store(false)
+	}
 	iso.mu.Unlock()
 	for _, job := range jobs {
 		if iso.Err() != nil {
@@ -518,10 +539,6 @@ func (iso *Isolate) turn() {
 func (iso *Isolate) LastUsed() time.Time {
 	return time.Unix(0, iso.lastUse.Load())
 }
-
-// busy reports whether the isolate was serving something at the end of its
-// last turn; eviction leaves busy isolates alone.
-func (iso *Isolate) busy() bool { return !iso.idle.Load() }
 
 // drain runs microtasks until none are left.
 func (iso *Isolate) drain() {

@@ -49,7 +49,7 @@ type Call struct {
 
 // errAbandoned answers a call that will never be answered: the promise
 // waiting for it is dropped without settling, as the code awaiting it must
-// never resume (a workflow run that was suspended or ended).
+// never resume (a workflow run that was suspended or ended; workflow.go).
 var errAbandoned = errors.New("isola: call abandoned")
 
 // Abandon tells the callee to forget c.
@@ -140,7 +140,6 @@ type capIn struct {
 	H int    `json:"h,omitempty"` // an existing handle
 	E int    `json:"e,omitempty"` // an object this isolate exports
 	K string `json:"k,omitempty"` // its kind, for exports
-	R int64  `json:"r,omitempty"` // for a workflow step: its run
 }
 
 type capOut struct {
@@ -167,7 +166,7 @@ func (iso *Isolate) exportCaps(capsJSON string) ([]Target, error) {
 			}
 			out[i] = t
 		case c.E != 0:
-			out[i] = &exportTarget{iso: iso, id: c.E, kind: c.K, run: c.R}
+			out[i] = &exportTarget{iso: iso, id: c.E, kind: c.K}
 		default:
 			return nil, fmt.Errorf("bad capability %+v", c)
 		}
@@ -315,12 +314,6 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 // receiver described by target (JSON), invokes it and answers through
 // rpcReturn or rpcThrow.
 func (iso *Isolate) deliver(c *Call, target string) {
-	iso.deliverFor(c, target, 0)
-}
-
-// deliverFor is deliver for a call to a workflow run's step object: the
-// call is abandoned when the run ends.
-func (iso *Isolate) deliverFor(c *Call, target string, run int64) {
 	if iso.calls == nil {
 		iso.calls = map[int]*Call{}
 	}
@@ -332,12 +325,6 @@ func (iso *Isolate) deliverFor(c *Call, target string, run int64) {
 		return
 	}
 	iso.calls[id] = c
-	if run != 0 {
-		if iso.wfCallRun == nil {
-			iso.wfCallRun = map[int]int64{}
-		}
-		iso.wfCallRun[id] = run
-	}
 	path, _ := json.Marshal(c.Path)
 	args, free := iso.messageArgs(c.Args)
 	_, err := iso.call("rpcInvoke", append([]any{id, target, string(path), c.Op}, args...)...)
@@ -355,7 +342,6 @@ func (iso *Isolate) finishCall(id int, m Message, err error) {
 		return
 	}
 	delete(iso.calls, id)
-	delete(iso.wfCallRun, id)
 	c.Reply(m, err)
 }
 
@@ -363,7 +349,6 @@ func (iso *Isolate) finishCall(id int, m Message, err error) {
 // it does later answers nobody.
 func (iso *Isolate) forgetCall(id int) {
 	delete(iso.calls, id)
-	delete(iso.wfCallRun, id)
 }
 
 // rpcReply is host.rpcReturn and host.rpcThrow.
@@ -410,7 +395,6 @@ type exportTarget struct {
 	iso  *Isolate
 	id   int
 	kind string
-	run  int64 // a workflow run's step object: the run's id
 
 	mu   sync.Mutex
 	refs int
@@ -425,12 +409,6 @@ func (t *exportTarget) Kind() string {
 
 func (t *exportTarget) Invoke(c *Call) {
 	target := fmt.Sprintf(`{"kind":"export","id":%d}`, t.id)
-	if t.run != 0 {
-		if !t.iso.post(func() { t.iso.deliverToStep(c, target, t.run) }) {
-			c.Reply(Message{}, errAbandoned)
-		}
-		return
-	}
 	if !t.iso.post(func() { t.iso.deliver(c, target) }) {
 		c.Reply(Message{}, errors.New("The RPC stub's isolate has gone away (it was evicted or hit a limit)."))
 	}
@@ -466,19 +444,27 @@ type EntryTarget struct {
 func (t *EntryTarget) Kind() string { return "fetcher" }
 
 func (t *EntryTarget) Invoke(c *Call) {
-	iso, err := t.Worker.Isolate()
-	if err != nil {
-		c.Reply(Message{}, err)
-		return
-	}
-	if !iso.post(func() {
-		props, caps := "", "[]"
-		if t.Props != nil {
-			props, caps = t.Props.JSON, iso.importCaps(t.Props.Caps)
+	// An isolate evicted as idle between Isolate() and post() is replaced:
+	// eviction must be invisible to callers.
+	for attempt := 0; ; attempt++ {
+		iso, err := t.Worker.Isolate()
+		if err != nil {
+			c.Reply(Message{}, err)
+			return
 		}
-		target, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": props, "propsCaps": caps})
-		iso.deliver(c, string(target))
-	}) {
-		c.Reply(Message{}, iso.Err())
+		if iso.post(func() {
+			props, caps := "", "[]"
+			if t.Props != nil {
+				props, caps = t.Props.JSON, iso.importCaps(t.Props.Caps)
+			}
+			target, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": props, "propsCaps": caps})
+			iso.deliver(c, string(target))
+		}) {
+			return
+		}
+		if err := iso.Err(); !errors.Is(err, ErrIsolateDead) || attempt == 2 {
+			c.Reply(Message{}, err)
+			return
+		}
 	}
 }

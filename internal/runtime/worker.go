@@ -60,7 +60,7 @@ func (w *Worker) Isolate() (*Isolate, error) {
 func (w *Worker) closeIsolate() bool {
 	w.mu.Lock()
 	iso := w.iso
-	if iso != nil && iso.busy() && iso.Err() == nil {
+	if iso != nil && iso.Err() == nil && !iso.closeIfIdle() {
 		w.mu.Unlock()
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/isola-run/isola/internal/jsvm"
 	"github.com/isola-run/isola/internal/workflows"
@@ -28,18 +29,90 @@ func (wr *WorkflowRunner) Start(run *workflows.Run) {
 		run.Lost(err)
 		return
 	}
-	if !iso.post(func() { iso.startWorkflowRun(run) }) {
+	lr := &liveRun{run: run, id: run.ID, home: iso, limit: run.StepLimit(), counts: map[countKey]int{}}
+	run.OnEnd(lr.ended)
+	if !iso.post(func() { iso.startWorkflowRun(lr) }) {
 		run.Lost(iso.Err())
 	}
 }
 
-func (iso *Isolate) startWorkflowRun(run *workflows.Run) {
-	if iso.wfRuns == nil {
-		iso.wfRuns = map[int64]*workflows.Run{}
+// liveRun is a run as the isolates holding its step see it. The step goes
+// wherever run() sends it (a dispatcher hands it to a tenant's dynamic
+// worker): it is not an RPC stub back to the isolate that made it but a
+// capability to the run itself (stepTarget), so each isolate runs its
+// steps' callbacks where they are and talks to the engine directly. A step
+// in a tenant's isolate then costs what a step in the dispatcher's costs.
+//
+// What must agree across those isolates lives here, under mu: each step
+// name's occurrence count, the step.do count against the step limit, and
+// the in-flight and blocked steps that decide when the run is dropped.
+type liveRun struct {
+	id         int64
+	home       *Isolate // where run() runs
+	homeHandle int      // the step's handle there; released when the run ends
+	limit      int
+
+	mu       sync.Mutex
+	run      *workflows.Run // nil once the run has ended
+	counts   map[countKey]int
+	steps    int // step.do calls, against limit
+	inflight int // step.do callbacks running
+	blocked  int // sleeps and waits not over
+	// handedOff lists the isolates with calls that handed the step on:
+	// when the run ends they abandon those calls.
+	handedOff map[*Isolate]bool
+}
+
+type countKey struct{ kind, name string }
+
+// current returns the engine's run, nil once it has ended.
+func (lr *liveRun) current() *workflows.Run {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.run
+}
+
+// ended is the run's OnEnd hook (called with the engine's lock held): the
+// journal is let go, and every isolate that handed the step on drops the
+// calls that did so, unanswered, so that the isolates they went to are
+// idle again (and a tenant's isolate can be evicted while its instance
+// sleeps).
+func (lr *liveRun) ended() {
+	lr.mu.Lock()
+	lr.run = nil
+	isos := lr.handedOff
+	lr.handedOff = nil
+	lr.mu.Unlock()
+	lr.home.post(func() { lr.home.forgetRun(lr) })
+	for iso := range isos {
+		if iso != lr.home {
+			iso.post(func() { iso.abandonHandoffs(lr) })
+		}
 	}
-	iso.wfRuns[run.ID] = run
+}
+
+// stepTarget is a run's step in an isolate's handle table.
+type stepTarget struct{ lr *liveRun }
+
+func (t *stepTarget) Kind() string { return "step" }
+
+func (t *stepTarget) Invoke(c *Call) {
+	c.Reply(Message{}, errors.New("a workflow step is not called over RPC"))
+}
+
+func (iso *Isolate) startWorkflowRun(lr *liveRun) {
+	run := lr.current()
+	if run == nil {
+		return // ended before it started
+	}
+	if iso.wfRuns == nil {
+		iso.wfRuns = map[int64]*liveRun{}
+	}
+	iso.wfRuns[lr.id] = lr
+	h := iso.addHandle(&stepTarget{lr})
+	lr.homeHandle = h
 	in := run.Instance
-	args := []any{int(run.ID), run.ClassName(), run.WorkflowName(), in.ID, float64(in.CreatedMs), run.StepLimit(), in.Params.JSON}
+	args := []any{h, run.ClassName(), run.WorkflowName(), in.ID, float64(in.CreatedMs), in.Params.JSON}
 	var free []quickjs.Value
 	for _, b := range in.Params.Bufs {
 		v := jsvm.NewArrayBuffer(iso.vm, b)
@@ -51,49 +124,56 @@ func (iso *Isolate) startWorkflowRun(run *workflows.Run) {
 		v.Free()
 	}
 	if err != nil {
-		delete(iso.wfRuns, run.ID)
 		run.Lost(err)
 	}
+}
+
+// forgetRun drops what the run's home isolate keeps for it.
+func (iso *Isolate) forgetRun(lr *liveRun) {
+	delete(iso.wfRuns, lr.id)
+	iso.releaseHandle(lr.homeHandle)
+	iso.abandonHandoffs(lr)
 }
 
 // stopWorkflowRuns tells the engine that the runs of a dying isolate are
 // lost.
 func (iso *Isolate) stopWorkflowRuns(err error) {
-	for id, run := range iso.wfRuns {
+	for id, lr := range iso.wfRuns {
 		delete(iso.wfRuns, id)
-		run.Lost(err)
+		if run := lr.current(); run != nil {
+			run.Lost(err)
+		}
 	}
 }
 
-// A dispatcher hands a run's step object to another isolate (a tenant's
-// dynamic worker), whose code then calls the step's methods. When the run
-// ends here (suspended to sleep, paused, finished), the calls in both
-// directions are abandoned: nobody will answer them, and the code awaiting
-// them must not resume, so both isolates drop them unanswered. The tenant's
-// isolate is then idle and can be evicted: a sleeping instance holds
-// nothing in memory, in the dispatcher or in the tenant.
-
 // handoff is a call that handed a run's step to another isolate.
 type handoff struct {
-	run  int64
+	lr   *liveRun
 	drop func() // drops the call's promise here, unsettled
 }
 
 // noteStepHandoff is called for each outgoing call: when the call carries
-// a live run's step object it is tracked (and abandoned when the run ends),
-// and when it goes to a dynamic worker the run records which code runs the
-// instance. Runs on the loop.
+// a live run's step it is tracked, to be abandoned when the run ends (its
+// callee forgets it, and the promise here is dropped unsettled: the code
+// awaiting it must not resume); and when it goes to a dynamic worker the
+// run records which code runs the instance. Runs on the loop.
 func (iso *Isolate) noteStepHandoff(t Target, c *Call, caps []Target, complete func(func() quickjs.Value, error)) bool {
-	if len(iso.wfRuns) == 0 || len(caps) == 0 {
-		return false
-	}
 	tracked := false
 	for _, cp := range caps {
-		x, ok := cp.(*exportTarget)
-		if !ok || x.run == 0 {
+		st, ok := cp.(*stepTarget)
+		if !ok {
 			continue
 		}
-		run := iso.wfRuns[x.run]
+		lr := st.lr
+		lr.mu.Lock()
+		run := lr.run
+		if run != nil && !tracked {
+			if lr.handedOff == nil {
+				lr.handedOff = map[*Isolate]bool{}
+			}
+			lr.handedOff[iso] = true
+		}
+		lr.mu.Unlock()
 		if run == nil {
 			continue
 		}
@@ -105,37 +185,17 @@ func (iso *Isolate) noteStepHandoff(t Target, c *Call, caps []Target, complete f
 				iso.wfHandoff = map[*Call]handoff{}
 			}
 			c.abandonable = true
-			iso.wfHandoff[c] = handoff{run: x.run, drop: func() { complete(nil, errAbandoned) }}
+			iso.wfHandoff[c] = handoff{lr: lr, drop: func() { complete(nil, errAbandoned) }}
 			tracked = true
 		}
 	}
 	return tracked
 }
 
-// deliverToStep delivers a call to a run's step object, or abandons it
-// when the run is over.
-func (iso *Isolate) deliverToStep(c *Call, target string, run int64) {
-	if iso.wfRuns[run] == nil {
-		c.Reply(Message{}, errAbandoned)
-		return
-	}
-	iso.deliverFor(c, target, run)
-}
-
-// endWorkflowRun forgets a run that ended here and abandons the calls tied
-// to its step object.
-func (iso *Isolate) endWorkflowRun(id int64) {
-	delete(iso.wfRuns, id)
-	for cid, run := range iso.wfCallRun {
-		if run == id {
-			if c := iso.calls[cid]; c != nil {
-				iso.forgetCall(cid)
-				c.Reply(Message{}, errAbandoned)
-			}
-		}
-	}
+// abandonHandoffs abandons this isolate's calls that handed lr's step on.
+func (iso *Isolate) abandonHandoffs(lr *liveRun) {
 	for c, h := range iso.wfHandoff {
-		if h.run == id {
+		if h.lr == lr {
 			delete(iso.wfHandoff, c)
 			c.Abandon()
 			h.drop()
@@ -165,39 +225,85 @@ type createItem struct {
 }
 
 func (iso *Isolate) workflowHost(fns map[string]any) {
-	runOf := func(id int) *workflows.Run { return iso.wfRuns[int64(id)] }
-	// wfStep answers a step call: [action, ...]: ["run"], ["block"],
-	// ["abandon"], ["failed", name, message], ["done", json, type, ms, ...bufs].
-	fns["wfStep"] = func(runID int, kind, name string, count int, until, dur any, typ string) []any {
-		run := runOf(runID)
-		if run == nil {
-			return []any{"abandon"}
+	stepOf := func(h int) *liveRun {
+		if t, ok := iso.handles[h].(*stepTarget); ok {
+			return t.lr
 		}
+		return nil
+	}
+	// wfStep answers a step call: [action, count, ...]: ["run", n],
+	// ["block", n], ["past", n], ["abandon", 0], ["invalid", 0],
+	// ["limit", 0, limit], ["failed", n, name, message],
+	// ["done", n, json, type, ms, ...bufs]. Occurrence counts are kept
+	// here, not in JavaScript, because the step may be used from several
+	// isolates; an invalid step.do counts against the limit only.
+	fns["wfStep"] = func(h int, kind, name string, valid bool, until, dur any, typ string) []any {
+		lr := stepOf(h)
+		if lr == nil {
+			return []any{"abandon", 0}
+		}
+		lr.mu.Lock()
+		run := lr.run
+		if run == nil {
+			lr.mu.Unlock()
+			return []any{"abandon", 0}
+		}
+		if kind == string(workflows.KindDo) {
+			lr.steps++
+			if lr.steps > lr.limit {
+				lr.mu.Unlock()
+				return []any{"limit", 0, lr.limit}
+			}
+		}
+		if !valid {
+			lr.mu.Unlock()
+			return []any{"invalid", 0}
+		}
+		k := countKey{kind, name}
+		lr.counts[k]++
+		count := lr.counts[k]
+		lr.mu.Unlock()
+		// Not under lr.mu: the engine calls lr.ended with its own lock held.
 		a := run.Step(workflows.StepRequest{Kind: workflows.StepKind(kind), Name: name, Count: count,
 			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ})
 		switch a.Action {
 		case workflows.ActAbandon:
-			iso.endWorkflowRun(int64(runID))
-			return []any{"abandon"}
+			return []any{"abandon", 0}
 		case workflows.ActFailed:
-			return []any{"failed", a.Error.Name, a.Error.Message}
+			return []any{"failed", count, a.Error.Name, a.Error.Message}
 		case workflows.ActDone:
-			out := []any{"done", nil, a.EventType, float64(a.EventMs)}
+			out := []any{"done", count, nil, a.EventType, float64(a.EventMs)}
 			if a.Result != nil {
-				out[1] = a.Result.JSON
+				out[2] = a.Result.JSON
 				for _, b := range a.Result.Bufs {
 					out = append(out, jsvm.NewArrayBuffer(iso.vm, b))
 				}
 			}
 			return out
+		case workflows.ActRun:
+			lr.mu.Lock()
+			lr.inflight++
+			lr.mu.Unlock()
+		case workflows.ActBlock:
+			lr.mu.Lock()
+			lr.blocked++
+			lr.mu.Unlock()
 		}
-		return []any{string(a.Action)}
+		return []any{string(a.Action), count}
 	}
-	// wfStepDone records a step.do's outcome; the promise resolves to
-	// "ok" or "abandon" once it is committed.
-	fns["wfStepDone"] = func(runID int, name string, count int, ok bool, jsonText, errName, errMsg string, attempts int, start any, bufs ...quickjs.Value) quickjs.Value {
+	// wfStepDone records a step.do's outcome; the promise resolves, once
+	// it is committed, to "ok", "check" (ok, and a sleep or wait is
+	// pending: see whether the run can be dropped) or "abandon".
+	fns["wfStepDone"] = func(h int, name string, count int, ok bool, jsonText, errName, errMsg string, attempts int, start any, bufs ...quickjs.Value) quickjs.Value {
 		p, complete := iso.pending()
-		run := runOf(runID)
+		lr := stepOf(h)
+		var run *workflows.Run
+		if lr != nil {
+			lr.mu.Lock()
+			lr.inflight--
+			run = lr.run
+			lr.mu.Unlock()
+		}
 		if run == nil {
 			complete(func() quickjs.Value { return iso.jsString("abandon") }, nil)
 			return p
@@ -210,28 +316,49 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			failure = &workflows.ErrorInfo{Name: errName, Message: errMsg}
 		}
 		run.StepDone(name, count, result, failure, attempts, int64(number(start)), func(abandon bool, err error) {
-			complete(func() quickjs.Value {
-				if abandon {
-					iso.endWorkflowRun(int64(runID))
-					return iso.jsString("abandon")
+			answer := "abandon"
+			if !abandon {
+				lr.mu.Lock()
+				answer = "ok"
+				if lr.blocked > 0 {
+					answer = "check"
 				}
-				return iso.jsString("ok")
-			}, err)
+				lr.mu.Unlock()
+			}
+			complete(func() quickjs.Value { return iso.jsString(answer) }, err)
 		})
 		return p
 	}
-	fns["wfSuspend"] = func(runID int) {
-		if run := runOf(runID); run != nil {
-			iso.endWorkflowRun(int64(runID))
-			run.Suspend()
+	// wfSuspend drops the run if nothing it awaits can settle without the
+	// engine: no step.do is running (in any isolate) and a sleep or wait
+	// is pending. It reports whether the run is over.
+	fns["wfSuspend"] = func(h int) bool {
+		lr := stepOf(h)
+		if lr == nil {
+			return true
 		}
+		lr.mu.Lock()
+		run := lr.run
+		idle := lr.inflight == 0 && lr.blocked > 0
+		lr.mu.Unlock()
+		if run == nil {
+			return true
+		}
+		if !idle {
+			return false
+		}
+		run.Suspend()
+		return true
 	}
-	fns["wfFinish"] = func(runID int, ok bool, jsonText, errName, errMsg string, bufs ...quickjs.Value) {
-		run := runOf(runID)
+	fns["wfFinish"] = func(h int, ok bool, jsonText, errName, errMsg string, bufs ...quickjs.Value) {
+		lr := stepOf(h)
+		if lr == nil {
+			return
+		}
+		run := lr.current()
 		if run == nil {
 			return
 		}
-		iso.endWorkflowRun(int64(runID))
 		if ok {
 			run.Finish(&workflows.Value{JSON: jsonText, Bufs: buffersOf(bufs)}, nil)
 		} else {

@@ -371,6 +371,10 @@ func (e *Engine) endLocked(r *Run) {
 		e.running--
 	}
 	r.stopped = true
+	if f := r.onEnd; f != nil {
+		r.onEnd = nil
+		f()
+	}
 	e.kickDispatch()
 }
 

@@ -30,6 +30,22 @@ type Run struct {
 	// reached holds the steps this run asked for; at the end, a recorded
 	// step it never asked for is reported as unreached.
 	reached map[stepKey]bool
+	onEnd   func() // see OnEnd
+}
+
+// OnEnd registers f to be called once the run ends, however it ends
+// (suspended, paused, finished, stopped, lost); at once if it has ended.
+// f is called with the engine's lock held: it must not block or call the
+// engine (posting work elsewhere is what it is for).
+func (r *Run) OnEnd(f func()) {
+	r.e.mu.Lock()
+	if !r.stopped {
+		r.onEnd = f
+		r.e.mu.Unlock()
+		return
+	}
+	r.e.mu.Unlock()
+	f()
 }
 
 // stepKey identifies a step in the journal. Each kind of step numbers its

@@ -147,9 +147,10 @@ class RpcEncoder {
   special(v, seen) {
     if (v instanceof RpcTarget) {
       if (this.forEnv) throw rpcCloneError("Remote RPC references can only be serialized for RPC.");
-      const run = v[kWorkflowRun];
-      if (run === undefined) return { $: "c", i: this.cap({ e: rpcExport(v), k: "object" }) };
-      return { $: "c", i: this.cap({ e: rpcStepExport(v, run), k: "object", r: run.id }) };
+      // A workflow's step crosses as its handle (69_workflow.js).
+      const view = v[kWorkflowRun];
+      if (view !== undefined) return { $: "c", i: this.cap({ h: view.h }) };
+      return { $: "c", i: this.cap({ e: rpcExport(v), k: "object" }) };
     }
     seen.set(v, this.count++);
     if (v instanceof Date) return { $: "D", v: v.getTime() };
@@ -354,6 +355,7 @@ function capValues(capsJSON, stubs = null) {
       case "namespace": out[i] = new DurableObjectNamespace(h); break;
       case "doclass": out[i] = new DurableObjectClass(h); break;
       case "workflow": out[i] = new Workflow(h); break;
+      case "step": out[i] = wfStepFromHandle(h); break;
       default: {
         const st = { handle: h, kind: k };
         out[i] = makeStub(st);
@@ -384,27 +386,6 @@ function rpcExport(obj) {
   const id = rpcNextExport++;
   rpcExports.set(id, obj);
   return id;
-}
-
-// A workflow run's step object is lent out under a new id each time it is
-// sent; the ids are kept by run so that all go when the run ends
-// (rpcDropStepExports), however long the other isolates keep their stubs.
-const rpcStepExports = new Map();
-
-function rpcStepExport(step, run) {
-  const id = rpcExport(step);
-  const ids = rpcStepExports.get(run.id);
-  if (ids === undefined) rpcStepExports.set(run.id, [id]);
-  else ids.push(id);
-  run.exported = true;
-  return id;
-}
-
-function rpcDropStepExports(runId) {
-  const ids = rpcStepExports.get(runId);
-  if (ids === undefined) return;
-  rpcStepExports.delete(runId);
-  for (const id of ids) rpcExports.delete(id);
 }
 
 // rpcDropExport forgets an object lent out once no stub to it is left; an

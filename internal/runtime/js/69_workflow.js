@@ -232,154 +232,146 @@ function wfNever() {
 }
 function wfNoop() {}
 
+// A run's step is a capability to the run (a handle): it can be sent to
+// other isolates (a dispatcher hands it to a tenant's dynamic worker), and
+// each isolate holding it runs its steps' callbacks itself and asks the
+// engine directly. Go keeps what must agree between them (occurrence
+// counts, the step limit, steps in flight); a view keeps this isolate's.
+function wfView(h) {
+  hostNeed("workflow");
+  return { h, dead: false, checkPending: false };
+}
+
 // WorkflowStep is an RpcTarget, as the step the reference's engine hands
-// to run() is an RPC stub: a dispatcher can pass it on to a tenant's
-// isolate, whose calls come back here.
+// to run() is an RPC stub; it crosses RPC as its handle (65_rpc.js).
 class WorkflowStep extends RpcTarget {
-  #run;
-  constructor(run) {
+  #view;
+  constructor(view) {
     super();
-    this.#run = run;
-    Object.defineProperty(this, kWorkflowRun, { value: run });
+    this.#view = view;
+    Object.defineProperty(this, kWorkflowRun, { value: view });
   }
 
   do(name, ...rest) {
-    return wfDo(this.#run, name, rest);
+    return wfDo(this.#view, name, rest);
   }
   sleep(name, duration) {
-    const run = this.#run;
+    const view = this.#view;
     return Promise.resolve().then(() => {
       wfDurationWarn(`step.sleep("${name}")`, duration);
       let ms = typeof duration === "string" ? wfMs(duration) : +duration;
       if (!(ms >= 0)) ms = 0;
-      return wfBlocking(run, "sleep", name, 0, ms, "");
+      return wfAnswerBlocking(view, host.wfStep(view.h, "sleep", String(name), true, 0, ms, ""));
     });
   }
   sleepUntil(name, timestamp) {
-    const run = this.#run;
+    const view = this.#view;
     return Promise.resolve().then(() => {
       const ms = timestamp instanceof Date ? timestamp.valueOf() : +timestamp;
-      const count = wfCount(run, "sleep", name);
       // A recorded sleep is answered from the journal even once its time
       // has passed; only a new one may not lie in the past.
-      const ans = host.wfStep(run.id, "sleep", name, count, ms > 0 ? ms : 1, 0, "until");
+      const ans = host.wfStep(view.h, "sleep", String(name), true, ms > 0 ? ms : 1, 0, "until");
       if (ans[0] === "past") throw new Error("You can't sleep until a time in the past, time-traveler");
-      return wfAnswerBlocking(run, ans);
+      return wfAnswerBlocking(view, ans);
     });
   }
   waitForEvent(name, options) {
-    const run = this.#run;
+    const view = this.#view;
     return Promise.resolve().then(() => {
       const timeout = options.timeout || "24 hours";
       wfDurationWarn(`step.waitForEvent("${name}") timeout`, timeout);
       let ms = wfMs(timeout);
       if (!(ms >= 0)) ms = 0;
-      return wfBlocking(run, "waitForEvent", name, 0, ms, String(options.type));
+      return wfAnswerBlocking(view, host.wfStep(view.h, "waitForEvent", String(name), true, 0, ms, String(options.type)));
     });
   }
 }
 
-// wfCount numbers the occurrences of a name, per kind of step, as the
-// reference's counters do.
-function wfCount(run, kind, name) {
-  const key = kind + "\u0000" + name;
-  const n = (run.counts.get(key) || 0) + 1;
-  run.counts.set(key, n);
-  return n;
-}
-
-function wfBlocking(run, kind, name, until, ms, type) {
-  const count = wfCount(run, kind, name);
-  return wfAnswerBlocking(run, host.wfStep(run.id, kind, name, count, until, ms, type));
-}
-
-function wfAnswerBlocking(run, ans) {
+// wfAnswerBlocking turns the engine's answer to a sleep or a wait into its
+// outcome. Answers are [action, count, ...] (workflow.go).
+function wfAnswerBlocking(view, ans) {
   switch (ans[0]) {
     case "done":
-      if (ans[2] === "") return undefined; // a sleep
-      return { payload: wfDecode(ans[1], ans.slice(4)), type: ans[2], timestamp: new Date(ans[3]) };
-    case "failed": throw wfCrossed(ans[1], ans[2]);
-    case "abandon": wfAbandon(run); return wfNever();
+      if (ans[3] === "") return undefined; // a sleep
+      return { payload: wfDecode(ans[2], ans.slice(5)), type: ans[3], timestamp: new Date(ans[4]) };
+    case "failed": throw wfCrossed(ans[2], ans[3]);
+    case "abandon": view.dead = true; return wfNever();
     case "block":
-      run.blocked++;
-      wfCheckSuspend(run);
+      wfCheckSuspend(view);
       return wfNever();
   }
   throw new Error("isola: unexpected workflow answer " + ans[0]);
 }
 
-async function wfDo(run, name, rest) {
+async function wfDo(view, name, rest) {
   let cfg, cb;
   if (typeof rest[0] === "function") { cfg = wfNoConfig; cb = rest[0]; }
   else { cfg = rest[0] ?? {}; cb = rest[1]; }
   if (typeof cb !== "function") throw wfCrossed("WorkflowFatalError", `Step "${name}" requires a callback function`);
-  if (++run.steps > run.stepLimit) {
-    throw wfCrossed("WorkflowFatalError", `The limit of ${run.stepLimit} steps has been reached. This limit can be changed in your worker configuration.`);
-  }
+  // The limit is checked before the name and the config: an invalid step
+  // still counts against it.
+  let invalid = null;
   if (!wfValidStepName(name)) {
-    throw wfCrossed("WorkflowFatalError", `Step name "${name}" exceeds max length (256 chars) or invalid characters found`);
+    invalid = `Step name "${name}" exceeds max length (256 chars) or invalid characters found`;
+  } else if (cfg !== wfNoConfig && !wfValidStepConfig(cfg)) {
+    invalid = `Step config for "${name}" is in a invalid format. ${wfConfigDocs}`;
   }
-  if (cfg !== wfNoConfig && !wfValidStepConfig(cfg)) {
-    throw wfCrossed("WorkflowFatalError", `Step config for "${name}" is in a invalid format. ${wfConfigDocs}`);
-  }
-  const count = wfCount(run, "do", name);
-  const ans = host.wfStep(run.id, "do", name, count, 0, 0, "");
+  const ans = host.wfStep(view.h, "do", String(name), invalid === null, 0, 0, "");
   switch (ans[0]) {
-    case "done": return wfDecode(ans[1], ans.slice(4));
-    case "failed": throw wfCrossed(ans[1], ans[2]);
-    case "abandon": wfAbandon(run); return wfNever();
+    case "limit": throw wfCrossed("WorkflowFatalError", `The limit of ${ans[2]} steps has been reached. This limit can be changed in your worker configuration.`);
+    case "invalid": throw wfCrossed("WorkflowFatalError", invalid);
+    case "done": return wfDecode(ans[2], ans.slice(5));
+    case "failed": throw wfCrossed(ans[2], ans[3]);
+    case "abandon": view.dead = true; return wfNever();
   }
+  const count = ans[1];
   const config = cfg === wfNoConfig ? wfDefaultConfig() : wfResolveConfig(cfg);
   const timeoutMs = cfg === wfNoConfig ? 600000 : wfMs(config.timeout);
   const stepName = `${name}-${count}`;
-  run.inflight++;
   const start = Date.now();
   let attempt = 1;
   let value, failure, encoded;
-  try {
-    for (;; attempt++) {
-      const ctx = { step: { name, count }, attempt, config: cfg === wfNoConfig ? wfDefaultConfig() : wfCallbackConfig(config) };
+  for (;; attempt++) {
+    const ctx = { step: { name, count }, attempt, config: cfg === wfNoConfig ? wfDefaultConfig() : wfCallbackConfig(config) };
+    try {
+      value = await wfAttempt(cb, ctx, timeoutMs);
       try {
-        value = await wfAttempt(cb, ctx, timeoutMs);
-        try {
-          encoded = wfEncode(value, `The value returned from step "${name}"`);
-        } catch {
-          // The reference ends the instance at once, whatever run() would
-          // do with the error.
-          run.fail({ name: "WorkflowFatalError", message: `The execution of the Workflow instance was terminated, as the step "${name}" returned a value which is not serialisable` });
-          return wfNever();
-        }
-        if (wfSize(encoded) > 1 << 20) {
-          throw wfNamedError("WorkflowInternalError", `Step ${stepName} output is too large. Maximum allowed size is 1MiB.`);
-        }
-        failure = undefined;
-        break;
-      } catch (e) {
-        failure = e;
-        if (run.dead) return wfNever();
-        if (wfIsNonRetryable(e) || attempt > config.retries.limit) break;
-        try {
-          await wfSleepTimer(await wfRetryDelay(stepName, config.retries, attempt, e, ctx));
-        } catch (delayError) {
-          failure = delayError;
-          break;
-        }
-        if (run.dead) return wfNever();
+        encoded = wfEncode(value, `The value returned from step "${name}"`);
+      } catch {
+        // The reference ends the instance at once, whatever run() would
+        // do with the error.
+        view.dead = true;
+        host.wfFinish(view.h, false, "", "WorkflowFatalError", `The execution of the Workflow instance was terminated, as the step "${name}" returned a value which is not serialisable`);
+        return wfNever();
       }
+      if (wfSize(encoded) > 1 << 20) {
+        throw wfNamedError("WorkflowInternalError", `Step ${stepName} output is too large. Maximum allowed size is 1MiB.`);
+      }
+      failure = undefined;
+      break;
+    } catch (e) {
+      failure = e;
+      if (view.dead) return wfNever();
+      if (wfIsNonRetryable(e) || attempt > config.retries.limit) break;
+      try {
+        await wfSleepTimer(await wfRetryDelay(stepName, config.retries, attempt, e, ctx));
+      } catch (delayError) {
+        failure = delayError;
+        break;
+      }
+      if (view.dead) return wfNever();
     }
-    if (run.dead) return wfNever();
-    let r;
-    if (failure === undefined) {
-      r = await host.wfStepDone(run.id, name, count, true, encoded.json, "", "", attempt, start, ...encoded.bufs);
-    } else {
-      const info = wfErrorInfo(failure);
-      r = await host.wfStepDone(run.id, name, count, false, "", info.name, info.message, attempt, start);
-    }
-    if (r === "abandon") { wfAbandon(run); return wfNever(); }
-  } finally {
-    run.inflight--;
-    if (run.blocked > 0) wfCheckSuspend(run);
   }
+  if (view.dead) return wfNever();
+  let r;
+  if (failure === undefined) {
+    r = await host.wfStepDone(view.h, name, count, true, encoded.json, "", "", attempt, start, ...encoded.bufs);
+  } else {
+    const info = wfErrorInfo(failure);
+    r = await host.wfStepDone(view.h, name, count, false, "", info.name, info.message, attempt, start);
+  }
+  if (r === "abandon") { view.dead = true; return wfNever(); }
+  if (r === "check") wfCheckSuspend(view);
   if (failure !== undefined) {
     const info = wfErrorInfo(failure);
     throw wfCrossed(info.name, info.message);
@@ -442,52 +434,33 @@ function wfAttempt(cb, ctx, timeoutMs) {
   });
 }
 
-function wfAbandon(run) {
-  wfRunOver(run);
-}
-
-// wfRunOver marks a run ended. Its step object, if it was handed to other
-// isolates, is forgotten here: Go abandons the calls still coming to it.
-function wfRunOver(run) {
-  run.dead = true;
-  if (run.exported) rpcDropStepExports(run.id);
-}
-
 // wfCheckSuspend drops the run once nothing it awaits can settle without
-// the engine: every pending step is a sleep or a wait. The check runs after
-// the current turn's microtasks, so code that continues after a step in
-// the same turn gets to start its next step first.
-function wfCheckSuspend(run) {
-  if (run.checkPending || run.dead) return;
-  run.checkPending = true;
+// the engine: no step.do runs, in any isolate, and a sleep or a wait is
+// pending (Go decides, as it sees every isolate's steps). The check runs
+// after the current turn's microtasks, so code that continues after a step
+// in the same turn gets to start its next step first.
+function wfCheckSuspend(view) {
+  if (view.checkPending || view.dead) return;
+  view.checkPending = true;
   setTimeout(() => {
-    run.checkPending = false;
-    if (!run.dead && run.inflight === 0 && run.blocked > 0) {
-      wfRunOver(run);
-      host.wfSuspend(run.id);
-    }
+    view.checkPending = false;
+    if (!view.dead && host.wfSuspend(view.h)) view.dead = true;
   }, 0);
 }
 
-function workflowRunEvent(runId, className, workflowName, instanceId, createdMs, stepLimit, paramsJSON, ...bufs) {
-  hostNeed("workflow");
-  const run = { id: runId, counts: new Map(), steps: 0, stepLimit, inflight: 0, blocked: 0, dead: false, checkPending: false, fail: null, exported: false };
+function workflowRunEvent(h, className, workflowName, instanceId, createdMs, paramsJSON, ...bufs) {
+  const view = wfView(h);
   const finishErr = (e) => {
-    if (run.dead) return;
-    wfRunOver(run);
+    if (view.dead) return;
+    view.dead = true;
     let info = wfCrossedInfo(wfErrorInfo(e));
     if (wfIsNonRetryable(e)) {
       info = { name: "WorkflowFatalError", message: "The execution of the Workflow instance was terminated, as a step threw an NonRetryableError and it was not handled" };
     }
-    host.wfFinish(runId, false, "", info.name, info.message);
-  };
-  run.fail = (info) => {
-    if (run.dead) return;
-    wfRunOver(run);
-    host.wfFinish(runId, false, "", info.name, info.message);
+    host.wfFinish(h, false, "", info.name, info.message);
   };
   const finishOk = (v) => {
-    if (run.dead) return;
+    if (view.dead) return;
     let enc;
     try {
       enc = wfEncode(v, "The workflow's output");
@@ -495,8 +468,8 @@ function workflowRunEvent(runId, className, workflowName, instanceId, createdMs,
       finishErr(e);
       return;
     }
-    wfRunOver(run);
-    host.wfFinish(runId, true, enc.json, "", "", ...enc.bufs);
+    view.dead = true;
+    host.wfFinish(h, true, enc.json, "", "", ...enc.bufs);
   };
   try {
     const cls = workerModule ? workerModule[className] : undefined;
@@ -507,10 +480,20 @@ function workflowRunEvent(runId, className, workflowName, instanceId, createdMs,
     const event = { payload, timestamp: new Date(createdMs), instanceId, workflowName };
     const instance = new cls(new ExecutionContext({}), workerEnv);
     if (typeof instance.run !== "function") throw new Error(`Workflow class "${className}" has no run() method.`);
-    Promise.resolve(instance.run(event, new WorkflowStep(run))).then(finishOk, finishErr);
+    Promise.resolve(instance.run(event, new WorkflowStep(view))).then(finishOk, finishErr);
   } catch (e) {
     finishErr(e);
   }
+}
+
+// wfStepFromHandle is a step that arrived from another isolate: a view of
+// its own, and the handle released when the view is collected. The view,
+// not the step: a dropped run's step is garbage at once, but a suspend
+// check still pending holds the view, and needs the handle.
+function wfStepFromHandle(h) {
+  const view = wfView(h);
+  stubRegistry.register(view, h);
+  return new WorkflowStep(view);
 }
 
 // ---- the binding ----

@@ -34,8 +34,8 @@ class WorkflowEntrypoint {
   }
 }
 class RpcTarget {}
-// kWorkflowRun marks a workflow's step object with its run: when it is
-// sent to a dynamic worker, Go records which code runs the instance.
+// kWorkflowRun marks a workflow's step object with its view of the run
+// (69_workflow.js), by which it crosses RPC.
 const kWorkflowRun = Symbol("workflowRun");
 class NonRetryableError extends Error {
   constructor(message, name = "NonRetryableError") {
