@@ -103,7 +103,7 @@ type Isolate struct {
 
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores *storeTable
-	groups map[string]bool          // host function groups registered (registerGroup)
+	groups map[string]bool    // host function groups registered (registerGroup)
 	wfRuns map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
 	// Calls that handed a run's step to another isolate, abandoned when
 	// the run ends (workflow.go).
