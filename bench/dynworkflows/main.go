@@ -6,7 +6,7 @@
 //     (bench/workers/dynamic-workflows); -instances of each, created in
 //     batches, timed until all are complete; the time per step and the
 //     ratio dynamic/static (goal <= 1.3x). Each is measured -rounds times,
-//     alternating, and the best round counts.
+//     alternating, each time in a fresh process, and the best round counts.
 //
 //   - the example (../shared/examples/dynamic-workflows, unmodified) on
 //     Isola and on wrangler dev: instances created with POST / (tenant
@@ -90,16 +90,15 @@ func copyProgram(src string) string {
 }
 
 func stepCost(dir, bin string, n, k, rounds int) (staticUs, dynamicUs float64) {
-	rt := benchutil.Start("isola", dir, bin)
-	defer rt.Stop()
-	// Warm up: the tenant's worker loaded, both paths run once.
-	for _, wf := range []string{"static", "dynamic"} {
-		runBatch(rt.Port, wf, "warm-"+wf+"-", 10, k)
-	}
 	staticUs, dynamicUs = 1e18, 1e18
 	for r := 0; r < rounds; r++ {
 		for _, wf := range []string{"static", "dynamic"} {
-			d := runBatch(rt.Port, wf, fmt.Sprintf("r%d-%s-", r, wf), n, k)
+			// A fresh process (and an empty journal) for each measurement:
+			// a journal grown by the one before would slow the one after.
+			rt := benchutil.Start("isola", dir, bin)
+			runBatch(rt.Port, wf, "warm-", 10, k) // the tenant's worker loaded, the path run once
+			d := runBatch(rt.Port, wf, "m-", n, k)
+			rt.Stop()
 			us := float64(d.Microseconds()) / float64(n*k)
 			fmt.Printf("round %d %-8s %d instances x %d steps in %v: %.1f µs/step\n", r+1, wf, n, k, d.Round(time.Millisecond), us)
 			if wf == "static" {

@@ -107,7 +107,11 @@ type Engine struct {
 
 	dispatchKick chan struct{}
 	timerKick    chan struct{}
-	stop         chan struct{}
+	// What the timer was told since it last looked (kick); leaf lock.
+	kickMu   sync.Mutex
+	kickWake int64 // the earliest wake committed, 0 for none
+	kickRead bool  // read the store again
+	stop     chan struct{}
 	wg           sync.WaitGroup
 }
 
@@ -380,12 +384,29 @@ func (e *Engine) endLocked(r *Run) {
 
 // ---- the timer: sleeping and waiting instances, retention ----
 
-// Tick wakes the timer at once: after a fake clock moved, or when a new
-// wake time was committed. The timer then reads the earliest wake again;
-// comparing with the wake it last read instead would race with that read
-// (a wake committed just after it would be missed). Kicks coalesce, so a
-// burst of suspensions costs one read.
+// Tick wakes the timer at once, to read the earliest wake and expiry
+// again: after a fake clock moved, for instance.
 func (e *Engine) Tick() {
+	e.kick(-1)
+}
+
+// tickAt tells the timer of a wake time just committed. The timer takes
+// the earliest of those it was told since it last looked: no read of the
+// store per suspension, and none of them missed (a wake committed while
+// the timer reads is told to it after). Kicks coalesce.
+func (e *Engine) tickAt(ms int64) {
+	e.kick(ms)
+}
+
+func (e *Engine) kick(ms int64) {
+	e.kickMu.Lock()
+	switch {
+	case ms < 0:
+		e.kickRead = true
+	case e.kickWake == 0 || ms < e.kickWake:
+		e.kickWake = ms
+	}
+	e.kickMu.Unlock()
 	select {
 	case e.timerKick <- struct{}{}:
 	default:
@@ -396,14 +417,18 @@ func (e *Engine) timer() {
 	defer e.wg.Done()
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
+	read := true
+	var next, expiry int64
 	for {
-		next, err := e.store.NextWake()
-		if err != nil {
-			e.opts.Log("error", fmt.Sprintf("workflows: timer: %v", err))
-		}
-		expiry, err := e.store.NextExpiry()
-		if err != nil {
-			e.opts.Log("error", fmt.Sprintf("workflows: retention: %v", err))
+		if read {
+			var err error
+			if next, err = e.store.NextWake(); err != nil {
+				e.opts.Log("error", fmt.Sprintf("workflows: timer: %v", err))
+			}
+			if expiry, err = e.store.NextExpiry(); err != nil {
+				e.opts.Log("error", fmt.Sprintf("workflows: retention: %v", err))
+			}
+			read = false
 		}
 		due := next
 		if expiry != 0 && (due == 0 || expiry < due) {
@@ -422,6 +447,7 @@ func (e *Engine) timer() {
 				return
 			case <-e.timerKick:
 			case <-t.C:
+				read = true // an hour passed, or a deadline came
 			}
 			if !t.Stop() {
 				select {
@@ -435,12 +461,23 @@ func (e *Engine) timer() {
 			return
 		default:
 		}
+		e.kickMu.Lock()
+		if e.kickRead {
+			read = true
+		}
+		if w := e.kickWake; w != 0 && (next == 0 || w < next) {
+			next = w
+		}
+		e.kickWake, e.kickRead = 0, false
+		e.kickMu.Unlock()
 		now := e.now()
 		if next != 0 && next <= now {
 			e.wakeDue(now)
+			read = true
 		}
 		if expiry != 0 && expiry <= now {
 			e.expire(now)
+			read = true
 		}
 	}
 }

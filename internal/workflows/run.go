@@ -31,6 +31,8 @@ type Run struct {
 	// step it never asked for is reported as unreached.
 	reached map[stepKey]bool
 	onEnd   func() // see OnEnd
+	// codeChanged: RanOn changed the instance's code, not yet written.
+	codeChanged bool
 }
 
 // OnEnd registers f to be called once the run ends, however it ends
@@ -314,12 +316,15 @@ func (r *Run) Suspend() {
 		return
 	}
 	started := r.Instance.StartedMs
+	cs, cl := r.codeArgs()
 	e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ?, started_ms = ? WHERE workflow = ? AND id = ?`, wake, started, wf, id)
+		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ?, started_ms = ?,
+		  code_started = COALESCE(?, code_started), code_latest = COALESCE(?, code_latest) WHERE workflow = ? AND id = ?`,
+			wake, started, cs, cl, wf, id)
 		return err
 	}, func(err error) {
 		if err == nil {
-			e.Tick()
+			e.tickAt(wake)
 		}
 	})
 	e.mu.Unlock()
@@ -341,9 +346,11 @@ func (r *Run) setStatusLocked(s Status, wake int64) {
 	if r.Instance != nil {
 		started = r.Instance.StartedMs
 	}
+	cs, cl := r.codeArgs()
 	r.e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ?, started_ms = MAX(started_ms, ?) WHERE workflow = ? AND id = ?`,
-			string(s), nullInt(wake), started, wf, id)
+		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ?, started_ms = MAX(started_ms, ?),
+		  code_started = COALESCE(?, code_started), code_latest = COALESCE(?, code_latest) WHERE workflow = ? AND id = ?`,
+			string(s), nullInt(wake), started, cs, cl, wf, id)
 		return err
 	}, nil)
 }
@@ -401,6 +408,9 @@ func (r *Run) reportUnreachedLocked() {
 // RanOn records that this run handed its steps to the given code
 // ("<loader id>@<version>"): the first such code is the one the instance
 // started on; a later, different one means the code changed under it.
+// It is written with the instance's next status change (the run's
+// suspension or end), which saves a write per run; a run cut short by a
+// crash before then records it again when it runs again.
 func (r *Run) RanOn(code string) {
 	e := r.e
 	e.mu.Lock()
@@ -416,11 +426,17 @@ func (r *Run) RanOn(code string) {
 			r.key.workflow, r.key.id, in.CodeStarted, code))
 	}
 	in.CodeLatest = code
-	wf, id, started := r.key.workflow, r.key.id, in.CodeStarted
-	e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET code_started = ?, code_latest = ? WHERE workflow = ? AND id = ?`, started, code, wf, id)
-		return err
-	}, nil)
+	r.codeChanged = true
+}
+
+// codeArgs are the code columns for an instance update: unchanged
+// (COALESCE with NULL) unless RanOn changed them.
+func (r *Run) codeArgs() (started, latest any) {
+	if !r.codeChanged || r.Instance == nil {
+		return nil, nil
+	}
+	r.codeChanged = false
+	return r.Instance.CodeStarted, r.Instance.CodeLatest
 }
 
 func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {
@@ -446,10 +462,12 @@ func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {
 	if r.Instance != nil {
 		started = r.Instance.StartedMs
 	}
+	cs, cl := r.codeArgs()
 	e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = ?, ended_ms = ?, wake_ms = NULL, output = ?, output_bufs = ?,
-		  error_name = ?, error_message = ?, expire_ms = ?, started_ms = MAX(started_ms, ?) WHERE workflow = ? AND id = ?`,
-			string(status), now, out, outBufs, en, em, now+keep, started, wf, id)
+		  error_name = ?, error_message = ?, expire_ms = ?, started_ms = MAX(started_ms, ?),
+		  code_started = COALESCE(?, code_started), code_latest = COALESCE(?, code_latest) WHERE workflow = ? AND id = ?`,
+			string(status), now, out, outBufs, en, em, now+keep, started, cs, cl, wf, id)
 		return err
 	}, nil)
 }
