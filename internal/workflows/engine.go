@@ -112,7 +112,7 @@ type Engine struct {
 	kickWake int64 // the earliest wake committed, 0 for none
 	kickRead bool  // read the store again
 	stop     chan struct{}
-	wg           sync.WaitGroup
+	wg       sync.WaitGroup
 }
 
 // New makes an engine over store. Register the workflows, then Start.
