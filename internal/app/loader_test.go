@@ -112,3 +112,40 @@ func TestLoaderBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Every LOADER.get makes a worker handle; those of collected stubs must be
+// released, or a platform calling get() per request fills its isolate's
+// handle table (and pins every worker it ever loaded).
+func TestLoaderGetReleasesHandles(t *testing.T) {
+	a, logs := load(t, map[string]string{
+		"wrangler.jsonc": loaderConfig,
+		"worker.js": `export default {
+  async fetch(req, env) {
+    if (new URL(req.url).pathname !== "/") return new Response("idle");
+    for (let i = 0; i < 200; i++) {
+      const w = env.LOADER.get("same", () => ({ compatibilityDate: "2026-01-01", mainModule: "m.js",
+        modules: { "m.js": "export default { fetch() { return new Response('ok'); } }" } }));
+      await (await w.getEntrypoint().fetch("http://x/")).text();
+    }
+    return new Response("done");
+  },
+};`,
+	})
+	for i := 0; i < 10; i++ {
+		if code, body := get(t, a, "GET", "/", ""); code != 200 || body != "done" {
+			t.Fatalf("%d %s\n%s", code, body, logs)
+		}
+	}
+	iso, err := a.Worker.Isolate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stubs are released when collected; finalizers run after a collection.
+	for i := 0; i < 3; i++ {
+		iso.CollectGarbage()
+		get(t, a, "GET", "/nothing-to-do", "") // a turn for the finalizers' releases
+	}
+	if n := iso.HandleCount(); n > 100 {
+		t.Fatalf("%d handles held after 2,000 get()s whose stubs are all garbage", n)
+	}
+}

@@ -706,3 +706,19 @@ func (iso *Isolate) timerStop(id int) {
 	delete(iso.timerByID, id)
 	heap.Remove(&iso.timers, t.index)
 }
+
+// HandleCount is how many capabilities the isolate's JavaScript holds
+// handles to (stubs, bindings, steps): a diagnostic, and what tests check
+// to catch handles that are never released.
+func (iso *Isolate) HandleCount() int {
+	ch := make(chan int, 1)
+	if !iso.postQuiet(func() { ch <- len(iso.handles) }) {
+		return 0
+	}
+	select {
+	case n := <-ch:
+		return n
+	case <-iso.done:
+		return 0
+	}
+}

@@ -41,29 +41,60 @@ const dynamicTransferError = "Entrypoints to dynamically-loaded workers cannot b
 
 class WorkerStub {
   constructor(loader, id, getCode) {
-    this[kWorkerStub] = { loader, id, getCode, worker: null };
+    const s = { loader, id, getCode, worker: null };
+    this[kWorkerStub] = s;
     // workerd runs getCode on a later turn whether or not the stub is used.
-    workerHandleOf(this[kWorkerStub]).catch(() => {});
+    workerHandleOf(s).then((wh) => holdWorkerHandle(s, wh), () => {});
   }
   getEntrypoint(name = undefined, opts = undefined) {
     const s = this[kWorkerStub];
     const ep = name === null || name === undefined || name === "default" ? "" : String(name);
     const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
-    const handle = workerHandleOf(s).then((wh) => entryHandle(wh, ep, props));
+    const handle = workerHandleOf(s).then((wh) => entryHandle(s, wh, ep, props));
     return makeStub({ handle, kind: "fetcher", noTransfer: dynamicTransferError });
   }
   getDurableObjectClass(name, opts = undefined) {
     const s = this[kWorkerStub];
     const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
-    return new DurableObjectClass(workerHandleOf(s).then((wh) => props === null
-      ? host.actorClass(wh, String(name), "", "[]")
-      : host.actorClass(wh, String(name), props.json, props.caps)));
+    return new DurableObjectClass(workerHandleOf(s).then((wh) => {
+      keepAlive(s);
+      return props === null
+        ? host.actorClass(wh, String(name), "", "[]")
+        : host.actorClass(wh, String(name), props.json, props.caps);
+    }));
   }
 }
 
-// entryHandle makes a handle for entrypoint ep of the worker behind wh;
-// props is an encoded message or null.
-function entryHandle(wh, ep, props) {
+// A worker handle is held by the WorkerStubs that resolved to it (several,
+// when concurrent get()s of one id share a getCode) and released when the
+// last of them is collected: each get() makes a handle, and one kept for
+// ever would pin its worker, evicted or not, in this isolate's table.
+const workerHandleHolders = new Map();
+const workerHandleRegistry = new FinalizationRegistry((wh) => {
+  const n = workerHandleHolders.get(wh) - 1;
+  if (n > 0) {
+    workerHandleHolders.set(wh, n);
+    return;
+  }
+  workerHandleHolders.delete(wh);
+  host.rpcRelease(wh);
+});
+
+function holdWorkerHandle(s, wh) {
+  workerHandleHolders.set(wh, (workerHandleHolders.get(wh) || 0) + 1);
+  workerHandleRegistry.register(s, wh);
+}
+
+// keepAlive keeps a stub's state (and so its worker handle) reachable until
+// the code that calls it has used the handle.
+function keepAlive(s) {
+  return s;
+}
+
+// entryHandle makes a handle for entrypoint ep of the worker behind wh,
+// the handle of WorkerStub state s; props is an encoded message or null.
+function entryHandle(s, wh, ep, props) {
+  keepAlive(s);
   if (props === null) return host.entry(wh, ep, "", "[]");
   return host.entry(wh, ep, props.json, props.caps);
 }
@@ -212,7 +243,7 @@ function loopback(selfHandle, name) {
   return new Proxy(function LoopbackServiceStub() {}, {
     apply(t, thisArg, [opts]) {
       const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
-      return makeStub({ handle: entryHandle(selfHandle, ep, props), kind: "fetcher" });
+      return makeStub({ handle: entryHandle(null, selfHandle, ep, props), kind: "fetcher" });
     },
     get(t, prop) {
       if (prop === kStub) return plain()[kStub];
