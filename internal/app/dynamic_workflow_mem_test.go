@@ -118,3 +118,74 @@ func stuckLog(a *App) string {
 	}
 	return b.String()
 }
+
+// A tenant's step that kills the tenant's isolate (its CPU limit) costs that
+// instance a run, as when the workflow's own isolate dies: it runs again,
+// fails after its third loss with the limit's error, and nothing else is
+// affected: the dispatcher, and another tenant's instance.
+func TestDynamicStepKillingItsIsolate(t *testing.T) {
+	dir := project(t, map[string]string{
+		"wrangler.jsonc": `{"name":"t","main":"worker.js","compatibility_date":"2026-04-01",
+  "worker_loaders":[{"binding":"LOADER"}],
+  "workflows":[{"name":"dyn","binding":"WORKFLOWS","class_name":"DynamicWorkflow"}]}`,
+		"worker.js": `
+import { createDynamicWorkflowEntrypoint, DynamicWorkflowBinding, wrapWorkflowBinding } from "@cloudflare/dynamic-workflows";
+export { DynamicWorkflowBinding };
+const code = (body) => ` + "`" + `
+import { WorkflowEntrypoint } from "cloudflare:workers";
+export class TenantWorkflow extends WorkflowEntrypoint {
+  async run(event, step) {
+    const a = await step.do("first", async () => 1);
+    return step.do("second", async () => { ${body} });
+  }
+}
+export default { async fetch(req, env) {
+  const inst = await env.WORKFLOWS.create({ id: new URL(req.url).searchParams.get("id") });
+  return new Response(await inst.id);
+} };` + "`" + `;
+const BODY = { spin: "for (;;) {}", fine: "return 'fine';" };
+const load = (env, tenant) => env.LOADER.get(tenant, () => ({
+  compatibilityDate: "2026-01-01", mainModule: "index.js", modules: { "index.js": code(BODY[tenant]) },
+  env: { WORKFLOWS: wrapWorkflowBinding({ tenant }) }, limits: { cpuMs: 50 },
+}));
+export const DynamicWorkflow = createDynamicWorkflowEntrypoint(async ({ env, metadata }) => load(env, metadata.tenant).getEntrypoint("TenantWorkflow"));
+export default { fetch(request, env) {
+  return load(env, new URL(request.url).searchParams.get("tenant")).getEntrypoint().fetch(request);
+} };`,
+	})
+	if err := reference.LinkPackages(dir, dynamicWorkflowsPackage); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	a, err := Load(dir, log.New(logs, "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, tenant := range []string{"spin", "fine"} {
+		if code, body := get(t, a, "GET", "/?tenant="+tenant+"&id="+tenant, ""); code != 200 || body != tenant {
+			t.Fatalf("create %s: %d %s\n%s", tenant, code, body, logs)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		spin, _ := a.Workflows.Instance("dyn", "spin")
+		fine, _ := a.Workflows.Instance("dyn", "fine")
+		if spin != nil && fine != nil && spin.Status == workflows.Errored && fine.Status == workflows.Complete {
+			if !strings.Contains(spin.Error.Message, "CPU time limit") {
+				t.Fatalf("spin failed with %+v, want the CPU limit", spin.Error)
+			}
+			if fine.Output.JSON != `"fine"` {
+				t.Fatalf("fine's output: %s", fine.Output.JSON)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spin %+v, fine %+v\n%s", spin, fine, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := strings.Count(logs.String(), "dyn/spin: its isolate died"); n != 2 {
+		t.Fatalf("spin was run again %d times, want 2 (then failed)\n%s", n, logs)
+	}
+}

@@ -262,7 +262,8 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 	call = &Call{Path: path, Op: op, Args: args, Reply: func(m Message, callErr error) {
 		release() // the callee has the call (and its capabilities) now
 		if handedOff {
-			iso.post(func() { delete(iso.wfHandoff, call) })
+			// Before the reply settles anything here (posts run in order).
+			iso.post(func() { iso.handoffDone(call, callErr) })
 		}
 		var thrown *ThrownError
 		if callErr != nil && !errors.As(callErr, &thrown) {

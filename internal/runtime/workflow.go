@@ -192,6 +192,27 @@ func (iso *Isolate) noteStepHandoff(t Target, c *Call, caps []Target, complete f
 	return tracked
 }
 
+// handoffDone forgets a call that handed a step on, now answered. When it
+// failed because the isolate it went to died (a tenant's step hit its CPU
+// or memory limit, say) the run is lost, as when its own isolate dies: the
+// engine runs it again, and fails it after its third such loss. A step
+// whose callback killed the tenant's isolate is so tried again, as the
+// reference retries a step whose RPC to the tenant failed.
+func (iso *Isolate) handoffDone(c *Call, err error) {
+	h, ok := iso.wfHandoff[c]
+	if !ok {
+		return
+	}
+	delete(iso.wfHandoff, c)
+	var thrown *ThrownError
+	if err == nil || errors.Is(err, errAbandoned) || errors.As(err, &thrown) {
+		return
+	}
+	if run := h.lr.current(); run != nil {
+		run.Lost(err)
+	}
+}
+
 // abandonHandoffs abandons this isolate's calls that handed lr's step on.
 func (iso *Isolate) abandonHandoffs(lr *liveRun) {
 	for c, h := range iso.wfHandoff {
