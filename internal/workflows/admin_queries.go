@@ -3,8 +3,10 @@ package workflows
 // Read-only queries for the operator's admin API (internal/server/admin.go).
 
 // Counts returns, for every registered workflow, how many of its instances
-// are in each status as stored. A workflow without instances has an empty
-// map. The stored status trails a live run's by at most one group commit.
+// are in each status. A workflow without instances has an empty map. A live
+// run is stored as queued (its status is not written while it runs), so
+// live runs are counted as running (or waitingForPause) from memory; the
+// other stored statuses trail by at most one group commit.
 func (e *Engine) Counts() (map[string]map[Status]int, error) {
 	out := make(map[string]map[Status]int, len(e.order))
 	for _, name := range e.order {
@@ -25,7 +27,23 @@ func (e *Engine) Counts() (map[string]map[Status]int, error) {
 			m[Status(st)] += n
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	for k, r := range e.live {
+		m, ok := out[k.workflow]
+		if !ok || r.stopped || m[Queued] == 0 {
+			continue
+		}
+		m[Queued]--
+		if m[Queued] == 0 {
+			delete(m, Queued)
+		}
+		m[e.liveStatusLocked(k, Queued)]++
+	}
+	e.mu.Unlock()
+	return out, nil
 }
 
 // List returns a registered workflow's instances, newest first, each with

@@ -434,3 +434,29 @@ func TestInstanceSurvivesIsolateDeathsUpToALimit(t *testing.T) {
 		t.Fatalf("error %+v", in.Error)
 	}
 }
+
+// A live run is stored as queued; the admin counts report it as running.
+func TestCountsReportLiveRunsAsRunning(t *testing.T) {
+	release := make(chan struct{})
+	runner := &funcRunner{}
+	runner.fn = func(r *Run) {
+		if r.Instance.ID == "busy" {
+			<-release
+		}
+		r.Finish(&Value{JSON: "1"}, nil)
+	}
+	h := newHarness(t, "", Options{}, Workflow{Name: "w", Runner: runner})
+	h.create("w", "done")
+	h.waitStatus("w", "done", Complete)
+	h.create("w", "busy")
+	h.waitStatus("w", "busy", Running)
+	counts, err := h.engine.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(counts["w"]); got != "map[complete:1 running:1]" {
+		t.Fatalf("counts %s, want map[complete:1 running:1]", got)
+	}
+	close(release)
+	h.waitStatus("w", "busy", Complete)
+}
