@@ -296,6 +296,14 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 		ot.enqueue(iso, call, gate)
 		return promise
 	}
+	// Invoke must not block, and delivering to a live isolate is a post:
+	// do it here, which saves a goroutine and a wake-up per call. A worker
+	// without a live isolate would start one in Invoke, which takes a
+	// while: that is left to a goroutine, as is waiting for the gate.
+	if gate == nil && invokesWithoutBlocking(t) {
+		t.Invoke(call)
+		return promise
+	}
 	go func() {
 		if gate != nil {
 			<-gate
@@ -307,6 +315,18 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 		t.Invoke(call)
 	}()
 	return promise
+}
+
+// invokesWithoutBlocking reports whether t.Invoke only posts to a live
+// isolate.
+func invokesWithoutBlocking(t Target) bool {
+	switch t := t.(type) {
+	case *exportTarget:
+		return true
+	case *EntryTarget:
+		return t.Worker.hasLiveIsolate()
+	}
+	return false
 }
 
 // ---- being called: delivering a Call into this isolate ----
@@ -440,9 +460,26 @@ type EntryTarget struct {
 	Worker *Worker
 	Name   string   // "" for the default export
 	Props  *Message // encoded props; nil for none
+
+	once  sync.Once
+	plain string // the target description when Props is nil
 }
 
 func (t *EntryTarget) Kind() string { return "fetcher" }
+
+// target describes the entrypoint to the callee's prelude. Without props
+// it is the same for every call, and made once.
+func (t *EntryTarget) target(iso *Isolate) string {
+	if t.Props == nil {
+		t.once.Do(func() {
+			b, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": "", "propsCaps": "[]"})
+			t.plain = string(b)
+		})
+		return t.plain
+	}
+	b, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": t.Props.JSON, "propsCaps": iso.importCaps(t.Props.Caps)})
+	return string(b)
+}
 
 func (t *EntryTarget) Invoke(c *Call) {
 	// An isolate evicted as idle between Isolate() and post() is replaced:
@@ -453,14 +490,7 @@ func (t *EntryTarget) Invoke(c *Call) {
 			c.Reply(Message{}, err)
 			return
 		}
-		if iso.post(func() {
-			props, caps := "", "[]"
-			if t.Props != nil {
-				props, caps = t.Props.JSON, iso.importCaps(t.Props.Caps)
-			}
-			target, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": props, "propsCaps": caps})
-			iso.deliver(c, string(target))
-		}) {
+		if iso.post(func() { iso.deliver(c, t.target(iso)) }) {
 			return
 		}
 		if err := iso.Err(); !errors.Is(err, ErrIsolateDead) || attempt == 2 {

@@ -54,6 +54,13 @@ func (w *Worker) Isolate() (*Isolate, error) {
 	return iso, nil
 }
 
+// hasLiveIsolate reports whether the worker has a live isolate now.
+func (w *Worker) hasLiveIsolate() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.iso != nil && w.iso.Err() == nil
+}
+
 // closeIsolate lets the live isolate go; the worker starts a new one when
 // next used. An isolate still serving something is left alone. It reports
 // whether the worker is now without an isolate.
