@@ -620,7 +620,10 @@ function rpcInvoke(st, path, op, args) {
 function rpcCall(st, path, op, args) {
   if (st.disposed) return Promise.reject(rpcDisposedError());
   let json = "[]", caps = "[]", bufs = rpcNoBufs;
-  if (args.length) {
+  if (args.length && rpcScalarArgs(args)) {
+    json = JSON.stringify(args);
+    if (typeof st.handle !== "number") return rpcCallLater(st, path, op, json, null);
+  } else if (args.length) {
     const enc = new RpcEncoder(true);
     try {
       json = JSON.stringify(enc.encode(args));
@@ -634,6 +637,11 @@ function rpcCall(st, path, op, args) {
     return rpcCallLater(st, path, op, json, null);
   }
   return rpcSendCall(st.handle, path, op, json, caps, bufs);
+}
+
+function rpcScalarArgs(args) {
+  for (let i = 0; i < args.length; i++) if (!rpcJSONScalar(args[i])) return false;
+  return true;
 }
 
 // rpcCallLater finishes a call that must first read bodies or wait for
@@ -856,6 +864,12 @@ function rpcAnswer(id, ok, v, stubs) {
     return;
   }
   if (!ok && (v === null || (typeof v !== "object" && typeof v !== "function"))) v = new Error(rpcString(v));
+  if (ok && (v === undefined || rpcJSONScalar(v))) {
+    // Most answers are nothing, a string, a number or a boolean: no encoder.
+    host.rpcReturn(id, v === undefined ? '{"$":"u"}' : JSON.stringify(v), "[]");
+    if (stubs.length) for (const st of stubs) disposeStub(st);
+    return;
+  }
   let enc, json;
   try {
     enc = new RpcEncoder(true, true);
@@ -873,6 +887,17 @@ function rpcAnswer(id, ok, v, stubs) {
     return;
   }
   rpcSend(id, ok, json, enc, stubs);
+}
+
+// rpcJSONScalar reports whether v crosses as itself in JSON: a string, a
+// boolean, null, or a finite number other than -0.
+function rpcJSONScalar(v) {
+  switch (typeof v) {
+    case "string": case "boolean": return true;
+    case "number": return v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0);
+    case "object": return v === null;
+  }
+  return false;
 }
 
 function rpcBind(fn, obj) {
