@@ -325,6 +325,7 @@ type apiInstance struct {
 	Started string    `json:"started"`
 	Ended   string    `json:"ended"`
 	Error   *apiError `json:"error"`
+	Code    *apiCode  `json:"code"`
 }
 
 type apiStep struct {
@@ -471,17 +472,36 @@ func printInstances(w io.Writer, names []string, lists [][]apiInstance, withWork
 	if len(rows) > limit {
 		rows = rows[:limit]
 	}
+	// A CODE column when some instance ran on a dynamic worker's code.
+	withCode := false
+	for _, r := range rows {
+		withCode = withCode || r.in.Code != nil
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if withWorkflow {
 		fmt.Fprint(tw, "WORKFLOW\t")
 	}
-	fmt.Fprintln(tw, "ID\tSTATUS\tCREATED\tDURATION\tERROR")
+	fmt.Fprint(tw, "ID\tSTATUS\tCREATED\tDURATION\t")
+	if withCode {
+		fmt.Fprint(tw, "CODE\t")
+	}
+	fmt.Fprintln(tw, "ERROR")
 	for _, r := range rows {
 		if withWorkflow {
 			fmt.Fprintf(tw, "%s\t", r.wf)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.in.ID, r.in.Status, showTime(r.in.Created), span(r.in.Started, r.in.Ended),
-			oneLine(r.in.Error.String(), 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", r.in.ID, r.in.Status, showTime(r.in.Created), span(r.in.Started, r.in.Ended))
+		if withCode {
+			code := "-"
+			if c := r.in.Code; c != nil {
+				code = c.Latest
+				if c.Changed {
+					code = c.Started + " -> " + c.Latest
+				}
+			}
+			fmt.Fprintf(tw, "%s\t", code)
+		}
+		fmt.Fprintf(tw, "%s\n", oneLine(r.in.Error.String(), 80))
 	}
 	return tw.Flush()
 }

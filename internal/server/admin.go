@@ -119,6 +119,7 @@ type instanceSummary struct {
 	Started string     `json:"started,omitempty"`
 	Ended   string     `json:"ended,omitempty"`
 	Error   *errorJSON `json:"error,omitempty"`
+	Code    *codeJSON  `json:"code,omitempty"`
 }
 
 type instanceDetail struct {
@@ -153,6 +154,13 @@ type stepJSON struct {
 	// Unreached: the run that finished the instance never asked for this
 	// recorded step (its code changed, or is not deterministic).
 	Unreached bool `json:"unreached,omitempty"`
+}
+
+func codeOf(in *workflows.Instance) *codeJSON {
+	if in.CodeStarted == "" {
+		return nil
+	}
+	return &codeJSON{Started: in.CodeStarted, Latest: in.CodeLatest, Changed: in.CodeStarted != in.CodeLatest}
 }
 
 // codeJSON is the dynamic worker code that ran an instance's steps,
@@ -360,7 +368,7 @@ func (a *Admin) listInstances(w http.ResponseWriter, r *http.Request) {
 	out := make([]instanceSummary, 0, len(list))
 	for _, in := range list {
 		out = append(out, instanceSummary{ID: in.ID, Status: string(in.Status), Created: timeJSON(in.CreatedMs),
-			Started: timeJSON(in.StartedMs), Ended: timeJSON(in.EndedMs), Error: errJSON(in.Error)})
+			Started: timeJSON(in.StartedMs), Ended: timeJSON(in.EndedMs), Error: errJSON(in.Error), Code: codeOf(in)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -427,9 +435,7 @@ func (a *Admin) instance(w http.ResponseWriter, r *http.Request) {
 		Output: plain(in.Output), Error: errJSON(in.Error), Created: timeJSON(in.CreatedMs),
 		Started: timeJSON(in.StartedMs), Ended: timeJSON(in.EndedMs), Wake: timeJSON(in.WakeMs),
 		Steps: make([]stepJSON, 0, len(steps)), PendingEvents: make([]eventJSON, 0, len(events))}
-	if in.CodeStarted != "" {
-		out.Code = &codeJSON{Started: in.CodeStarted, Latest: in.CodeLatest, Changed: in.CodeStarted != in.CodeLatest}
-	}
+	out.Code = codeOf(in)
 	for _, s := range steps {
 		sj := stepJSON{Name: s.Name, Count: s.Count, Kind: string(s.Kind), State: string(s.State), Attempts: s.Attempts,
 			Started: timeJSON(s.StartMs), Ended: timeJSON(s.EndMs), Error: errJSON(s.Error), Wake: timeJSON(s.WakeMs), Type: s.Type,
