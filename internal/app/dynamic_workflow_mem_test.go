@@ -70,7 +70,7 @@ export default { fetch(request, env) { return load(env).getEntrypoint().fetch(re
 		}
 		if time.Now().After(deadline) {
 			c, _ := a.Workflows.Counts()
-			t.Fatalf("only %d of %d instances asleep: %v\n%s\n%s", len(ins), n, c, logs, stuckLog(a))
+			t.Fatalf("only %d of %d instances asleep: %v\n%s\n%s", len(ins), n, c, logs, a.debugLog(workflows.ListFilter{Status: workflows.Queued, Limit: 5}))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -103,20 +103,6 @@ export default { fetch(request, env) { return load(env).getEntrypoint().fetch(re
 		t.Errorf("the dispatcher's workflow isolate heap is %d KiB with %d instances asleep: dropped runs are kept alive\n%s", js.MallocSize>>10, n, logs)
 	}
 	t.Logf("%d asleep: dispatcher isolate heap %d KiB; loader %+v", n, js.MallocSize>>10, a.Loaders.Stats())
-}
-
-func stuckLog(a *App) string {
-	ins, _ := a.Workflows.Store().List(workflows.ListFilter{Status: workflows.Queued, Limit: 5})
-	var b strings.Builder
-	for _, in := range ins {
-		live, _ := a.Workflows.Instance(in.Workflow, in.ID)
-		b.WriteString(in.ID + " stored " + string(in.Status) + " live " + string(live.Status) + "\n")
-		steps, _ := a.Workflows.Store().Steps(in.Workflow, in.ID)
-		for _, s := range steps {
-			b.WriteString("  " + s.Name + " " + string(s.Kind) + " " + string(s.State) + "\n")
-		}
-	}
-	return b.String()
 }
 
 // A tenant's step that kills the tenant's isolate (its CPU limit) costs that

@@ -26,7 +26,7 @@ func pollStatus(t *testing.T, a *App, path, want string, timeout time.Duration) 
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("%s: status never became %q; last answer: %s\n%s", path, want, last, a.debugLog())
+	t.Fatalf("%s: status never became %q; last answer: %s\n%s", path, want, last, a.debugLog(workflowsListAll))
 	return nil
 }
 
@@ -65,14 +65,20 @@ func TestWorkflowBasicExample(t *testing.T) {
 	}
 }
 
-func (a *App) debugLog() string {
+// debugLog lists the instances f selects, each with its stored and live
+// status, and its steps.
+func (a *App) debugLog(f workflows.ListFilter) string {
 	if a.Workflows == nil {
 		return ""
 	}
-	ins, _ := a.Workflows.Store().List(workflowsListAll)
+	ins, _ := a.Workflows.Store().List(f)
 	var b strings.Builder
 	for _, in := range ins {
-		b.WriteString(in.ID + " " + string(in.Status) + "\n")
+		b.WriteString(in.ID + " stored " + string(in.Status))
+		if live, err := a.Workflows.Instance(in.Workflow, in.ID); err == nil {
+			b.WriteString(" live " + string(live.Status))
+		}
+		b.WriteString("\n")
 		steps, _ := a.Workflows.Store().Steps(in.Workflow, in.ID)
 		for _, s := range steps {
 			b.WriteString("  " + s.Name + " " + string(s.Kind) + " " + string(s.State) + "\n")

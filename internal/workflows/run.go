@@ -318,8 +318,7 @@ func (r *Run) Suspend() {
 	started := r.Instance.StartedMs
 	cs, cl := r.codeArgs()
 	e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ?, started_ms = ?,
-		  code_started = COALESCE(?, code_started), code_latest = COALESCE(?, code_latest) WHERE workflow = ? AND id = ?`,
+		_, err := tx.Exec(`UPDATE instances SET status = 'waiting', wake_ms = ?, started_ms = ?, `+setCode+` WHERE workflow = ? AND id = ?`,
 			wake, started, cs, cl, wf, id)
 		return err
 	}, func(err error) {
@@ -348,8 +347,7 @@ func (r *Run) setStatusLocked(s Status, wake int64) {
 	}
 	cs, cl := r.codeArgs()
 	r.e.store.SubmitOne(func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ?, started_ms = MAX(started_ms, ?),
-		  code_started = COALESCE(?, code_started), code_latest = COALESCE(?, code_latest) WHERE workflow = ? AND id = ?`,
+		_, err := tx.Exec(`UPDATE instances SET status = ?, wake_ms = ?, started_ms = MAX(started_ms, ?), `+setCode+` WHERE workflow = ? AND id = ?`,
 			string(s), nullInt(wake), started, cs, cl, wf, id)
 		return err
 	}, nil)
@@ -429,6 +427,9 @@ func (r *Run) RanOn(code string) {
 	r.codeChanged = true
 }
 
+// setCode sets the code columns in an instance update, from codeArgs.
+const setCode = `code_started = COALESCE(?, code_started), code_latest = COALESCE(?, code_latest)`
+
 // codeArgs are the code columns for an instance update: unchanged
 // (COALESCE with NULL) unless RanOn changed them.
 func (r *Run) codeArgs() (started, latest any) {
@@ -465,8 +466,7 @@ func (r *Run) finishLocked(output *Value, failure *ErrorInfo) {
 	cs, cl := r.codeArgs()
 	e.store.SubmitOne(func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE instances SET status = ?, ended_ms = ?, wake_ms = NULL, output = ?, output_bufs = ?,
-		  error_name = ?, error_message = ?, expire_ms = ?, started_ms = MAX(started_ms, ?),
-		  code_started = COALESCE(?, code_started), code_latest = COALESCE(?, code_latest) WHERE workflow = ? AND id = ?`,
+		  error_name = ?, error_message = ?, expire_ms = ?, started_ms = MAX(started_ms, ?), `+setCode+` WHERE workflow = ? AND id = ?`,
 			string(status), now, out, outBufs, en, em, now+keep, started, cs, cl, wf, id)
 		return err
 	}, nil)

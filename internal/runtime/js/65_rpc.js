@@ -92,7 +92,7 @@ class RpcEncoder {
     switch (typeof v) {
       case "string": case "boolean": return v;
       case "number":
-        if (v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0)) return v;
+        if (rpcPlainNumber(v)) return v;
         return { $: "n", v: v === 0 ? "-0" : String(v) };
       case "undefined": return rpcUndefined;
       case "bigint": return { $: "b", v: v.toString() };
@@ -890,14 +890,19 @@ function rpcAnswer(id, ok, v, stubs) {
 }
 
 // rpcJSONScalar reports whether v crosses as itself in JSON: a string, a
-// boolean, null, or a finite number other than -0.
+// boolean, null, or a number JSON writes as it is.
 function rpcJSONScalar(v) {
   switch (typeof v) {
     case "string": case "boolean": return true;
-    case "number": return v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0);
+    case "number": return rpcPlainNumber(v);
     case "object": return v === null;
   }
   return false;
+}
+
+// rpcPlainNumber: finite and not -0, which JSON would lose.
+function rpcPlainNumber(v) {
+  return v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0);
 }
 
 function rpcBind(fn, obj) {

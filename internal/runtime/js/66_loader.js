@@ -50,7 +50,10 @@ class WorkerStub {
     const s = this[kWorkerStub];
     const ep = name === null || name === undefined || name === "default" ? "" : String(name);
     const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
-    const handle = workerHandleOf(s).then((wh) => entryHandle(s, wh, ep, props));
+    const handle = workerHandleOf(s).then((wh) => {
+      keepAlive(s);
+      return entryHandle(wh, ep, props);
+    });
     return makeStub({ handle, kind: "fetcher", noTransfer: dynamicTransferError });
   }
   getDurableObjectClass(name, opts = undefined) {
@@ -91,10 +94,9 @@ function keepAlive(s) {
   return s;
 }
 
-// entryHandle makes a handle for entrypoint ep of the worker behind wh,
-// the handle of WorkerStub state s; props is an encoded message or null.
-function entryHandle(s, wh, ep, props) {
-  keepAlive(s);
+// entryHandle makes a handle for entrypoint ep of the worker behind wh;
+// props is an encoded message or null.
+function entryHandle(wh, ep, props) {
   if (props === null) return host.entry(wh, ep, "", "[]");
   return host.entry(wh, ep, props.json, props.caps);
 }
@@ -243,7 +245,7 @@ function loopback(selfHandle, name) {
   return new Proxy(function LoopbackServiceStub() {}, {
     apply(t, thisArg, [opts]) {
       const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
-      return makeStub({ handle: entryHandle(null, selfHandle, ep, props), kind: "fetcher" });
+      return makeStub({ handle: entryHandle(selfHandle, ep, props), kind: "fetcher" });
     },
     get(t, prop) {
       if (prop === kStub) return plain()[kStub];

@@ -18,13 +18,7 @@ const wfNoBufs = [];
 
 function wfEncode(v, what) {
   // Most step results are plain JSON scalars: no encoder needed.
-  switch (typeof v) {
-    case "string": case "boolean":
-      return { json: JSON.stringify(v), bufs: wfNoBufs };
-    case "number":
-      if (Number.isFinite(v) && !Object.is(v, -0)) return { json: String(v), bufs: wfNoBufs };
-  }
-  if (v === null) return { json: "null", bufs: wfNoBufs };
+  if (rpcJSONScalar(v)) return { json: JSON.stringify(v), bufs: wfNoBufs };
   const enc = new RpcEncoder(false, false);
   let json;
   try {
