@@ -64,6 +64,12 @@ func (iso *Isolate) registerHost() error {
 		"rpcCall": func(handle int, path, op, args, caps string, bufs ...quickjs.Value) quickjs.Value {
 			return iso.rpcCall(handle, path, op, args, caps, bufs)
 		},
+		"rpcFetch": func(handle int, method, url, headers string, body quickjs.Value) quickjs.Value {
+			return iso.rpcFetch(handle, method, url, headers, body)
+		},
+		"rpcFetchReturn": func(id, status int, statusText, headers string, body quickjs.Value) {
+			iso.rpcFetchReturn(id, status, statusText, headers, body)
+		},
 		"rpcRelease": func(handle int) { iso.releaseHandle(handle) },
 		"rpcReturn": func(id int, json, caps string, bufs ...quickjs.Value) {
 			iso.rpcReply(id, false, json, caps, bufs)

@@ -26,6 +26,9 @@ type Message struct {
 	JSON string
 	Caps []Target
 	Bufs [][]byte
+	// Response, when not nil, is the whole message: the Response a fetch()
+	// through a stub was answered with, in HTTP's terms (stubfetch.go).
+	Response *FetchResponse
 }
 
 // Call is one invocation of a Target.
@@ -38,6 +41,9 @@ type Call struct {
 	// errAbandoned means no answer will ever come: the caller drops its
 	// promise unsettled.
 	Reply func(Message, error)
+	// Fetch, when not nil, makes the call a fetch() through a stub: the
+	// request travels in HTTP's terms instead of in Args (stubfetch.go).
+	Fetch *FetchRequest
 
 	// A caller may abandon a call that must never be answered (a workflow
 	// run that ended while the call was out); the callee then forgets it.
@@ -229,7 +235,14 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 	if !ok && err == nil {
 		err = errors.New("Attempted to use RPC stub after it has been disposed.")
 	}
-	args := Message{JSON: argsJSON, Caps: caps, Bufs: buffersOf(bufs)}
+	call := &Call{Path: path, Op: op, Args: Message{JSON: argsJSON, Caps: caps, Bufs: buffersOf(bufs)}}
+	return iso.startCall(t, call, err)
+}
+
+// startCall sends call (made by JavaScript) to t and returns the promise its
+// reply settles; err, when not nil, fails the call at once.
+func (iso *Isolate) startCall(t Target, call *Call, err error) quickjs.Value {
+	caps := call.Args.Caps
 	// Keep the argument capabilities alive until the call has been delivered.
 	for _, c := range caps {
 		if r, ok := c.(releaser); ok {
@@ -252,22 +265,28 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 	}
 	if err != nil {
 		release()
+		call.Fetch.discard()
 		complete(nil, err)
 		return promise
 	}
 	// The reply settles the promise directly (posted to this loop): no
 	// goroutine sits waiting for it.
-	var call *Call
 	handedOff := false
-	call = &Call{Path: path, Op: op, Args: args, Reply: func(m Message, callErr error) {
-		release() // the callee has the call (and its capabilities) now
+	call.Reply = func(m Message, callErr error) {
+		release()            // the callee has the call (and its capabilities) now
+		call.Fetch.discard() // a request body never delivered
 		if handedOff {
 			// Before the reply settles anything here (posts run in order).
 			iso.post(func() { iso.handoffDone(call, callErr) })
 		}
 		var thrown *ThrownError
 		if callErr != nil && !errors.As(callErr, &thrown) {
+			m.Response.discard()
 			complete(nil, callErr)
+			return
+		}
+		if m.Response != nil {
+			complete(func() quickjs.Value { return iso.packResponse(m.Response) }, nil)
 			return
 		}
 		complete(func() quickjs.Value {
@@ -287,7 +306,7 @@ func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string,
 			}
 			return v
 		}, nil)
-	}}
+	}
 	handedOff = iso.noteStepHandoff(t, call, caps, complete)
 	// A Durable Object receives the calls made through one stub in the
 	// order they were made (workerd's E-order): they are queued now, on
@@ -346,6 +365,10 @@ func (iso *Isolate) deliver(c *Call, target string) {
 		return
 	}
 	iso.calls[id] = c
+	if c.Fetch != nil {
+		iso.deliverFetch(id, c.Fetch, target)
+		return
+	}
 	path, _ := json.Marshal(c.Path)
 	args, free := iso.messageArgs(c.Args)
 	_, err := iso.call("rpcInvoke", append([]any{id, target, string(path), c.Op}, args...)...)

@@ -533,10 +533,91 @@ mixBody(Response);
 
 function responseHeaders(s) {
   if (s.headers === null) {
+    if (s.headerBlob !== undefined) {
+      s.headers = headersFromBlob(s.headerBlob, s.headerGuard);
+      return s.headers;
+    }
     s.headers = new Headers();
     if (s.contentType !== null) s.headers[kHeaderList].set("content-type", [s.contentType]);
   }
   return s.headers;
+}
+
+// responseHeaderBlob gives a response's headers as the host takes them,
+// without making a Headers object the worker never asked for.
+function responseHeaderBlob(s) {
+  if (s.headers !== null) return headersToBlob(s.headers);
+  if (s.headerBlob !== undefined) return s.headerBlob;
+  return s.contentType !== null ? "content-type\0" + s.contentType : "";
+}
+
+// ---- fetch() through a stub, in HTTP's terms (stubfetch.go) ----
+
+// hostBody gives a body as the host takes it: null, a string, an
+// ArrayBuffer, or the id of a host stream; undefined when it is a stream of
+// JavaScript's own (which crosses the slow way) or was used already.
+function hostBody(b) {
+  if (!b) return null;
+  if (b.stream || bodyUsed(b)) return undefined;
+  let body;
+  if (b.text !== undefined) body = b.text;
+  else if (b.bytes) body = exactBuffer(b.bytes);
+  else if (b.hostId !== undefined) body = b.hostId;
+  else return undefined;
+  b.used = true;
+  return body;
+}
+
+// requestParts gives what a fetch() through a stub sends: [method, url,
+// headers, body], or null when the request must be encoded.
+function requestParts(req) {
+  const s = req[kRequest];
+  const b = req[kBody];
+  if (b && (b.stream || bodyUsed(b))) return null;
+  const headers = s.headers ? headersToBlob(s.headers) : s.headerBlob;
+  return [s.method, s.url, headers, hostBody(b)];
+}
+
+// responseParts gives what a fetch() through a stub answers with:
+// [status, statusText, headers, body], or null when the response must be
+// encoded.
+function responseParts(resp) {
+  const s = resp[kResponse];
+  const b = resp[kBody];
+  if (s.webSocket !== null || (b && (b.stream || bodyUsed(b)))) return null;
+  return [s.status, s.statusText, responseHeaderBlob(s), hostBody(b)];
+}
+
+function bodyFromHost(kind, body) {
+  switch (kind) {
+    case 1: return { text: body };
+    case 2: return { bytes: new Uint8Array(body) };
+    case 3: return { hostId: body };
+  }
+  return null;
+}
+
+// receivedRequest is the Request a fetch() through a stub delivers: an
+// incoming HTTP request, as in workerd (redirect "manual", immutable
+// headers), whose headers stay a blob until a handler looks.
+function receivedRequest(method, url, headerBlob, kind, body) {
+  const r = Object.create(Request.prototype);
+  r[kRequest] = { method, url, redirect: "manual", signal: null, cf: undefined, headers: undefined, headerBlob };
+  r[kBody] = bodyFromHost(kind, body);
+  return r;
+}
+
+// fetchedResponse is the Response a fetch() through a stub resolves to: a
+// response from the network, as in workerd (the request's URL, immutable
+// headers).
+function fetchedResponse(status, statusText, headerBlob, kind, body, url) {
+  const r = Object.create(Response.prototype);
+  r[kBody] = bodyFromHost(kind, body);
+  r[kResponse] = {
+    status, statusText, headers: null, headerBlob, headerGuard: "immutable", contentType: null,
+    url, redirected: false, type: "default", webSocket: null, cf: undefined,
+  };
+  return r;
 }
 
 // sendResponse hands a handler's Response to the host: cheap bodies in one
@@ -544,7 +625,7 @@ function responseHeaders(s) {
 // chunk with back-pressure. It returns a promise only for streams.
 function sendResponse(id, resp) {
   const s = resp[kResponse];
-  const headers = s.headers !== null ? headersToBlob(s.headers) : s.contentType !== null ? "content-type\0" + s.contentType : "";
+  const headers = responseHeaderBlob(s);
   const b = resp[kBody];
   if (!b) { host.respond(id, s.status, s.statusText, headers, null); return; }
   if (bodyUsed(b)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");

@@ -203,6 +203,7 @@ class RpcEncoder {
     const dom = isLoaded("DOMException") && v instanceof DOMException;
     const out = { $: "E", n: String(v.name), m: String(v.message) };
     if (dom) out.x = 1;
+    if (v[kRpcLocal] === true) out.l = 1;
     let p = null;
     for (const k of Object.keys(v)) {
       if (k === "name" || k === "message" || k === "stack" || (dom && k === "code")) continue;
@@ -335,6 +336,7 @@ class RpcDecoder {
       }
     }
     this.reg(e);
+    if (v.l) e[kRpcLocal] = true;
     if (v.p) for (const k of Object.keys(v.p)) rpcSetKey(e, k, this.decode(v.p[k]));
     if (rpcHasOwn.call(v, "c")) Object.defineProperty(e, "cause", { value: this.decode(v.c), writable: true, configurable: true, enumerable: false });
     if (rpcHasOwn.call(v, "e")) Object.defineProperty(e, "errors", { value: this.decode(v.e), writable: true, configurable: true, enumerable: false });
@@ -688,6 +690,10 @@ function rpcDisposeValue(v) {
   if (typeof d === "function") d.call(v);
 }
 
+// kRpcLocal marks an error the callee raised on the caller's behalf (an
+// entrypoint that does not exist), which workerd raises without crossing.
+const kRpcLocal = Symbol("rpcLocal");
+
 // unpackReply decodes a reply: a result gets its dispose(); a thrown value
 // is marked remote, as workerd marks exceptions that crossed RPC.
 function unpackReply(packed) {
@@ -695,7 +701,8 @@ function unpackReply(packed) {
   const v = rpcDecodeParts(packed[1], packed[2], packed.length > 3 ? packed.slice(3) : rpcNoBufs, stubs);
   if (!packed[0]) {
     if (v !== null && typeof v === "object") {
-      try { v.remote = true; } catch { /* frozen: left as it is */ }
+      if (v[kRpcLocal] === true) delete v[kRpcLocal];
+      else try { v.remote = true; } catch { /* frozen: left as it is */ }
       throw v;
     }
     const e = new Error(String(v));
@@ -713,8 +720,49 @@ function unpackReply(packed) {
 // read into memory, and so does the response.
 async function stubFetch(st, input, init) {
   const req = input instanceof Request && init === undefined ? input : new Request(input, init);
-  return await rpcInvoke(st, ["fetch"], "call", [req]);
+  if (st.disposed) throw rpcDisposedError();
+  if (bodyUsed(req[kBody])) throw new TypeError("Cannot reconstruct a Request with a used body.");
+  // In HTTP's terms when the body allows it (stubfetch.go); a body that is
+  // a stream of the worker's making is read and encoded.
+  const parts = requestParts(req);
+  if (parts === null) return await rpcInvoke(st, ["fetch"], "call", [req]);
+  const handle = typeof st.handle === "number" ? st.handle : await stubHandle(st);
+  let p;
+  try {
+    p = host.rpcFetch(handle, parts[0], parts[1], parts[2], parts[3]);
+  } catch (e) {
+    throw typeof e === "string" ? hostError(e) : e;
+  }
+  let packed;
+  try {
+    packed = await p;
+  } catch (e) {
+    rpcHostRejection(e);
+  }
+  if (packed[0] === "F") return fetchedResponse(packed[1], packed[2], packed[3], packed[4], packed[5], parts[1]);
+  return unpackReply(packed);
 }
+
+// rpcHandleFetch serves a fetch() through a stub that came in HTTP's terms:
+// the request is made as an incoming one is, then served as any call is.
+const rpcFetchCalls = new Set();
+function rpcHandleFetch(id, targetJSON, method, url, headers, kind, body) {
+  let target, req;
+  try {
+    target = JSON.parse(targetJSON);
+    req = receivedRequest(method, url, headers, kind, body);
+  } catch (e) {
+    rpcAnswer(id, false, e, rpcNoStubs);
+    return;
+  }
+  rpcFetchCalls.add(id);
+  if (target.kind === "actor") {
+    rpcResolved.then(() => actorServe(id, target, ["fetch"], "call", [req], rpcNoStubs));
+    return;
+  }
+  rpcResolved.then(() => rpcServe(id, target, ["fetch"], "call", [req], rpcNoStubs));
+}
+const rpcNoStubs = Object.freeze([]);
 
 // ---------------------------------------------------------------- callee
 
@@ -789,7 +837,10 @@ function rpcDispatch(target, path, op, args) {
     recv = exported;
     envCtx = ctx;
   } else {
-    throw new Error(`Worker has no such entrypoint: ${name || "default"}`);
+    // workerd finds out on the caller's side: the error is not remote.
+    const e = new Error(`Worker has no such entrypoint: ${name || "default"}`);
+    e[kRpcLocal] = true;
+    throw e;
   }
   if (op === "call" && path.length === 1 && path[0] === "fetch") {
     const fn = recv.fetch;
@@ -855,6 +906,17 @@ function rpcApplyPath(obj, own, path, op, args, envCtx, reserved) {
 // object arrives as an Error (workerd's rule); one that cannot be encoded
 // arrives as an Error with its message.
 function rpcAnswer(id, ok, v, stubs) {
+  if (rpcFetchCalls.size !== 0 && rpcFetchCalls.delete(id) && ok) {
+    if (!(v instanceof Response)) {
+      rpcAnswer(id, false, new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'."), stubs);
+      return;
+    }
+    const parts = responseParts(v);
+    if (parts !== null) {
+      host.rpcFetchReturn(id, parts[0], parts[1], parts[2], parts[3]);
+      return;
+    }
+  }
   // QuickJS throws null when it runs out of memory so completely that it
   // cannot make its InternalError. With the heap still near its limit that
   // is what a null is (Go then stops the isolate with the memory-limit

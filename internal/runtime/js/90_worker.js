@@ -138,6 +138,8 @@ onHostEvent("init", (json, capsJSON, ...bufs) => {
 
 onHostEvent("rpcInvoke", (...args) => Reflect.apply(rpcHandleInvoke, undefined, args));
 onHostEvent("rpcPack", (...args) => args);
+onHostEvent("rpcFetchInvoke", (...args) => Reflect.apply(rpcHandleFetch, undefined, args));
+onHostEvent("fetchPack", (status, statusText, headers, kind, body) => ["F", status, statusText, headers, kind, body]);
 onHostEvent("rpcDrop", (id) => rpcDropExport(id));
 onHostEvent("actorStart", (...args) => Reflect.apply(actorStartEvent, undefined, args));
 onHostEvent("actorStop", (key, force) => actorStopEvent(key, force));
