@@ -764,6 +764,13 @@ function rpcHandleFetch(id, targetJSON, method, url, headers, kind, body) {
 }
 const rpcNoStubs = Object.freeze([]);
 
+// rpcAnswerFetch answers a fetch call served outside this unit (90_worker.js)
+// with what rpcAnswer makes of it.
+function rpcAnswerFetch(id, v) {
+  rpcFetchCalls.add(id);
+  rpcAnswer(id, true, v, rpcNoStubs);
+}
+
 // ---------------------------------------------------------------- callee
 
 // Reserved names: on entrypoints (workerd's list) and on objects lent out.

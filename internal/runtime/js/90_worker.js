@@ -138,7 +138,49 @@ onHostEvent("init", (json, capsJSON, ...bufs) => {
 
 onHostEvent("rpcInvoke", (...args) => Reflect.apply(rpcHandleInvoke, undefined, args));
 onHostEvent("rpcPack", (...args) => args);
-onHostEvent("rpcFetchInvoke", (...args) => Reflect.apply(rpcHandleFetch, undefined, args));
+onHostEvent("rpcFetchInvoke", (id, targetJSON, method, url, headers, kind, body) => {
+  // A fetch() to the default export without props, the common case, is
+  // served here: a dynamic worker that only answers fetch() then never
+  // loads the RPC unit. Anything else is served as any call is.
+  const target = JSON.parse(targetJSON);
+  const def = workerModule ? workerModule.default : undefined;
+  if (target.kind !== "entry" || target.name !== "" || target.props !== "" || def === null ||
+      (typeof def !== "object" && typeof def !== "function")) {
+    rpcHandleFetch(id, targetJSON, method, url, headers, kind, body);
+    return;
+  }
+  const req = receivedRequest(method, url, headers, kind, body);
+  // In a job of its own, as rpcServe runs calls (a limit hit there ends the
+  // isolate through the job loop).
+  fetchCallResolved.then(() => serveFetchCall(id, req));
+});
+const fetchCallResolved = Promise.resolve();
+
+function serveFetchCall(id, req) {
+  let result;
+  try {
+    const handler = fetchHandler(new ExecutionContext({}));
+    if (!handler) throw new Error("Handler does not export a fetch() function.");
+    result = handler(req);
+    if (result instanceof Response) {
+      answerFetchCall(id, result);
+      return;
+    }
+  } catch (e) {
+    rpcAnswer(id, false, e, []);
+    return;
+  }
+  Promise.resolve(result).then((v) => answerFetchCall(id, v), (e) => rpcAnswer(id, false, e, []));
+}
+
+function answerFetchCall(id, v) {
+  const parts = v instanceof Response ? responseParts(v) : null;
+  if (parts === null) {
+    rpcAnswerFetch(id, v); // not a Response, or one whose body must be encoded
+    return;
+  }
+  host.rpcFetchReturn(id, parts[0], parts[1], parts[2], parts[3]);
+}
 onHostEvent("fetchPack", (status, statusText, headers, kind, body) => ["F", status, statusText, headers, kind, body]);
 onHostEvent("rpcDrop", (id) => rpcDropExport(id));
 onHostEvent("actorStart", (...args) => Reflect.apply(actorStartEvent, undefined, args));
