@@ -114,6 +114,8 @@ type Isolate struct {
 	// wait in held until the turn's commit is on disk (endTurn).
 	held []func()
 	gate chan struct{} // closed when the turn's writes are durable
+	// Commits whose fsync is running, oldest first (endTurn).
+	syncing []*syncBatch
 }
 
 // Options configure a new isolate.
@@ -529,7 +531,7 @@ func (iso *Isolate) turn() {
 	// object pays one fsync per pass instead of one per event.
 	iso.endTurn()
 	iso.detectStall()
-	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0)
+	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0 && len(iso.syncing) == 0)
 	if len(jobs) > quiet {
 		iso.lastUse.Store(time.Now().UnixNano())
 	}
@@ -582,7 +584,7 @@ func (iso *Isolate) reportUncaught(err error) {
 // operation and no queued work can ever settle their promises. workerd does
 // the same, with the same message.
 func (iso *Isolate) detectStall() {
-	if len(iso.inflight)+len(iso.calls) == 0 || len(iso.timers) > 0 || iso.pendingOps > 0 || iso.Err() != nil {
+	if len(iso.inflight)+len(iso.calls) == 0 || len(iso.timers) > 0 || iso.pendingOps > 0 || len(iso.syncing) > 0 || iso.Err() != nil {
 		return
 	}
 	iso.mu.Lock()
@@ -617,6 +619,12 @@ func (iso *Isolate) shutdown() {
 		close(iso.gate) // the goroutines waiting on it see the isolate dead
 		iso.gate = nil
 	}
+	for _, b := range iso.syncing {
+		if b.gate != nil {
+			close(b.gate)
+		}
+	}
+	iso.syncing = nil
 	iso.releaseAllHandles()
 	iso.releaseOps()
 	if iso.rejections != nil {

@@ -131,12 +131,13 @@ func (iso *Isolate) dropStore(h int) {
 // commitStores commits every store written since the last call (durable
 // when it returns) and opens their next batches. It reports the stores
 // whose commit failed, and those broken meanwhile; they must be reset.
-func (iso *Isolate) commitStores() []storeFailure {
+func (iso *Isolate) commitStores() ([]storeFailure, []storeSync) {
 	t := iso.storeTable()
 	if t == nil {
-		return nil
+		return nil, nil
 	}
 	var failed []storeFailure
+	var syncs []storeSync
 	for _, e := range t.dirty {
 		e.dirty = false
 		if e.gone {
@@ -150,6 +151,12 @@ func (iso *Isolate) commitStores() []storeFailure {
 			}
 		} else if e.s.InBatch() {
 			err = e.s.Commit()
+			if err == nil {
+				var sync func() error
+				if sync, err = e.s.Syncer(); sync != nil {
+					syncs = append(syncs, storeSync{e.h, sync})
+				}
+			}
 		}
 		if berr := e.s.Begin(); berr != nil && !errors.Is(berr, storage.ErrInBatch) && err == nil {
 			err = berr
@@ -160,7 +167,7 @@ func (iso *Isolate) commitStores() []storeFailure {
 	}
 	clear(t.dirty)
 	t.dirty = t.dirty[:0]
-	return failed
+	return failed, syncs
 }
 
 // storesDirty reports whether some store has writes not yet committed (or a

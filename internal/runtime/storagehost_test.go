@@ -103,7 +103,7 @@ func TestStoreTurns(t *testing.T) {
 	if got := h.get(ha, "k"); got != `{"x":1}` {
 		t.Fatalf("get = %#v", got)
 	}
-	if f := h.iso.commitStores(); len(f) != 0 {
+	if f, _ := h.iso.commitStores(); len(f) != 0 {
 		t.Fatal(f)
 	}
 	if h.iso.storesDirty() || a.Uncommitted() || !a.InBatch() || !b.InBatch() {
@@ -116,7 +116,7 @@ func TestStoreTurns(t *testing.T) {
 	if b.InBatch() || b.Uncommitted() {
 		t.Fatal("dropStore left b's batch open")
 	}
-	if f := h.iso.commitStores(); len(f) != 0 {
+	if f, _ := h.iso.commitStores(); len(f) != 0 {
 		t.Fatal(f)
 	}
 	if _, ok := reread(t, b, "lost"); ok {
@@ -143,11 +143,11 @@ func TestStoreBreaks(t *testing.T) {
 	if !h.iso.storesDirty() {
 		t.Fatal("a broken store must make the isolate commit (and report it)")
 	}
-	f := h.iso.commitStores()
+	f, _ := h.iso.commitStores()
 	if len(f) == 0 || f[0].Handle != sh {
 		t.Fatalf("failures %v, want store %d", f, sh)
 	}
-	if f := h.iso.commitStores(); len(f) != 0 {
+	if f, _ := h.iso.commitStores(); len(f) != 0 {
 		t.Fatalf("a failure is reported once, got %v again", f)
 	}
 
@@ -162,7 +162,7 @@ func TestStoreBreaks(t *testing.T) {
 	if r := exec(mh, "SELEC 1", ""); r != nil || !strings.HasPrefix(h.errText(), "Error: near \"SELEC\": syntax error") {
 		t.Fatalf("bad SQL: %#v %q", r, h.errText())
 	}
-	if f := h.iso.commitStores(); len(f) != 0 {
+	if f, _ := h.iso.commitStores(); len(f) != 0 {
 		t.Fatalf("a SQL error broke the store: %v", f)
 	}
 }

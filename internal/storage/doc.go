@@ -16,7 +16,12 @@
 //
 // Databases are opened in WAL mode with synchronous=FULL: a commit returns
 // only after the WAL has been fsynced, so every acknowledged write survives a
-// crash of the process (kill -9) and of the machine. By default a Store also
+// crash of the process (kill -9) and of the machine. With Options.DeferSync
+// (what the runtime uses for Durable Objects) a batch's COMMIT returns once
+// its frames are in the WAL, which a process crash cannot lose, and Syncer
+// gives the fsync to run on another goroutine; the runtime tells nobody of
+// the batch's writes until that fsync is done, so an acknowledged write
+// still survives a machine crash. By default a Store also
 // holds SQLite's EXCLUSIVE locking mode for as long as it is open: no other
 // connection, in this process or another, can read or write the database
 // meanwhile. That is the single-writer guarantee a Durable Object needs (two

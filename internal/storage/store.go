@@ -35,6 +35,15 @@ type Options struct {
 	// rely only on these calls: an alarm set in a batch that is then rolled
 	// back never reaches it. It can be called when nothing changed.
 	OnAlarmChange func(t time.Time, ok bool)
+	// DeferSync lets Commit return once the batch is in the WAL, before it
+	// is fsynced; Syncer then gives the fsync to run off the Store's
+	// goroutine. The runtime uses it to keep running an object's events
+	// while its last commit reaches the disk, holding back every message
+	// that could reveal the commit until the fsync is done (an output gate,
+	// as in workerd). A crash of the process loses nothing either way: the
+	// WAL write happened before Commit returned. Writes outside a batch are
+	// still fsynced before they return.
+	DeferSync bool
 }
 
 // Store is one Durable Object's (or one facet's) database. See the package
@@ -68,6 +77,15 @@ type Store struct {
 	depth  int
 
 	stBegin, stCommit, stRollback uintptr
+	// With Options.DeferSync: a batch's transaction runs at
+	// synchronous=NORMAL (its COMMIT does not fsync), any other write at
+	// FULL; the level can change only between transactions, so it is set
+	// as each one begins (beforeWrite). unsynced says a COMMIT since the
+	// last Syncer call awaits its fsync, done through walFile.
+	stSyncNormal, stSyncFull uintptr
+	syncLevel                int // syncFull or syncNormal
+	unsynced                 bool
+	walFile                  *os.File
 	spStmts                       [][3]uintptr // per depth: SAVEPOINT, RELEASE, ROLLBACK TO
 	stSize, stPageSize            uintptr
 
@@ -257,6 +275,14 @@ func (s *Store) setup() error {
 	if s.stRollback, err = s.prepareTrusted("ROLLBACK"); err != nil {
 		return err
 	}
+	if s.opts.DeferSync && s.path != "" && !s.opts.ReadOnly {
+		if s.stSyncNormal, err = s.prepareTrusted("PRAGMA synchronous=NORMAL"); err != nil {
+			return err
+		}
+		if s.stSyncFull, err = s.prepareTrusted("PRAGMA synchronous=FULL"); err != nil {
+			return err
+		}
+	}
 	if err := s.loadTables(); err != nil {
 		return err
 	}
@@ -281,9 +307,16 @@ func (s *Store) Close() error {
 	s.intrMu.Lock()
 	rc := int32(sqlite3.SQLITE_OK)
 	if s.db != 0 {
+		// Closing checkpoints the WAL into the database, syncing the WAL
+		// first and the database after (at NORMAL too): nothing deferred
+		// is left unsynced.
 		rc = sqlite3.Xsqlite3_close_v2(s.tls, s.db)
 	}
 	s.db = 0
+	if s.walFile != nil {
+		s.walFile.Close() // a Syncer still running sees os.ErrClosed
+		s.walFile = nil
+	}
 	if s.intrTLS != nil {
 		s.intrTLS.Close()
 		s.intrTLS = nil
@@ -328,6 +361,8 @@ func (s *Store) shutdown(reason string) {
 	fin(&s.stBegin)
 	fin(&s.stCommit)
 	fin(&s.stRollback)
+	fin(&s.stSyncNormal)
+	fin(&s.stSyncFull)
 	fin(&s.stSize)
 	fin(&s.stPageSize)
 	for i := range s.spStmts {
@@ -436,6 +471,9 @@ func (s *Store) Commit() error {
 func (s *Store) commitTx() error {
 	s.drainWriteCursors()
 	err := s.run(s.stCommit)
+	if err == nil && s.syncLevel == syncNormal {
+		s.unsynced = true
+	}
 	s.txOpen = false
 	if err != nil {
 		if sqlite3.Xsqlite3_get_autocommit(s.tls, s.db) == 0 {
@@ -446,6 +484,31 @@ func (s *Store) commitTx() error {
 	}
 	s.afterDurable()
 	return nil
+}
+
+// Syncer returns the fsync that makes the batches committed since the last
+// call durable, or nil when there are none (or the Store does not defer
+// syncs). The function may run on any goroutine; it reports success if the
+// Store was closed meanwhile, as closing synced everything.
+func (s *Store) Syncer() (func() error, error) {
+	if !s.unsynced {
+		return nil, nil
+	}
+	s.unsynced = false
+	if s.walFile == nil {
+		f, err := os.OpenFile(s.path+"-wal", os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("storage: opening the WAL to sync it: %w", err)
+		}
+		s.walFile = f
+	}
+	f := s.walFile
+	return func() error {
+		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("storage: fsync of the WAL failed: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // Rollback ends the batch and discards its writes.
@@ -477,12 +540,40 @@ func (s *Store) beforeWrite() error {
 		return err
 	}
 	if !s.batch || s.txOpen || s.depth > 0 {
+		if !s.batch && s.depth == 0 {
+			return s.setSyncLevel(syncFull) // autocommit: durable on return
+		}
 		return nil
+	}
+	if err := s.setSyncLevel(syncNormal); err != nil {
+		return err
 	}
 	if err := s.run(s.stBegin); err != nil {
 		return err
 	}
 	s.txOpen = true
+	return nil
+}
+
+const (
+	syncFull = iota
+	syncNormal
+)
+
+// setSyncLevel sets synchronous for the transaction about to begin, when
+// the Store defers syncs (NORMAL is asked for only then).
+func (s *Store) setSyncLevel(level int) error {
+	if s.stSyncNormal == 0 || s.syncLevel == level {
+		return nil
+	}
+	st := s.stSyncFull
+	if level == syncNormal {
+		st = s.stSyncNormal
+	}
+	if err := s.run(st); err != nil {
+		return err
+	}
+	s.syncLevel = level
 	return nil
 }
 
