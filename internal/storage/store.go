@@ -86,8 +86,8 @@ type Store struct {
 	syncLevel                int // syncFull or syncNormal
 	unsynced                 bool
 	walFile                  *os.File
-	spStmts                       [][3]uintptr // per depth: SAVEPOINT, RELEASE, ROLLBACK TO
-	stSize, stPageSize            uintptr
+	spStmts                  [][3]uintptr // per depth: SAVEPOINT, RELEASE, ROLLBACK TO
+	stSize, stPageSize       uintptr
 
 	kv         kvStmts
 	meta       metaStmts
