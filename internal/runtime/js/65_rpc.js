@@ -718,29 +718,34 @@ function unpackReply(packed) {
 
 // stubFetch is fetch() on a Fetcher stub: the request crosses with its body
 // read into memory, and so does the response.
-async function stubFetch(st, input, init) {
-  const req = input instanceof Request && init === undefined ? input : new Request(input, init);
-  if (st.disposed) throw rpcDisposedError();
-  if (bodyUsed(req[kBody])) throw new TypeError("Cannot reconstruct a Request with a used body.");
-  // In HTTP's terms when the body allows it (stubfetch.go); a body that is
-  // a stream of the worker's making is read and encoded.
-  const parts = requestParts(req);
-  if (parts === null) return await rpcInvoke(st, ["fetch"], "call", [req]);
-  const handle = typeof st.handle === "number" ? st.handle : await stubHandle(st);
+function stubFetch(st, input, init) {
+  let req, parts;
+  try {
+    req = input instanceof Request && init === undefined ? input : new Request(input, init);
+    if (st.disposed) throw rpcDisposedError();
+    if (bodyUsed(req[kBody])) throw new TypeError("Cannot reconstruct a Request with a used body.");
+    // In HTTP's terms when the body allows it (stubfetch.go); a body that
+    // is a stream of the worker's making is read and encoded.
+    parts = requestParts(req);
+    if (parts === null) return rpcInvoke(st, ["fetch"], "call", [req]);
+    if (typeof st.handle !== "number") return stubHandle(st).then((h) => stubFetchSend(h, parts));
+    return stubFetchSend(st.handle, parts);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+// stubFetchSend makes the call; no async function, which would cost
+// QuickJS a frame and a resumption on the hottest path there is.
+function stubFetchSend(handle, parts) {
   let p;
   try {
     p = host.rpcFetch(handle, parts[0], parts[1], parts[2], parts[3]);
   } catch (e) {
-    throw typeof e === "string" ? hostError(e) : e;
+    return Promise.reject(typeof e === "string" ? hostError(e) : e);
   }
-  let packed;
-  try {
-    packed = await p;
-  } catch (e) {
-    rpcHostRejection(e);
-  }
-  if (packed[0] === "F") return fetchedResponse(packed[1], packed[2], packed[3], packed[4], packed[5], parts[1]);
-  return unpackReply(packed);
+  const url = parts[1];
+  return p.then((packed) => packed[0] === "F" ? fetchedResponse(packed[1], packed[2], packed[3], packed[4], packed[5], url) : unpackReply(packed), rpcHostRejection);
 }
 
 // rpcHandleFetch serves a fetch() through a stub that came in HTTP's terms:

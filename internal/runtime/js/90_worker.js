@@ -142,7 +142,13 @@ onHostEvent("rpcFetchInvoke", (id, targetJSON, method, url, headers, kind, body)
   // A fetch() to the default export without props, the common case, is
   // served here: a dynamic worker that only answers fetch() then never
   // loads the RPC unit. Anything else is served as any call is.
-  const target = JSON.parse(targetJSON);
+  // A stub is usually called again and again: its target is parsed once.
+  let target = fetchTargets.get(targetJSON);
+  if (target === undefined) {
+    target = JSON.parse(targetJSON);
+    if (fetchTargets.size >= 64) fetchTargets.clear();
+    fetchTargets.set(targetJSON, target);
+  }
   const def = workerModule ? workerModule.default : undefined;
   if (target.kind !== "entry" || target.name !== "" || target.props !== "" || def === null ||
       (typeof def !== "object" && typeof def !== "function")) {
@@ -155,6 +161,7 @@ onHostEvent("rpcFetchInvoke", (id, targetJSON, method, url, headers, kind, body)
   fetchCallResolved.then(() => serveFetchCall(id, req));
 });
 const fetchCallResolved = Promise.resolve();
+const fetchTargets = new Map();
 
 function serveFetchCall(id, req) {
   let result;
