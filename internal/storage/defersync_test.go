@@ -88,3 +88,44 @@ func TestDeferSync(t *testing.T) {
 		}
 	}
 }
+
+// An fsync covers every commit made before it began: the Syncer of an
+// earlier commit then has nothing left to do.
+func TestDeferSyncCoveredByLaterSync(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "db.sqlite"), Options{DeferSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	commit := func(k string) func() error {
+		t.Helper()
+		if err := s.Begin(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.Syncer()
+		if f == nil || err != nil {
+			t.Fatalf("Syncer after commit %s: %v, %v", k, f != nil, err)
+		}
+		return f
+	}
+	first := commit("a")
+	second := commit("b")
+	if err := second(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.synced.Load(); got != 2 {
+		t.Fatalf("after the second Syncer: synced %d, want 2 (both commits)", got)
+	}
+	if err := first(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.synced.Load(); got != 2 {
+		t.Fatalf("synced went to %d", got)
+	}
+}

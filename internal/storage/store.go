@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/libc"
@@ -86,6 +87,10 @@ type Store struct {
 	syncLevel                int // syncFull or syncNormal
 	unsynced                 bool
 	walFile                  *os.File
+	// commits counts deferred COMMITs; synced is the count an fsync
+	// covered. An fsync covers every COMMIT made before it began, so a
+	// Syncer whose commits a later fsync covered has nothing to do.
+	commits, synced atomic.Int64
 	spStmts                  [][3]uintptr // per depth: SAVEPOINT, RELEASE, ROLLBACK TO
 	stSize, stPageSize       uintptr
 
@@ -473,6 +478,7 @@ func (s *Store) commitTx() error {
 	err := s.run(s.stCommit)
 	if err == nil && s.syncLevel == syncNormal {
 		s.unsynced = true
+		s.commits.Add(1)
 	}
 	s.txOpen = false
 	if err != nil {
@@ -489,7 +495,8 @@ func (s *Store) commitTx() error {
 // Syncer returns the fsync that makes the batches committed since the last
 // call durable, or nil when there are none (or the Store does not defer
 // syncs). The function may run on any goroutine; it reports success if the
-// Store was closed meanwhile, as closing synced everything.
+// Store was closed meanwhile, as closing synced everything, and returns at
+// once if an fsync begun after those commits has already ended.
 func (s *Store) Syncer() (func() error, error) {
 	if !s.unsynced {
 		return nil, nil
@@ -502,12 +509,21 @@ func (s *Store) Syncer() (func() error, error) {
 		}
 		s.walFile = f
 	}
-	f := s.walFile
+	f, upTo := s.walFile, s.commits.Load()
 	return func() error {
+		if s.synced.Load() >= upTo {
+			return nil
+		}
+		covers := s.commits.Load()
 		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 			return fmt.Errorf("storage: fsync of the WAL failed: %w", err)
 		}
-		return nil
+		for {
+			old := s.synced.Load()
+			if old >= covers || s.synced.CompareAndSwap(old, covers) {
+				return nil
+			}
+		}
 	}, nil
 }
 
