@@ -571,12 +571,7 @@ class Crypto {
 
   randomUUID() {
     checkGlobalScope();
-    const b = new Uint8Array(16);
-    cryptoRandomFill(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = cryptoToHex(b);
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+    return hostResult(host.crypto("randomUUID", ""));
   }
 }
 Object.defineProperty(Crypto.prototype, Symbol.toStringTag, { value: "Crypto", configurable: true });

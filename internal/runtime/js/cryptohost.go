@@ -1,6 +1,8 @@
 package js
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -14,6 +16,10 @@ import (
 // [ArrayBuffer | boolean | JSON string, null] or [null, "Name: message"].
 func CryptoHost(vm *quickjs.VM) func(op, params string, args ...quickjs.Value) []any {
 	return func(op, params string, args ...quickjs.Value) []any {
+		if op == "randomUUID" {
+			// Formatting 16 bytes as hex in JavaScript costs QuickJS ~20 µs.
+			return []any{randomUUID(), nil}
+		}
 		bufs := make([][]byte, len(args))
 		for i, a := range args {
 			b, ok := jsvm.ArrayBufferBytes(a)
@@ -35,4 +41,23 @@ func CryptoHost(vm *quickjs.VM) func(op, params string, args ...quickjs.Value) [
 		}
 		return []any{res, nil}
 	}
+}
+
+// randomUUID is a version 4 UUID, as crypto.randomUUID() gives.
+func randomUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }
