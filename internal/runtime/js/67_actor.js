@@ -26,6 +26,8 @@ class DurableObjectId {
   get [Symbol.toStringTag]() { return "DurableObjectId"; }
 }
 
+const kActorIds = Symbol("actorIds");
+
 class DurableObjectNamespace {
   constructor(handle) {
     this[kActorNs] = handle;
@@ -35,7 +37,16 @@ class DurableObjectNamespace {
       throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
     }
     name = String(name);
-    return new DurableObjectId(hostResult(host.actorId(this[kActorNs], "name", name)), name);
+    // Code asks for the same few names over and over (getByName per
+    // request): each namespace remembers the ids it derived.
+    const cache = this[kActorIds] ??= new Map();
+    let hex = cache.get(name);
+    if (hex === undefined) {
+      hex = hostResult(host.actorId(this[kActorNs], "name", name));
+      if (cache.size >= 1024) cache.clear();
+      cache.set(name, hex);
+    }
+    return new DurableObjectId(hex, name);
   }
   newUniqueId(opts = undefined) {
     return new DurableObjectId(hostResult(host.actorId(this[kActorNs], "unique", "")));
