@@ -151,11 +151,8 @@ func (iso *Isolate) commitStores() ([]storeFailure, []storeSync) {
 			}
 		} else if e.s.InBatch() {
 			err = e.s.Commit()
-			if err == nil {
-				var sync func() error
-				if sync, err = e.s.Syncer(); sync != nil {
-					syncs = append(syncs, storeSync{e.h, sync})
-				}
+			if sync := e.s.Syncer(); err == nil && sync != nil {
+				syncs = append(syncs, storeSync{e.h, sync})
 			}
 		}
 		if berr := e.s.Begin(); berr != nil && !errors.Is(berr, storage.ErrInBatch) && err == nil {

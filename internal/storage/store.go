@@ -82,17 +82,16 @@ type Store struct {
 	// synchronous=NORMAL (its COMMIT does not fsync), any other write at
 	// FULL; the level can change only between transactions, so it is set
 	// as each one begins (beforeWrite). unsynced says a COMMIT since the
-	// last Syncer call awaits its fsync, done through walFile.
+	// last Syncer call awaits its fsync.
 	stSyncNormal, stSyncFull uintptr
 	syncLevel                int // syncFull or syncNormal
 	unsynced                 bool
-	walFile                  *os.File
 	// commits counts deferred COMMITs; synced is the count an fsync
 	// covered. An fsync covers every COMMIT made before it began, so a
 	// Syncer whose commits a later fsync covered has nothing to do.
-	commits, synced atomic.Int64
-	spStmts                  [][3]uintptr // per depth: SAVEPOINT, RELEASE, ROLLBACK TO
-	stSize, stPageSize       uintptr
+	commits, synced    atomic.Int64
+	spStmts            [][3]uintptr // per depth: SAVEPOINT, RELEASE, ROLLBACK TO
+	stSize, stPageSize uintptr
 
 	kv         kvStmts
 	meta       metaStmts
@@ -318,10 +317,7 @@ func (s *Store) Close() error {
 		rc = sqlite3.Xsqlite3_close_v2(s.tls, s.db)
 	}
 	s.db = 0
-	if s.walFile != nil {
-		s.walFile.Close() // a Syncer still running sees os.ErrClosed
-		s.walFile = nil
-	}
+
 	if s.intrTLS != nil {
 		s.intrTLS.Close()
 		s.intrTLS = nil
@@ -497,25 +493,30 @@ func (s *Store) commitTx() error {
 // syncs). The function may run on any goroutine; it reports success if the
 // Store was closed meanwhile, as closing synced everything, and returns at
 // once if an fsync begun after those commits has already ended.
-func (s *Store) Syncer() (func() error, error) {
+func (s *Store) Syncer() func() error {
 	if !s.unsynced {
-		return nil, nil
+		return nil
 	}
 	s.unsynced = false
-	if s.walFile == nil {
-		f, err := os.OpenFile(s.path+"-wal", os.O_RDWR, 0)
-		if err != nil {
-			return nil, fmt.Errorf("storage: opening the WAL to sync it: %w", err)
-		}
-		s.walFile = f
-	}
-	f, upTo := s.walFile, s.commits.Load()
+	wal, upTo := s.path+"-wal", s.commits.Load()
 	return func() error {
 		if s.synced.Load() >= upTo {
 			return nil
 		}
 		covers := s.commits.Load()
-		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+		// Opened for each sync, not kept: an object holds no descriptor
+		// more than SQLite's own (100,000 objects touched in turn keep a
+		// few thousand open). An fsync through any descriptor syncs the
+		// file. A WAL gone means the Store was closed, which synced it.
+		f, err := os.OpenFile(wal, os.O_RDWR, 0)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err == nil {
+			err = f.Sync()
+			f.Close()
+		}
+		if err != nil {
 			return fmt.Errorf("storage: fsync of the WAL failed: %w", err)
 		}
 		for {
@@ -524,7 +525,7 @@ func (s *Store) Syncer() (func() error, error) {
 				return nil
 			}
 		}
-	}, nil
+	}
 }
 
 // Rollback ends the batch and discards its writes.
