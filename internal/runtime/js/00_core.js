@@ -65,18 +65,24 @@ function isLoaded(name) {
   return d !== undefined && !d.get;
 }
 
+// A name not yet loaded is missing from $isola itself and found on its
+// prototype, one Proxy for all of them: a getter per name cost every isolate
+// a closure and a property each at start-up.
+const lazyOwner = Object.create(null);
 for (const unit of objectKeys(lazyUnits)) {
-  const { exports, globals } = lazyUnits[unit];
-  for (const name of exports) {
-    defineProperty($isola, name, {
-      configurable: true, enumerable: true,
-      get() {
-        loadUnit(unit);
-        const d = getOwnPropertyDescriptor($isola, name);
-        return d && !d.get ? d.value : undefined;
-      },
-    });
-  }
+  for (const name of lazyUnits[unit].exports) lazyOwner[name] = unit;
+}
+Object.setPrototypeOf($isola, new Proxy(Object.create(null), {
+  get(t, name) {
+    const unit = typeof name === "string" ? lazyOwner[name] : undefined;
+    if (unit === undefined) return undefined;
+    loadUnit(unit);
+    const d = getOwnPropertyDescriptor($isola, name);
+    return d && !d.get ? d.value : undefined;
+  },
+}));
+for (const unit of objectKeys(lazyUnits)) {
+  const { globals } = lazyUnits[unit];
   for (const name of globals) {
     defineProperty(globalThis, name, {
       configurable: true, enumerable: false,
