@@ -36,7 +36,8 @@ function hostNeed(group) {
 
 // ---- lazy units (see prelude.go) ----
 // $isola holds every unit's top-level names. Until a lazy unit loads, its
-// names and globals are getters that load it.
+// names resolve through $isola's prototype and its globals are getters,
+// either of which loads it.
 const unitState = Object.create(null);
 
 function loadUnit(unit) {

@@ -122,7 +122,7 @@ func buildUnits() ([]Unit, error) {
 	}
 	// Names other units declare become reads from the unit table, but only
 	// where a unit mentions them: each name in the table costs every isolate
-	// a getter at start-up.
+	// an entry in the table of owners at start-up.
 	needed := map[string]bool{}
 	defines := make([]map[string]string, len(all))
 	for i, u := range all {
