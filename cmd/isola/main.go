@@ -9,11 +9,14 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/isola-run/isola"
 	"github.com/isola-run/isola/internal/app"
+	"github.com/isola-run/isola/internal/runtime"
 	"github.com/isola-run/isola/internal/server"
 )
 
@@ -39,6 +42,11 @@ Usage:
   isola help                                        show this help
 
 isola objects help and isola workflows help describe those commands and their flags.
+
+Environment:
+  ISOLA_JS_PROFILE=FILE   isola dev samples where JavaScript spends its work, in every
+                          isolate, and writes the profile to FILE on Ctrl-C or SIGTERM
+                          (a table of functions, then folded stacks for flame graphs)
 `
 
 func main() {
@@ -126,6 +134,9 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	}
 	out := server.NewBufferedLog(stderr, 50*time.Millisecond)
 	defer out.Close()
+	if path := os.Getenv("ISOLA_JS_PROFILE"); path != "" {
+		writeJSProfileOnExit(path, stderr)
+	}
 	logger := log.New(out, "", log.Ltime)
 	a, err := app.LoadWith(d.dir, logger, app.Options{StateDir: d.state})
 	if err != nil {
@@ -153,6 +164,29 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	return server.Listen(net.JoinHostPort(host, strconv.Itoa(p)), h, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "Ready on http://%s\n", addr)
 	})
+}
+
+// writeJSProfileOnExit writes the JavaScript profile (runtime.WriteJSProfile)
+// to path when the process is told to stop.
+func writeJSProfileOnExit(path string, stderr io.Writer) {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-stop
+		f, err := os.Create(path)
+		if err == nil {
+			err = runtime.WriteJSProfile(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "isola: writing the JavaScript profile: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "isola: JavaScript profile written to %s\n", path)
+		}
+		os.Exit(130)
+	}()
 }
 
 // adminListenAddr reads --admin: host:port, or a bare port on 127.0.0.1.

@@ -116,6 +116,7 @@ type Isolate struct {
 	gate chan struct{} // closed when the turn's writes are durable
 	// Commits whose fsync is running, oldest first (endTurn).
 	syncing []*syncBatch
+	prof    *jsvm.Profile // with ISOLA_JS_PROFILE (jsprofile.go)
 }
 
 // Options configure a new isolate.
@@ -229,6 +230,7 @@ func (iso *Isolate) boot(pre *jsprelude.Compiled) error {
 		return err
 	}
 	iso.vm = vm
+	iso.startProfile()
 	vm.SetMemoryLimit(iso.limits.Memory)
 	vm.SetModuleLoader(missingModule, normalizeModule)
 	iso.rejections = jsvm.TrackRejections(vm)
@@ -631,6 +633,7 @@ func (iso *Isolate) shutdown() {
 		iso.rejections.Close()
 	}
 	iso.dispatch.Free()
+	iso.stopProfile()
 	iso.vm.Close()
 }
 
