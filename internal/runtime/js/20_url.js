@@ -395,6 +395,7 @@ const URL_FAILURE = null;
 // without the state machine; anything else gets null and the full parser.
 const URL_FAST = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?)(?::([0-9]{1,5}))?(\/[^?#\\]*)?(?:\?([^#]*))?(?:#([^]*))?$/;
 const URL_FAST_REJECT = /[\x00-\x20]|\/\.|\/%2e/i;
+const URL_CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
 
 function urlParseFast(input) {
   const m = URL_FAST.exec(input);
@@ -407,7 +408,10 @@ function urlParseFast(input) {
   const c0 = input.charCodeAt(input.length - 1);
   if (c0 <= 0x20) return null;
   const host = m[2].toLowerCase();
-  if (urlEndsInNumber(host)) return null;
+  // A host ending in a number is an IPv4 address; one written the way the
+  // parser writes it back (four decimal parts, no leading zeros) is itself,
+  // the rest need the full parser.
+  if (urlEndsInNumber(host) && !URL_CANONICAL_IPV4.test(host)) return null;
   let port = null;
   if (m[3] !== undefined) {
     port = parseInt(m[3], 10);
