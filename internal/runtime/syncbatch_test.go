@@ -14,21 +14,7 @@ import (
 // the output gate opens with its batch; a turn that wrote nothing but ran
 // while an fsync was out waits for it too.
 func TestSyncBatchesEndInOrder(t *testing.T) {
-	bu, err := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
-		"worker.js": {Type: "js", Source: `export default { fetch() { return new Response("x"); } };`},
-	}, Main: "worker.js"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Compile("sync", bu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iso, err := NewIsolate(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer iso.Close()
+	iso := startIsolate(t, `export default { fetch() { return new Response("x"); } };`)
 
 	var mu sync.Mutex
 	var order []string
@@ -88,18 +74,7 @@ func TestSyncBatchesEndInOrder(t *testing.T) {
 // A failed fsync resets the object whose store it was (here none is
 // registered, so only the batch's messages are checked: they still go).
 func TestSyncBatchFailureStillEnds(t *testing.T) {
-	bu, _ := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
-		"worker.js": {Type: "js", Source: `export default {};`},
-	}, Main: "worker.js"})
-	s, err := Compile("syncfail", bu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iso, err := NewIsolate(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer iso.Close()
+	iso := startIsolate(t, `export default {};`)
 	done := make(chan struct{})
 	iso.post(func() {
 		b := &syncBatch{syncs: []storeSync{{0, func() error { return errors.New("disk on fire") }}}, done: make(chan struct{})}
@@ -112,4 +87,26 @@ func TestSyncBatchFailureStillEnds(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the batch never ended")
 	}
+}
+
+// startIsolate runs a worker of one module in a new isolate, closed when
+// the test ends.
+func startIsolate(t *testing.T, src string) *Isolate {
+	t.Helper()
+	bu, err := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
+		"worker.js": {Type: "js", Source: src},
+	}, Main: "worker.js"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile("test", bu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso, err := NewIsolate(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iso.Close)
+	return iso
 }

@@ -25,17 +25,8 @@ func TestDeferSync(t *testing.T) {
 		t.Fatal("an autocommit write left a sync behind")
 	}
 	// Two batches, then one Syncer for both.
-	for _, k := range []string{"a", "b"} {
-		if err := s.Begin(); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Put(k, []byte(k)); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	commitBatch(t, s, "a")
+	commitBatch(t, s, "b")
 	f := s.Syncer()
 	if f == nil {
 		t.Fatal("after two commits: no Syncer")
@@ -61,15 +52,7 @@ func TestDeferSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A Syncer taken before Close still succeeds after it: closing synced.
-	if err := s.Begin(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Put("c", []byte("c")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	commitBatch(t, s, "c")
 	late := s.Syncer()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -99,15 +82,7 @@ func TestDeferSyncCoveredByLaterSync(t *testing.T) {
 	defer s.Close()
 	commit := func(k string) func() error {
 		t.Helper()
-		if err := s.Begin(); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Put(k, []byte(k)); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		commitBatch(t, s, k)
 		f := s.Syncer()
 		if f == nil {
 			t.Fatalf("no Syncer after commit %s", k)
@@ -127,5 +102,19 @@ func TestDeferSyncCoveredByLaterSync(t *testing.T) {
 	}
 	if got := s.synced.Load(); got != 2 {
 		t.Fatalf("synced went to %d", got)
+	}
+}
+
+// commitBatch writes key (as its own value) in a batch of its own.
+func commitBatch(t *testing.T, s *Store, key string) {
+	t.Helper()
+	if err := s.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(key, []byte(key)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }

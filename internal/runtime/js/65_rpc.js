@@ -923,11 +923,7 @@ function rpcAnswer(id, ok, v, stubs) {
       rpcAnswer(id, false, new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'."), stubs);
       return;
     }
-    const parts = responseParts(v);
-    if (parts !== null) {
-      host.rpcFetchReturn(id, parts[0], parts[1], parts[2], parts[3]);
-      return;
-    }
+    if (sendFetchAnswer(id, v)) return;
   }
   // QuickJS throws null when it runs out of memory so completely that it
   // cannot make its InternalError. With the heap still near its limit that

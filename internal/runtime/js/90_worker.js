@@ -181,12 +181,17 @@ function serveFetchCall(id, req) {
 }
 
 function answerFetchCall(id, v) {
-  const parts = v instanceof Response ? responseParts(v) : null;
-  if (parts === null) {
-    rpcAnswerFetch(id, v); // not a Response, or one whose body must be encoded
-    return;
-  }
+  if (v instanceof Response && sendFetchAnswer(id, v)) return;
+  rpcAnswerFetch(id, v); // not a Response, or one whose body must be encoded
+}
+
+// sendFetchAnswer answers fetch call id with resp in HTTP's terms, if its
+// body allows (stubfetch.go).
+function sendFetchAnswer(id, resp) {
+  const parts = responseParts(resp);
+  if (parts === null) return false;
   host.rpcFetchReturn(id, parts[0], parts[1], parts[2], parts[3]);
+  return true;
 }
 onHostEvent("fetchPack", (status, statusText, headers, kind, body) => ["F", status, statusText, headers, kind, body]);
 onHostEvent("rpcDrop", (id) => rpcDropExport(id));
