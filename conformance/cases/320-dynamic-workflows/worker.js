@@ -70,9 +70,12 @@ export class TenantWorkflow extends WorkflowEntrypoint {
       }
     }
     let tries = 0;
+    // The instance the test pauses at once ("wait") does not fail its first
+    // try: a pause that lands during a retry's delay is handled differently
+    // (see the issue note), and when it lands would be a race.
     const flaky = await step.do("flaky", { retries: { limit: 2, delay: 10, backoff: "constant" } }, async (ctx) => {
       tries++;
-      if (ctx.attempt < 2) throw new Error("first try fails");
+      if (ctx.attempt < 2 && p.mode !== "wait") throw new Error("first try fails");
       return { attempt: ctx.attempt, step: ctx.step, tries };
     });
     await step.sleep("nap", 300);
