@@ -304,13 +304,7 @@ func runCase(t *testing.T, name string) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		var p *reference.Process
-		var err error
-		if workflows {
-			p, err = reference.StartWrangler(ctx, refDir, reference.FreePort(), reference.WranglerOptions{})
-		} else {
-			p, err = reference.StartWorkerd(ctx, refDir, reference.FreePort())
-		}
+		p, err := startReference(ctx, refDir, workflows)
 		if err != nil {
 			refErr = err
 			return
@@ -699,4 +693,23 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// startReference starts the reference runtime on a free port, and again on
+// another if that one was taken before the runtime bound it: FreePort can
+// only say the port was free a moment ago, and the suite runs beside other
+// packages' tests.
+func startReference(ctx context.Context, dir string, workflows bool) (*reference.Process, error) {
+	for attempt := 1; ; attempt++ {
+		var p *reference.Process
+		var err error
+		if workflows {
+			p, err = reference.StartWrangler(ctx, dir, reference.FreePort(), reference.WranglerOptions{})
+		} else {
+			p, err = reference.StartWorkerd(ctx, dir, reference.FreePort())
+		}
+		if err == nil || attempt == 3 || !strings.Contains(strings.ToLower(err.Error()), "address already in use") {
+			return p, err
+		}
+	}
 }
