@@ -539,8 +539,7 @@ func (iso *Isolate) stopActors() {
 // from another goroutine (an outgoing call) waits on it.
 func (iso *Isolate) outputGate() chan struct{} {
 	if !iso.storesDirty() {
-		if n := len(iso.syncing); n > 0 {
-			b := iso.syncing[n-1]
+		if b := iso.lastSync(); b != nil {
 			if b.gate == nil {
 				b.gate = make(chan struct{})
 			}
@@ -561,11 +560,19 @@ func (iso *Isolate) hold(fn func()) {
 		iso.held = append(iso.held, fn)
 		return
 	}
-	if n := len(iso.syncing); n > 0 {
-		iso.syncing[n-1].held = append(iso.syncing[n-1].held, fn)
+	if b := iso.lastSync(); b != nil {
+		b.held = append(b.held, fn)
 		return
 	}
 	fn()
+}
+
+// lastSync is the newest batch whose fsync is running, or nil.
+func (iso *Isolate) lastSync() *syncBatch {
+	if n := len(iso.syncing); n > 0 {
+		return iso.syncing[n-1]
+	}
+	return nil
 }
 
 // endTurn runs after every turn: it commits what the turn wrote (one
@@ -591,8 +598,8 @@ func (iso *Isolate) endTurn() {
 		b := &syncBatch{held: iso.held, gate: iso.gate, syncs: syncs, done: make(chan struct{})}
 		iso.held, iso.gate = nil, nil
 		var prev chan struct{}
-		if n := len(iso.syncing); n > 0 {
-			prev = iso.syncing[n-1].done
+		if last := iso.lastSync(); last != nil {
+			prev = last.done
 		}
 		iso.syncing = append(iso.syncing, b)
 		go iso.sync(b, prev)
@@ -600,8 +607,7 @@ func (iso *Isolate) endTurn() {
 	}
 	// Nothing new to make durable; what the turn held may still have seen
 	// writes whose fsync is running.
-	if n := len(iso.syncing); n > 0 {
-		last := iso.syncing[n-1]
+	if last := iso.lastSync(); last != nil {
 		last.held = append(last.held, iso.held...)
 		if iso.gate != nil {
 			gate := iso.gate

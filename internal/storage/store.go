@@ -81,15 +81,15 @@ type Store struct {
 	// With Options.DeferSync: a batch's transaction runs at
 	// synchronous=NORMAL (its COMMIT does not fsync), any other write at
 	// FULL; the level can change only between transactions, so it is set
-	// as each one begins (beforeWrite). unsynced says a COMMIT since the
-	// last Syncer call awaits its fsync.
+	// as each one begins (beforeWrite).
 	stSyncNormal, stSyncFull uintptr
 	syncLevel                int // syncFull or syncNormal
-	unsynced                 bool
-	// commits counts deferred COMMITs; synced is the count an fsync
-	// covered. An fsync covers every COMMIT made before it began, so a
-	// Syncer whose commits a later fsync covered has nothing to do.
+	// commits counts deferred COMMITs, handed how many of them the last
+	// Syncer covers, synced how many an fsync covered. An fsync covers
+	// every COMMIT made before it began, so a Syncer whose commits a later
+	// fsync covered has nothing to do.
 	commits, synced    atomic.Int64
+	handed             int64
 	spStmts            [][3]uintptr // per depth: SAVEPOINT, RELEASE, ROLLBACK TO
 	stSize, stPageSize uintptr
 
@@ -473,7 +473,6 @@ func (s *Store) commitTx() error {
 	s.drainWriteCursors()
 	err := s.run(s.stCommit)
 	if err == nil && s.syncLevel == syncNormal {
-		s.unsynced = true
 		s.commits.Add(1)
 	}
 	s.txOpen = false
@@ -494,11 +493,12 @@ func (s *Store) commitTx() error {
 // Store was closed meanwhile, as closing synced everything, and returns at
 // once if an fsync begun after those commits has already ended.
 func (s *Store) Syncer() func() error {
-	if !s.unsynced {
+	upTo := s.commits.Load()
+	if upTo == s.handed {
 		return nil
 	}
-	s.unsynced = false
-	wal, upTo := s.path+"-wal", s.commits.Load()
+	s.handed = upTo
+	wal := s.path + "-wal"
 	return func() error {
 		if s.synced.Load() >= upTo {
 			return nil

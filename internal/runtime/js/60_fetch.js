@@ -571,11 +571,10 @@ function hostBody(b) {
 // requestParts gives what a fetch() through a stub sends: [method, url,
 // headers, body], or null when the request must be encoded.
 function requestParts(req) {
+  const body = hostBody(req[kBody]);
+  if (body === undefined) return null;
   const s = req[kRequest];
-  const b = req[kBody];
-  if (b && (b.stream || bodyUsed(b))) return null;
-  const headers = s.headers ? headersToBlob(s.headers) : s.headerBlob;
-  return [s.method, s.url, headers, hostBody(b)];
+  return [s.method, s.url, s.headers ? headersToBlob(s.headers) : s.headerBlob, body];
 }
 
 // responseParts gives what a fetch() through a stub answers with:
@@ -583,9 +582,10 @@ function requestParts(req) {
 // encoded.
 function responseParts(resp) {
   const s = resp[kResponse];
-  const b = resp[kBody];
-  if (s.webSocket !== null || (b && (b.stream || bodyUsed(b)))) return null;
-  return [s.status, s.statusText, responseHeaderBlob(s), hostBody(b)];
+  if (s.webSocket !== null) return null;
+  const body = hostBody(resp[kBody]);
+  if (body === undefined) return null;
+  return [s.status, s.statusText, responseHeaderBlob(s), body];
 }
 
 function bodyFromHost(kind, body) {

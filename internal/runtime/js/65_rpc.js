@@ -748,18 +748,12 @@ function stubFetchSend(handle, parts) {
   return p.then((packed) => packed[0] === "F" ? fetchedResponse(packed[1], packed[2], packed[3], packed[4], packed[5], url) : unpackReply(packed), rpcHostRejection);
 }
 
-// rpcHandleFetch serves a fetch() through a stub that came in HTTP's terms:
-// the request is made as an incoming one is, then served as any call is.
+// rpcHandleFetch serves a fetch() through a stub that came in HTTP's terms
+// (target already parsed, 90_worker.js): the request is made as an incoming
+// one is, then served as any call is.
 const rpcFetchCalls = new Set();
-function rpcHandleFetch(id, targetJSON, method, url, headers, kind, body) {
-  let target, req;
-  try {
-    target = JSON.parse(targetJSON);
-    req = receivedRequest(method, url, headers, kind, body);
-  } catch (e) {
-    rpcAnswer(id, false, e, rpcNoStubs);
-    return;
-  }
+function rpcHandleFetch(id, target, method, url, headers, kind, body) {
+  const req = receivedRequest(method, url, headers, kind, body);
   rpcFetchCalls.add(id);
   if (target.kind === "actor") {
     rpcResolved.then(() => actorServe(id, target, ["fetch"], "call", [req], rpcNoStubs));

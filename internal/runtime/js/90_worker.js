@@ -152,7 +152,7 @@ onHostEvent("rpcFetchInvoke", (id, targetJSON, method, url, headers, kind, body)
   const def = workerModule ? workerModule.default : undefined;
   if (target.kind !== "entry" || target.name !== "" || target.props !== "" || def === null ||
       (typeof def !== "object" && typeof def !== "function")) {
-    rpcHandleFetch(id, targetJSON, method, url, headers, kind, body);
+    rpcHandleFetch(id, target, method, url, headers, kind, body);
     return;
   }
   const req = receivedRequest(method, url, headers, kind, body);
