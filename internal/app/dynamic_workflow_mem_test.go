@@ -2,13 +2,11 @@ package app
 
 import (
 	"fmt"
-	"log"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/isola-run/isola/internal/runtime"
-	"github.com/isola-run/isola/internal/testutil/reference"
 	"github.com/isola-run/isola/internal/workflows"
 )
 
@@ -47,15 +45,7 @@ const load = (env) => env.LOADER.get("tenant", () => ({
 export const DynamicWorkflow = createDynamicWorkflowEntrypoint(async ({ env }) => load(env).getEntrypoint("TenantWorkflow"));
 export default { fetch(request, env) { return load(env).getEntrypoint().fetch(request); } };`,
 	})
-	if err := reference.LinkPackages(dir, dynamicWorkflowsPackage); err != nil {
-		t.Fatal(err)
-	}
-	logs := &logBuffer{}
-	a, err := LoadWith(dir, log.New(logs, "", 0), Options{Loader: runtime.LoaderLimits{Idle: 200 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, logs := loadLinked(t, dir, Options{Loader: runtime.LoaderLimits{Idle: 200 * time.Millisecond}})
 	n := 2000
 	for i := 0; i < n; i += 100 {
 		if code, body := get(t, a, "GET", fmt.Sprintf("/?from=%d", i), ""); code != 200 {
@@ -139,15 +129,7 @@ export default { fetch(request, env) {
   return load(env, new URL(request.url).searchParams.get("tenant")).getEntrypoint().fetch(request);
 } };`,
 	})
-	if err := reference.LinkPackages(dir, dynamicWorkflowsPackage); err != nil {
-		t.Fatal(err)
-	}
-	logs := &logBuffer{}
-	a, err := Load(dir, log.New(logs, "", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, logs := loadLinked(t, dir, Options{})
 	for _, tenant := range []string{"spin", "fine"} {
 		if code, body := get(t, a, "GET", "/?tenant="+tenant+"&id="+tenant, ""); code != 200 || body != tenant {
 			t.Fatalf("create %s: %d %s\n%s", tenant, code, body, logs)

@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"fmt"
-	"log"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/isola-run/isola/internal/runtime"
-	"github.com/isola-run/isola/internal/testutil/reference"
 	"github.com/isola-run/isola/internal/workflows"
 )
 
@@ -83,16 +81,8 @@ export default {
   },
 };`,
 	})
-	if err := reference.LinkPackages(dir, dynamicWorkflowsPackage); err != nil {
-		t.Fatal(err)
-	}
-	logs := &logBuffer{}
 	limits := runtime.LoaderLimits{Isolates: 20, Workers: 1000}
-	a, err := LoadWith(dir, log.New(logs, "", 0), Options{Loader: limits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, logs := loadLinked(t, dir, Options{Loader: limits})
 
 	start := time.Now()
 	var next atomic.Int64

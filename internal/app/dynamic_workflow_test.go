@@ -44,6 +44,22 @@ func dynamicWorkflowsExample(t *testing.T) string {
 	return dir
 }
 
+// loadLinked links @cloudflare/dynamic-workflows into the project in dir,
+// as npm install would, and loads it; the app closes when the test ends.
+func loadLinked(t *testing.T, dir string, opts Options) (*App, *logBuffer) {
+	t.Helper()
+	if err := reference.LinkPackages(dir, dynamicWorkflowsPackage); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	a, err := LoadWith(dir, log.New(logs, "", 0), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a, logs
+}
+
 // tenantRequest sends a request as tenant t-42 through h.
 func tenantRequest(t *testing.T, h http.Handler, method, path, body string) (int, string) {
 	t.Helper()
@@ -227,15 +243,7 @@ export default {
 
 func TestDynamicWorkflowCodeChangesWhileSleeping(t *testing.T) {
 	dir := project(t, map[string]string{"wrangler.jsonc": codeChangeConfig, "worker.js": codeChangeWorker})
-	if err := reference.LinkPackages(dir, dynamicWorkflowsPackage); err != nil {
-		t.Fatal(err)
-	}
-	logs := &logBuffer{}
-	a, err := Load(dir, log.New(logs, "", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, logs := loadLinked(t, dir, Options{})
 	h := workerHandler{a}
 	send := func(method, path, body string) string {
 		t.Helper()
