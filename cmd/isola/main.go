@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/isola-run/isola/internal/app"
 	"github.com/isola-run/isola/internal/runtime"
 	"github.com/isola-run/isola/internal/server"
+	"github.com/isola-run/isola/internal/webui"
 )
 
 const usage = `isola runs Cloudflare Workers code, unmodified, on your own machine.
@@ -29,6 +31,8 @@ Usage:
             [--admin ADDR|off]                      serve the workflows admin API on ADDR
                                                     (default: 127.0.0.1:<port+1>, when the
                                                     project has workflows)
+            [--ui=false]                            do not serve the web UI (dashboard and
+                                                    playgrounds) under /_isola/
   isola objects [dir]                               list the stored Durable Objects
   isola objects show [dir] <Class> <id-or-name>     show what an object stored
   isola objects sql [dir] <Class> <id-or-name> "<query>"
@@ -85,6 +89,7 @@ type devArgs struct {
 	port  int
 	state string
 	admin string // "" for the default, "off", or host:port
+	ui    bool
 }
 
 // parseDevArgs reads `dev`'s arguments. Flags may come before or after the
@@ -96,6 +101,7 @@ func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	ip := fs.String("ip", "", "address to listen on (default: dev.ip from the config, else 127.0.0.1)")
 	state := fs.String("state", "", "directory for Durable Object storage (default: "+app.DefaultStateDir+" in the project)")
 	admin := fs.String("admin", "", "address of the workflows admin API, or off (default: 127.0.0.1 and the port after --port)")
+	ui := fs.Bool("ui", true, "serve the web UI (dashboard and playgrounds) under /_isola/ on loopback addresses")
 	var dirs []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -113,7 +119,7 @@ func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	if *port < 0 || *port > 65535 {
 		return devArgs{}, fmt.Errorf("--port %d: expected a port number from 0 to 65535", *port)
 	}
-	d := devArgs{dir: ".", ip: *ip, port: *port, state: *state, admin: *admin}
+	d := devArgs{dir: ".", ip: *ip, port: *port, state: *state, admin: *admin, ui: *ui}
 	if d.admin != "" && d.admin != "off" {
 		addr, err := adminListenAddr(d.admin)
 		if err != nil {
@@ -155,14 +161,27 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	if p == 0 {
 		p = 8787
 	}
+	var ui *webui.UI
+	if d.ui {
+		if ui, err = webui.New(webui.Options{Project: a, Log: logger}); err != nil {
+			return err
+		}
+		defer ui.Close()
+	}
 	if a.Workflows != nil && d.admin != "off" {
-		if err := serveAdmin(a, d.admin, p, logger, stdout, stderr); err != nil {
+		if err := serveAdmin(a, d.admin, p, ui, logger, stdout, stderr); err != nil {
 			return err
 		}
 	}
-	h := &server.Dev{Worker: a.Worker, Log: logger}
+	var h http.Handler = &server.Dev{Worker: a.Worker, Log: logger}
+	if ui != nil {
+		h = ui.Wrap(h)
+	}
 	return server.Listen(net.JoinHostPort(host, strconv.Itoa(p)), h, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "Ready on http://%s\n", addr)
+		if ui != nil {
+			fmt.Fprintf(stdout, "Dashboard and playgrounds on http://%s%s\n", loopbackAddr(addr), webui.Prefix)
+		}
 	})
 }
 
@@ -189,6 +208,20 @@ func writeJSProfileOnExit(path string, stderr io.Writer) {
 	}()
 }
 
+// loopbackAddr is addr as a browser on this machine reaches it: the UI
+// answers only loopback host names, so a wildcard listener is shown as
+// localhost.
+func loopbackAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || !ip.IsLoopback() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // adminListenAddr reads --admin: host:port, or a bare port on 127.0.0.1.
 func adminListenAddr(s string) (string, error) {
 	if n, err := strconv.Atoi(s); err == nil {
@@ -212,7 +245,7 @@ func adminListenAddr(s string) (string, error) {
 // delete instances and asks for no credentials. When the default address is
 // taken, isola dev goes on without it; an address given with --admin must
 // work.
-func serveAdmin(a *app.App, addr string, workerPort int, logger *log.Logger, stdout, stderr io.Writer) error {
+func serveAdmin(a *app.App, addr string, workerPort int, ui *webui.UI, logger *log.Logger, stdout, stderr io.Writer) error {
 	explicit := addr != ""
 	if !explicit {
 		if workerPort >= 65535 {
@@ -221,7 +254,11 @@ func serveAdmin(a *app.App, addr string, workerPort int, logger *log.Logger, std
 		}
 		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(workerPort+1))
 	}
-	bound, err := server.ListenBackground(addr, &server.Admin{Engine: a.Workflows, Log: logger})
+	var h http.Handler = &server.Admin{Engine: a.Workflows, Log: logger}
+	if ui != nil {
+		h = ui.Wrap(h)
+	}
+	bound, err := server.ListenBackground(addr, h)
 	if err != nil {
 		if explicit {
 			return fmt.Errorf("admin API: %w (choose another address with --admin ADDR, or --admin off)", err)

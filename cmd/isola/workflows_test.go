@@ -261,7 +261,7 @@ func TestWorkflowsAdminURL(t *testing.T) {
 func TestServeAdmin(t *testing.T) {
 	a := &app.App{Workflows: startEngine(t)}
 	var out, errOut bytes.Buffer
-	if err := serveAdmin(a, "127.0.0.1:0", 8787, nil, &out, &errOut); err != nil {
+	if err := serveAdmin(a, "127.0.0.1:0", 8787, nil, nil, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`^Admin API on (http://127\.0\.0\.1:\d+)\n$`).FindStringSubmatch(out.String())
@@ -281,10 +281,10 @@ func TestServeAdmin(t *testing.T) {
 	defer busy.Close()
 	port := busy.Addr().(*net.TCPAddr).Port
 	out.Reset()
-	if err := serveAdmin(a, "", port-1, nil, &out, &errOut); err != nil || out.Len() != 0 || !strings.Contains(errOut.String(), "admin API not started") {
+	if err := serveAdmin(a, "", port-1, nil, nil, &out, &errOut); err != nil || out.Len() != 0 || !strings.Contains(errOut.String(), "admin API not started") {
 		t.Errorf("default address taken: %v, out %q, err %q", err, out.String(), errOut.String())
 	}
-	if err := serveAdmin(a, busy.Addr().String(), 8787, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--admin off") {
+	if err := serveAdmin(a, busy.Addr().String(), 8787, nil, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--admin off") {
 		t.Errorf("--admin address taken: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/isola-run/isola/internal/bundle"
 	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/config"
+	"github.com/isola-run/isola/internal/logs"
 	"github.com/isola-run/isola/internal/runtime"
 	"github.com/isola-run/isola/internal/storage"
 	"github.com/isola-run/isola/internal/workflows"
@@ -19,6 +20,8 @@ import (
 
 // App is a loaded project.
 type App struct {
+	// Name is the worker's name (the config's name, else "worker").
+	Name   string
 	Config *config.Config
 	Script *runtime.Script
 	Worker *runtime.Worker
@@ -26,6 +29,10 @@ type App struct {
 	Loaders *runtime.LoaderCache
 	// StateDir holds the app's durable state (Options.StateDir).
 	StateDir string
+	// Logs keeps the recent console output and runtime messages of the
+	// worker and its dynamic workers, for the dashboard; the logger given
+	// to Load gets every line too.
+	Logs *logs.Hub
 	// Actors runs the worker's Durable Objects; nil without any.
 	Actors *runtime.Actors
 	// Workflows runs the worker's workflows; nil without any.
@@ -34,7 +41,8 @@ type App struct {
 	// as Worker, in an isolate of its own.
 	workflowWorker *runtime.Worker
 
-	opts Options
+	opts   Options
+	logger *log.Logger
 }
 
 // Options tune Load beyond what the project's config says.
@@ -101,8 +109,10 @@ func LoadWith(dir string, logger *log.Logger, opts Options) (*App, error) {
 	if cfg.Limits.MemoryMB > 0 {
 		limits.Memory = uintptr(cfg.Limits.MemoryMB) << 20
 	}
+	hub := logs.New(logs.DefaultKeep)
 	logf := func(level, msg string) {
 		logger.Printf("[%s] %s: %s", name, level, msg)
+		hub.Publish(logs.Entry{App: name, Level: level, Message: msg})
 	}
 	date := cfg.CompatibilityDate
 	if date == "" {
@@ -119,7 +129,7 @@ func LoadWith(dir string, logger *log.Logger, opts Options) (*App, error) {
 		Log:      logf,
 		Features: features,
 	})
-	a := &App{Config: cfg, Script: script, Worker: w, StateDir: opts.StateDir, opts: opts}
+	a := &App{Name: name, Config: cfg, Script: script, Worker: w, StateDir: opts.StateDir, Logs: hub, opts: opts, logger: logger}
 	if err := a.bind(logf); err != nil {
 		return nil, err
 	}
@@ -132,6 +142,14 @@ func (a *App) bind(logf func(level, msg string)) error {
 	var bs []runtime.Binding
 	if len(cfg.WorkerLoaders) > 0 {
 		a.Loaders = runtime.NewLoaderCache(a.opts.Loader, logf)
+		a.Loaders.SetTenantLog(func(loader, id, level, msg string) {
+			tenant := id
+			if tenant == "" {
+				tenant = "(" + loader + ".load)"
+			}
+			a.logger.Printf("[%s/%s] %s: %s", a.Name, tenant, level, msg)
+			a.Logs.Publish(logs.Entry{App: a.Name, Tenant: tenant, Level: level, Message: msg})
+		})
 	}
 	for _, l := range cfg.WorkerLoaders {
 		bs = append(bs, runtime.Binding{Name: l.Binding, Target: &runtime.LoaderBinding{Name: l.Binding, Cache: a.Loaders, Parent: a.Worker}})
@@ -282,6 +300,17 @@ func (a *App) migrate(logf func(level, msg string)) (map[string]bool, error) {
 		}
 	}
 	return classes, nil
+}
+
+// OwnWorkers are the app's workers other than dynamic ones, by role: the
+// one serving requests ("fetch") and the one running workflow instances
+// ("workflows", when the app has workflows).
+func (a *App) OwnWorkers() map[string]*runtime.Worker {
+	ws := map[string]*runtime.Worker{"fetch": a.Worker}
+	if a.workflowWorker != nil {
+		ws["workflows"] = a.workflowWorker
+	}
+	return ws
 }
 
 // Close stops the worker and every dynamic worker it loaded.

@@ -373,6 +373,11 @@ func (p *Project) display(path string) string {
 	return rel
 }
 
+// OpenStore opens the target's database read-only; close it when done.
+// An object a running isola holds active cannot be opened (its database
+// is locked): runtime.Actors.ReadStorage reads those.
+func (p *Project) OpenStore(t *Target) (*storage.Store, error) { return p.open(t) }
+
 // open opens the target's database read-only.
 func (p *Project) open(t *Target) (*storage.Store, error) {
 	s, err := t.ns.OpenReadOnly(t.ID, t.Facet)

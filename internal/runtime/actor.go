@@ -52,9 +52,10 @@ type Actors struct {
 	opts ActorOptions
 	dir  *storage.Directory
 
-	mu     sync.Mutex
-	lru    list.List // *actor with an open database, least recently used at the back
-	closed bool
+	mu         sync.Mutex
+	lru        list.List // *actor with an open database, least recently used at the back
+	closed     bool
+	namespaces map[string]*ActorNamespace // by class, for ReadStorage
 
 	alarms *alarmScheduler
 	stop   chan struct{}
@@ -243,6 +244,12 @@ func (s *Actors) Namespace(w *Worker, class, key string, legacy bool) (*ActorNam
 		store: st, legacy: legacy, objects: map[string]*actor{},
 	}
 	s.alarms.register(ns)
+	s.mu.Lock()
+	if s.namespaces == nil {
+		s.namespaces = map[string]*ActorNamespace{}
+	}
+	s.namespaces[class] = ns
+	s.mu.Unlock()
 	return ns, nil
 }
 

@@ -55,6 +55,20 @@ type LoaderCache struct {
 	stopIdle chan struct{}
 
 	isolatesStarted, isolatesClosed int64
+
+	// tenantLog, when set, receives the console output of the dynamic
+	// workers instead of their parent's log (SetTenantLog).
+	tenantLog func(loader, id, level, msg string)
+}
+
+// SetTenantLog sends the console output and runtime messages of dynamic
+// workers loaded from now on to fn, with the loader and the id they were
+// loaded under: the operator can then tell tenants apart. Without it they
+// share their parent worker's log.
+func (c *LoaderCache) SetTenantLog(fn func(loader, id, level, msg string)) {
+	c.mu.Lock()
+	c.tenantLog = fn
+	c.mu.Unlock()
 }
 
 type loaded struct {
@@ -456,6 +470,13 @@ func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso 
 		opts.Limits.Memory = uintptr(code.Limits.MemoryMB) << 20
 	}
 	opts.Limits.SubRequests = code.Limits.SubRequests
+	l.Cache.mu.Lock()
+	tenantLog := l.Cache.tenantLog
+	l.Cache.mu.Unlock()
+	if tenantLog != nil {
+		loader := l.Name
+		opts.Log = func(level, msg string) { tenantLog(loader, id, level, msg) }
+	}
 	if code.Env != nil {
 		opts.Env.Encoded = &Message{JSON: *code.Env, Caps: caps, Bufs: bufs}
 	}

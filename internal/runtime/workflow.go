@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/isola-run/isola/internal/jsvm"
 	"github.com/isola-run/isola/internal/workflows"
@@ -315,6 +317,27 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	// wfStepDone records a step.do's outcome; the promise resolves, once
 	// it is committed, to "ok", "check" (ok, and a sleep or wait is
 	// pending: see whether the run can be dropped) or "abandon".
+	// wfAttemptFailed reports a failed attempt of a step that will be tried
+	// again: the journal records a step only when it ends, so this line is
+	// what shows the operator each attempt's error while retries go on.
+	fns["wfAttemptFailed"] = func(h int, name string, count, attempt int, errName, errMsg string, delayMs any) {
+		lr := stepOf(h)
+		if lr == nil {
+			return
+		}
+		lr.mu.Lock()
+		run := lr.run
+		lr.mu.Unlock()
+		if run == nil {
+			return
+		}
+		step := strconv.Quote(name)
+		if count > 1 {
+			step += fmt.Sprintf(" (#%d)", count)
+		}
+		iso.logf("warn", fmt.Sprintf("workflow %s instance %s: step %s attempt %d failed: %s: %s; retrying in %s",
+			run.Instance.Workflow, run.Instance.ID, step, attempt, errName, errMsg, time.Duration(number(delayMs)*float64(time.Millisecond))))
+	}
 	fns["wfStepDone"] = func(h int, name string, count int, ok bool, jsonText, errName, errMsg string, attempts int, start any, bufs ...quickjs.Value) quickjs.Value {
 		p, complete := iso.pending()
 		lr := stepOf(h)

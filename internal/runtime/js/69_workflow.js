@@ -348,7 +348,10 @@ async function wfDo(view, name, rest) {
       if (view.dead) return wfNever();
       if (wfIsNonRetryable(e) || attempt > config.retries.limit) break;
       try {
-        await wfSleepTimer(await wfRetryDelay(stepName, config.retries, attempt, e, ctx));
+        const delay = await wfRetryDelay(stepName, config.retries, attempt, e, ctx);
+        const info = wfErrorInfo(e);
+        host.wfAttemptFailed(view.h, name, count, attempt, info.name, info.message, delay);
+        await wfSleepTimer(delay);
       } catch (delayError) {
         failure = delayError;
         break;
