@@ -89,7 +89,7 @@ type devArgs struct {
 	port  int
 	state string
 	admin string // "" for the default, "off", or host:port
-	ui    bool
+	noUI  bool
 }
 
 // parseDevArgs reads `dev`'s arguments. Flags may come before or after the
@@ -119,7 +119,7 @@ func parseDevArgs(args []string, stderr io.Writer) (devArgs, error) {
 	if *port < 0 || *port > 65535 {
 		return devArgs{}, fmt.Errorf("--port %d: expected a port number from 0 to 65535", *port)
 	}
-	d := devArgs{dir: ".", ip: *ip, port: *port, state: *state, admin: *admin, ui: *ui}
+	d := devArgs{dir: ".", ip: *ip, port: *port, state: *state, admin: *admin, noUI: !*ui}
 	if d.admin != "" && d.admin != "off" {
 		addr, err := adminListenAddr(d.admin)
 		if err != nil {
@@ -162,7 +162,7 @@ func dev(args []string, stdout, stderr io.Writer) error {
 		p = 8787
 	}
 	var ui *webui.UI
-	if d.ui {
+	if !d.noUI {
 		if ui, err = webui.New(webui.Options{Project: a, Log: logger}); err != nil {
 			return err
 		}

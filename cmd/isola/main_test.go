@@ -20,6 +20,7 @@ func TestParseDevArgs(t *testing.T) {
 		{[]string{"--admin", "off"}, devArgs{dir: ".", admin: "off"}},
 		{[]string{"w", "--admin", "9100"}, devArgs{dir: "w", admin: "127.0.0.1:9100"}},
 		{[]string{"--admin=0.0.0.0:9100"}, devArgs{dir: ".", admin: "0.0.0.0:9100"}},
+		{[]string{"--ui=false", "w"}, devArgs{dir: "w", noUI: true}},
 	}
 	for _, c := range cases {
 		got, err := parseDevArgs(c.args, io.Discard)
