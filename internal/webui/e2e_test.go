@@ -332,6 +332,9 @@ export class TenantWorkflow extends WorkflowEntrypoint {
 		until(`!document.getElementById("wf-status").textContent.includes("paused")`),
 		chromedp.Click(chromedp.CSS("#wf-terminate")),
 		waitText("#wf-status", "terminated"),
+		chromedp.Click(chromedp.CSS("#wf-restart")),
+		waitText("#wf-steps", "sleeping until"),
+		until(`!document.getElementById("wf-terminate").disabled`),
 	)
 	bad := `import { WorkflowEntrypoint } from "cloudflare:workers";
 export class TenantWorkflow extends WorkflowEntrypoint {
@@ -445,6 +448,45 @@ func TestDashboard(t *testing.T) {
 		waitText("#instances", "No instances match"),
 	)
 	screenshot(t, ctx, "dashboard")
+}
+
+// TestKeyboardReachesEveryControl tabs through each view from the top and
+// checks that the controls a user needs come up in order.
+func TestKeyboardReachesEveryControl(t *testing.T) {
+	base := uiServer(t)
+	ctx := browser(t)
+	for _, c := range []struct {
+		view string
+		want []string
+	}{
+		{"workflow", []string{"nav-dashboard", "nav-workflow", "nav-app", "wf-code", "wf-params", "wf-run"}},
+		{"app", []string{"nav-dashboard", "nav-workflow", "nav-app", "app-code", "app-save", "app-method", "app-path", "app-body", "app-send", "app-logs"}},
+		{"dashboard", []string{"nav-dashboard", "dash-refresh", "filter-app", "filter-workflow", "filter-status", "filter-tenant", "log-app", "log-tenant", "dash-logs"}},
+	} {
+		run(t, ctx, "open "+c.view,
+			chromedp.Navigate(base+"/_isola/#/"+c.view),
+			until(`!document.getElementById("view-`+c.view+`").hidden`),
+			eval(`document.activeElement.blur()`),
+		)
+		var seen []string
+		for i := 0; i < 60 && len(seen) < 200; i++ {
+			run(t, ctx, "tab", press(kb.Tab))
+			id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.tagName`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = append(seen, id)
+		}
+		next := 0
+		for _, id := range seen {
+			if next < len(c.want) && id == c.want[next] {
+				next++
+			}
+		}
+		if next < len(c.want) {
+			t.Errorf("%s view: Tab never reached %q after %v; the focus went through %v", c.view, c.want[next], c.want[:next], seen)
+		}
+	}
 }
 
 // TestUIRefusesOtherHostsAndOrigins is the guard against DNS rebinding and
