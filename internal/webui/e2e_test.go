@@ -50,6 +50,12 @@ func browserPath(t *testing.T) string {
 // uiServer serves a small project with the UI in front, as isola dev does.
 func uiServer(t *testing.T) string {
 	t.Helper()
+	base, _ := uiServerWith(t)
+	return base
+}
+
+func uiServerWith(t *testing.T) (string, *UI) {
+	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
 		"wrangler.jsonc": `{"name": "e2e-project", "main": "worker.js", "compatibility_date": "2026-04-01"}`,
@@ -76,7 +82,7 @@ func uiServer(t *testing.T) string {
 	t.Cleanup(ui.Close)
 	srv := httptest.NewServer(ui.Wrap(&server.Dev{Worker: a.Worker, Log: logger}))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, ui
 }
 
 // browser starts a headless Chromium tab and records console errors and
