@@ -78,11 +78,11 @@ func (a *Admin) routes() {
 	} {
 		m.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: this path takes %s", r.Method, r.URL.Path, allow))
+			WriteError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: this path takes %s", r.Method, r.URL.Path, allow))
 		})
 	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (see GET /api/workflows)", r.Method, r.URL.Path))
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (see GET /api/workflows)", r.Method, r.URL.Path))
 	})
 	a.mux = m
 }
@@ -90,11 +90,11 @@ func (a *Admin) routes() {
 func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.once.Do(a.routes)
 	if r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") != "" {
-		writeError(w, http.StatusForbidden, "the admin API does not take requests from web browsers")
+		WriteError(w, http.StatusForbidden, "the admin API does not take requests from web browsers")
 		return
 	}
 	if a.Engine == nil {
-		writeError(w, http.StatusNotFound, "this project has no workflows")
+		WriteError(w, http.StatusNotFound, "this project has no workflows")
 		return
 	}
 	a.mux.ServeHTTP(w, r)
@@ -205,7 +205,8 @@ func plain(v *workflows.Value) json.RawMessage {
 	return p
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers v as JSON (HTML characters unescaped, never cached).
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -220,8 +221,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(buf.Bytes())
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// WriteError answers {"error": msg}.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, map[string]string{"error": msg})
 }
 
 // fail answers err: 404 for a missing instance, 400 for a refused
@@ -249,7 +251,7 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, what string, err er
 	if r.Method != http.MethodGet || status >= 500 {
 		a.logf("%s %s: %d %s", r.Method, r.URL.Path, status, msg)
 	}
-	writeError(w, status, msg)
+	WriteError(w, status, msg)
 }
 
 func (a *Admin) logf(format string, args ...any) {
@@ -271,7 +273,7 @@ func (a *Admin) workflow(w http.ResponseWriter, r *http.Request) (string, bool) 
 		if names := a.Engine.Workflows(); len(names) > 0 {
 			msg += fmt.Sprintf(" (the project has %s)", strings.Join(quoteAll(names), ", "))
 		}
-		writeError(w, http.StatusNotFound, msg)
+		WriteError(w, http.StatusNotFound, msg)
 		return "", false
 	}
 	return name, true
@@ -322,7 +324,7 @@ func (a *Admin) listWorkflows(w http.ResponseWriter, r *http.Request) {
 	for _, name := range a.Engine.Workflows() {
 		out = append(out, workflowSummary{Name: name, Instances: counts[name]})
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 var statuses = []workflows.Status{
@@ -370,7 +372,7 @@ func (a *Admin) listInstances(w http.ResponseWriter, r *http.Request) {
 		out = append(out, instanceSummary{ID: in.ID, Status: string(in.Status), Created: timeJSON(in.CreatedMs),
 			Started: timeJSON(in.StartedMs), Ended: timeJSON(in.EndedMs), Error: errJSON(in.Error), Code: codeOf(in)})
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 func (a *Admin) create(w http.ResponseWriter, r *http.Request) {
@@ -406,7 +408,7 @@ func (a *Admin) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.logf("created %s/%s", name, in.ID)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": in.ID})
+	WriteJSON(w, http.StatusCreated, map[string]string{"id": in.ID})
 }
 
 func (a *Admin) instance(w http.ResponseWriter, r *http.Request) {
@@ -454,7 +456,7 @@ func (a *Admin) instance(w http.ResponseWriter, r *http.Request) {
 	for _, ev := range events {
 		out.PendingEvents = append(out.PendingEvents, eventJSON{Type: ev.Type, Payload: plain(&ev.Payload), Timestamp: timeJSON(ev.TimestampMs)})
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 func (a *Admin) control(w http.ResponseWriter, r *http.Request) {
@@ -474,7 +476,7 @@ func (a *Admin) control(w http.ResponseWriter, r *http.Request) {
 	case "restart":
 		op = a.Engine.Restart
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown action %q: expected pause, resume, terminate, restart or events", action))
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("unknown action %q: expected pause, resume, terminate, restart or events", action))
 		return
 	}
 	if err := readBody(w, r, &struct{}{}); err != nil {
@@ -486,7 +488,7 @@ func (a *Admin) control(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.logf("%s %s/%s", action, name, id)
-	writeJSON(w, http.StatusOK, okJSON)
+	WriteJSON(w, http.StatusOK, okJSON)
 }
 
 func (a *Admin) sendEvent(w http.ResponseWriter, r *http.Request) {
@@ -518,7 +520,7 @@ func (a *Admin) sendEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.logf("event %q sent to %s/%s", *body.Type, name, id)
-	writeJSON(w, http.StatusOK, okJSON)
+	WriteJSON(w, http.StatusOK, okJSON)
 }
 
 func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
@@ -537,7 +539,7 @@ func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.logf("deleted %s/%s", name, id)
-	writeJSON(w, http.StatusOK, okJSON)
+	WriteJSON(w, http.StatusOK, okJSON)
 }
 
 // ---- listening ----

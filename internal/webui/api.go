@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"github.com/isola-run/isola/internal/inspect"
 	"github.com/isola-run/isola/internal/logs"
 	"github.com/isola-run/isola/internal/runtime"
+	"github.com/isola-run/isola/internal/server"
 	"github.com/isola-run/isola/internal/storage"
 )
 
@@ -63,24 +63,10 @@ func (u *UI) routes() {
 	u.mux = m
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		enc.Encode(map[string]string{"error": "encoding the response: " + err.Error()})
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
+var (
+	writeJSON  = server.WriteJSON
+	writeError = server.WriteError
+)
 
 func timeJSON(t time.Time) string {
 	if t.IsZero() || t.UnixNano() == 0 {
