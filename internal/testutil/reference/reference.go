@@ -75,16 +75,58 @@ func Workerd() (string, error) {
 	return path, nil
 }
 
-// FreePort asks the kernel for a free TCP port on 127.0.0.1. The port is
-// released before returning, so another process could in principle take it
-// first; for tests on one machine that race is negligible.
+// FreePort returns a TCP port on 127.0.0.1 that is free now and that no
+// earlier call in this process returned. The port is released before
+// returning, and the reference binds it a moment later; in between, another
+// program asking the kernel for any port (bind to port 0: Isola's test
+// servers, the workerd that wrangler dev starts) could be given it, and the
+// reference's readiness check would then find that program answering. So
+// the ports come from below the kernel's ephemeral range, which bind to
+// port 0 never hands out, starting at an offset drawn from the process id
+// so that test binaries running side by side rarely meet.
 func FreePort() int {
+	portMu.Lock()
+	defer portMu.Unlock()
+	lo, hi := portRange()
+	if nextPort == 0 {
+		nextPort = lo + os.Getpid()*7919%(hi-lo)
+	}
+	for range hi - lo {
+		p := nextPort
+		if nextPort++; nextPort >= hi {
+			nextPort = lo
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			l.Close()
+			return p
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("reference: no free port: %v", err))
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+var (
+	portMu   sync.Mutex
+	nextPort int
+)
+
+// portRange is the range FreePort draws from: the 12,000 ports below the
+// kernel's ephemeral range (32768 when it cannot be read).
+func portRange() (lo, hi int) {
+	hi = 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var a, z int
+		if n, _ := fmt.Sscan(string(b), &a, &z); n == 2 && a > 2048 {
+			hi = a
+		}
+	}
+	lo = max(hi-12000, 1024)
+	return lo, hi
 }
 
 // Process is a running workerd.
