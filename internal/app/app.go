@@ -41,8 +41,7 @@ type App struct {
 	// as Worker, in an isolate of its own.
 	workflowWorker *runtime.Worker
 
-	opts   Options
-	logger *log.Logger
+	opts Options
 }
 
 // Options tune Load beyond what the project's config says.
@@ -110,10 +109,17 @@ func LoadWith(dir string, logger *log.Logger, opts Options) (*App, error) {
 		limits.Memory = uintptr(cfg.Limits.MemoryMB) << 20
 	}
 	hub := logs.New(logs.DefaultKeep)
-	logf := func(level, msg string) {
-		logger.Printf("[%s] %s: %s", name, level, msg)
-		hub.Publish(logs.Entry{App: name, Level: level, Message: msg})
+	// emit sends a line to the terminal and to the dashboard; tenant is
+	// the dynamic worker's id, "" for the app's own code.
+	emit := func(tenant, level, msg string) {
+		who := name
+		if tenant != "" {
+			who += "/" + tenant
+		}
+		logger.Printf("[%s] %s: %s", who, level, msg)
+		hub.Publish(logs.Entry{App: name, Tenant: tenant, Level: level, Message: msg})
 	}
+	logf := func(level, msg string) { emit("", level, msg) }
 	date := cfg.CompatibilityDate
 	if date == "" {
 		date = compat.NewestDate // as wrangler does, with a warning
@@ -129,26 +135,24 @@ func LoadWith(dir string, logger *log.Logger, opts Options) (*App, error) {
 		Log:      logf,
 		Features: features,
 	})
-	a := &App{Name: name, Config: cfg, Script: script, Worker: w, StateDir: opts.StateDir, Logs: hub, opts: opts, logger: logger}
-	if err := a.bind(logf); err != nil {
+	a := &App{Name: name, Config: cfg, Script: script, Worker: w, StateDir: opts.StateDir, Logs: hub, opts: opts}
+	if err := a.bind(logf, emit); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
 // bind gives the worker the bindings its config declares.
-func (a *App) bind(logf func(level, msg string)) error {
+func (a *App) bind(logf func(level, msg string), emit func(tenant, level, msg string)) error {
 	cfg := a.Config
 	var bs []runtime.Binding
 	if len(cfg.WorkerLoaders) > 0 {
 		a.Loaders = runtime.NewLoaderCache(a.opts.Loader, logf)
 		a.Loaders.SetTenantLog(func(loader, id, level, msg string) {
-			tenant := id
-			if tenant == "" {
-				tenant = "(" + loader + ".load)"
+			if id == "" {
+				id = "(" + loader + ".load)"
 			}
-			a.logger.Printf("[%s/%s] %s: %s", a.Name, tenant, level, msg)
-			a.Logs.Publish(logs.Entry{App: a.Name, Tenant: tenant, Level: level, Message: msg})
+			emit(id, level, msg)
 		})
 	}
 	for _, l := range cfg.WorkerLoaders {

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"errors"
-	"sort"
 	"strings"
 	"time"
 
@@ -59,7 +58,8 @@ func (c *LoaderCache) Workers() []LoadedWorker {
 	return out
 }
 
-// liveMemory reports whether the worker has a live isolate and its heap.
+// liveMemory reports whether the worker has a live isolate and its heap
+// (-1 when the isolate is too busy to say within memoryWait).
 func (w *Worker) liveMemory() (bool, int64) {
 	w.mu.Lock()
 	iso := w.iso
@@ -67,21 +67,14 @@ func (w *Worker) liveMemory() (bool, int64) {
 	if iso == nil || iso.Err() != nil {
 		return false, 0
 	}
-	ch := make(chan int64, 1)
-	go func() {
-		m, err := iso.Memory()
-		if err != nil {
-			ch <- 0
-			return
-		}
-		ch <- m.MallocSize
-	}()
-	select {
-	case m := <-ch:
-		return true, m
-	case <-time.After(memoryWait):
+	m, err := iso.memoryBefore(time.After(memoryWait))
+	switch {
+	case errors.Is(err, errBusy):
 		return true, -1
+	case err != nil:
+		return false, 0
 	}
+	return true, m.MallocSize
 }
 
 // LiveObject is a Durable Object or facet with an instance in memory.
@@ -94,7 +87,7 @@ type LiveObject struct {
 }
 
 // LiveObjects lists the objects and facets that have their database open,
-// most recently used first.
+// most recently used first (the order of the eviction list).
 func (s *Actors) LiveObjects() []LiveObject {
 	s.mu.Lock()
 	actors := make([]*actor, 0, s.lru.Len())
@@ -113,7 +106,6 @@ func (s *Actors) LiveObjects() []LiveObject {
 		a.mu.Unlock()
 		out = append(out, o)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].LastUsed.After(out[j].LastUsed) })
 	return out
 }
 

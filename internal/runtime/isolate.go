@@ -639,7 +639,15 @@ func (iso *Isolate) shutdown() {
 
 // Memory reports the engine's heap size for this isolate. It must not race
 // with the loop, so it runs there.
-func (iso *Isolate) Memory() (jsvm.MemoryUsage, error) {
+func (iso *Isolate) Memory() (jsvm.MemoryUsage, error) { return iso.memoryBefore(nil) }
+
+// errBusy is memoryBefore's answer when the loop did not get to the
+// measurement in time.
+var errBusy = errors.New("the isolate is busy")
+
+// memoryBefore is Memory, giving up with errBusy when deadline fires first
+// (a nil deadline never fires).
+func (iso *Isolate) memoryBefore(deadline <-chan time.Time) (jsvm.MemoryUsage, error) {
 	ch := make(chan jsvm.MemoryUsage, 1)
 	if !iso.postQuiet(func() { ch <- jsvm.Memory(iso.vm) }) {
 		return jsvm.MemoryUsage{}, iso.Err()
@@ -649,6 +657,8 @@ func (iso *Isolate) Memory() (jsvm.MemoryUsage, error) {
 		return m, nil
 	case <-iso.done:
 		return jsvm.MemoryUsage{}, iso.Err()
+	case <-deadline:
+		return jsvm.MemoryUsage{}, errBusy
 	}
 }
 

@@ -75,7 +75,7 @@ func timeJSON(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
-// appParam finds ?app= (or the {app} path value); it answers 400 itself.
+// appParam finds the app named key; for an unknown one it answers 404.
 func (u *UI) appParam(w http.ResponseWriter, key string) *appView {
 	if v := u.view(key); v != nil {
 		return v
@@ -98,8 +98,8 @@ func (u *UI) listApps(w http.ResponseWriter, r *http.Request) {
 		if v.app.Workflows != nil {
 			a.Workflows = v.app.Workflows.Workflows()
 		}
-		if p, err := inspect.Open(v.app.Config.Dir, v.app.StateDir); err == nil && p.Classes != nil {
-			a.Classes = p.Classes
+		if v.stored.Classes != nil {
+			a.Classes = v.stored.Classes
 		}
 		out = append(out, a)
 	}
@@ -156,11 +156,6 @@ type objectJSON struct {
 func (u *UI) listObjects(w http.ResponseWriter, r *http.Request) {
 	out := []objectJSON{}
 	for _, v := range u.apps {
-		p, err := inspect.Open(v.app.Config.Dir, v.app.StateDir)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
 		live := map[string]runtime.LiveObject{}
 		if v.app.Actors != nil {
 			for _, o := range v.app.Actors.LiveObjects() {
@@ -176,7 +171,7 @@ func (u *UI) listObjects(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, o)
 		}
-		nss, err := p.List()
+		nss, err := v.stored.List()
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
@@ -191,7 +186,7 @@ func (u *UI) listObjects(w http.ResponseWriter, r *http.Request) {
 		}
 		for key, l := range live {
 			if !seen[key] {
-				out = append(out, objectJSON{App: v.key, Class: l.Class, ID: l.ID, Name: l.Name, Facet: facetString(l.Facet),
+				out = append(out, objectJSON{App: v.key, Class: l.Class, ID: l.ID, Name: l.Name, Facet: inspect.FacetPath(l.Facet),
 					Live: true, LastUsed: timeJSON(l.LastUsed)})
 			}
 		}
@@ -201,13 +196,6 @@ func (u *UI) listObjects(w http.ResponseWriter, r *http.Request) {
 
 func objectKey(class, id string, facet []string) string {
 	return class + "\x00" + id + "\x00" + strings.Join(facet, "\x00")
-}
-
-func facetString(facet []string) string {
-	if facet == nil {
-		return ""
-	}
-	return inspect.FacetPath(facet)
 }
 
 type tableJSON struct {
@@ -247,11 +235,7 @@ func (u *UI) objectData(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "class and id are required (id may be the name the object was made from)")
 		return
 	}
-	p, err := inspect.Open(v.app.Config.Dir, v.app.StateDir)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
+	p := v.stored
 	out := dataJSON{Tables: []tableJSON{}, KV: []kvJSON{}}
 	t, err := p.Find(class, id, q.Get("facet"))
 	if err != nil {

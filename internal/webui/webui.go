@@ -29,6 +29,7 @@ import (
 	"strings"
 
 	"github.com/isola-run/isola/internal/app"
+	"github.com/isola-run/isola/internal/inspect"
 	"github.com/isola-run/isola/internal/server"
 )
 
@@ -62,9 +63,10 @@ type UI struct {
 // appView is one app as the UI shows it; key names it in the API
 // ("project" or "playground"), whatever the app's own name.
 type appView struct {
-	key   string
-	app   *app.App
-	admin *server.Admin
+	key    string
+	app    *app.App
+	admin  *server.Admin
+	stored *inspect.Project // the app's stored objects, as isola objects sees them
 }
 
 // New loads the playground app and prepares the handler. Close stops the
@@ -85,6 +87,10 @@ func New(opts Options) (*UI, error) {
 	for _, v := range []*appView{{key: "project", app: opts.Project}, {key: "playground", app: pg}} {
 		if v.app.Workflows != nil {
 			v.admin = &server.Admin{Engine: v.app.Workflows, Log: opts.Log}
+		}
+		if v.stored, err = inspect.Open(v.app.Config.Dir, v.app.StateDir); err != nil {
+			pg.Close()
+			return nil, err
 		}
 		u.apps = append(u.apps, v)
 	}
