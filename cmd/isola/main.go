@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -51,6 +52,8 @@ Environment:
   ISOLA_JS_PROFILE=FILE   isola dev samples where JavaScript spends its work, in every
                           isolate, and writes the profile to FILE on Ctrl-C or SIGTERM
                           (a table of functions, then folded stacks for flame graphs)
+  ISOLA_CPU_PROFILE=FILE  isola dev profiles the Go runtime (pprof's format) and writes
+                          it to FILE on Ctrl-C or SIGTERM: go tool pprof FILE
 `
 
 func main() {
@@ -140,8 +143,8 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	}
 	out := server.NewBufferedLog(stderr, 50*time.Millisecond)
 	defer out.Close()
-	if path := os.Getenv("ISOLA_JS_PROFILE"); path != "" {
-		writeJSProfileOnExit(path, stderr)
+	if err := writeProfilesOnExit(os.Getenv("ISOLA_JS_PROFILE"), os.Getenv("ISOLA_CPU_PROFILE"), stderr); err != nil {
+		return err
 	}
 	logger := log.New(out, "", log.Ltime)
 	a, err := app.LoadWith(d.dir, logger, app.Options{StateDir: d.state})
@@ -185,27 +188,54 @@ func dev(args []string, stdout, stderr io.Writer) error {
 	})
 }
 
-// writeJSProfileOnExit writes the JavaScript profile (runtime.WriteJSProfile)
-// to path when the process is told to stop.
-func writeJSProfileOnExit(path string, stderr io.Writer) {
+// writeProfilesOnExit starts the profiles asked for (either path may be
+// empty) and writes them when the process is told to stop: the JavaScript
+// profile (runtime.WriteJSProfile) to jsPath, Go's CPU profile to cpuPath.
+func writeProfilesOnExit(jsPath, cpuPath string, stderr io.Writer) error {
+	if jsPath == "" && cpuPath == "" {
+		return nil
+	}
+	var cpu *os.File
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			return fmt.Errorf("ISOLA_CPU_PROFILE: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("ISOLA_CPU_PROFILE: %w", err)
+		}
+		cpu = f
+	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-stop
-		f, err := os.Create(path)
-		if err == nil {
-			err = runtime.WriteJSProfile(f)
-			if cerr := f.Close(); err == nil {
-				err = cerr
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				fmt.Fprintf(stderr, "isola: writing the CPU profile: %v\n", err)
+			} else {
+				fmt.Fprintf(stderr, "isola: CPU profile written to %s\n", cpuPath)
 			}
 		}
-		if err != nil {
-			fmt.Fprintf(stderr, "isola: writing the JavaScript profile: %v\n", err)
-		} else {
-			fmt.Fprintf(stderr, "isola: JavaScript profile written to %s\n", path)
+		if jsPath != "" {
+			f, err := os.Create(jsPath)
+			if err == nil {
+				err = runtime.WriteJSProfile(f)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "isola: writing the JavaScript profile: %v\n", err)
+			} else {
+				fmt.Fprintf(stderr, "isola: JavaScript profile written to %s\n", jsPath)
+			}
 		}
 		os.Exit(130)
 	}()
+	return nil
 }
 
 // loopbackAddr is addr as a browser on this machine reaches it: the UI

@@ -2,9 +2,11 @@ package jsvm
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -16,20 +18,27 @@ import (
 // can, as every JavaScript function runs inside the same few engine
 // functions. QuickJS calls its interrupt handler after a count of calls and
 // backward jumps; the profiler's handler records the JavaScript stack there
-// (one sample), lowers the count to the next call tenfold, and then calls
+// (one sample), sets the count to the next call to sampleEvery, and then calls
 // the handler it displaced (the wrapper's: Interrupt, eval time limits).
-// Samples are spaced by work done, not by time, which is what a profile of
-// an interpreter wants.
+//
+// Samples are taken after a count of work, but each is weighted by the time
+// since the one before (or since Resume), so the profile is one of time: a
+// loop of cheap jumps and a call into Go that runs SQLite for a millisecond
+// count for what they cost, not for how many ticks they took. The time goes
+// to the stack seen at the sample, which lags what ran by at most one
+// interval's work. The bookkeeping of a sample is not counted.
 type Profile struct {
 	id    uintptr
 	vm    *quickjs.VM
-	names map[lib.TJSAtom]string
+	names map[lib.TJSAtom]atomName
 	// The displaced handler, a C function pointer as the transpiled engine
 	// holds one, and its argument.
 	next, nextOpaque uintptr
 
+	last time.Time // the end of the last sample, or of the last Resume; the VM's goroutine only
+
 	mu     sync.Mutex
-	stacks map[string]int // samples by stack, "outer;...;inner"
+	stacks map[string]time.Duration // time by stack, "outer;...;inner"
 }
 
 var (
@@ -41,7 +50,7 @@ var (
 // StartProfile installs a profiler on vm. Call it on the VM's goroutine;
 // Stop it before the VM closes.
 func StartProfile(vm *quickjs.VM) *Profile {
-	p := &Profile{id: profileIDs.Add(1), vm: vm, names: map[lib.TJSAtom]string{}, stacks: map[string]int{}}
+	p := &Profile{id: profileIDs.Add(1), vm: vm, names: map[lib.TJSAtom]atomName{}, stacks: map[string]time.Duration{}}
 	profilesMu.Lock()
 	profiles[p.id] = p
 	profilesMu.Unlock()
@@ -61,11 +70,16 @@ func (p *Profile) Stop() {
 	profilesMu.Unlock()
 }
 
-// Stacks returns the samples taken in each stack, outermost frame first.
-func (p *Profile) Stacks() map[string]int {
+// Resume tells the profile that JavaScript starts running now, after a
+// pause in which the VM did nothing: the next sample's time counts from
+// here. Call it on the VM's goroutine before each call into the VM.
+func (p *Profile) Resume() { p.last = time.Now() }
+
+// Stacks returns the time spent in each stack, outermost frame first.
+func (p *Profile) Stacks() map[string]time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.stacks))
+	out := make(map[string]time.Duration, len(p.stacks))
 	for k, v := range p.stacks {
 		out[k] = v
 	}
@@ -81,7 +95,7 @@ func profileInterrupt(tls *libc.TLS, rt, opaque uintptr) int32 {
 	}
 	p.sample(tls, rt)
 	ctx := (*lib.TJSContext)(unsafe.Add(nil, mirror(p.vm).cContext))
-	ctx.Finterrupt_counter = lib.MJS_INTERRUPT_COUNTER_INIT / 10
+	ctx.Finterrupt_counter = sampleEvery
 	if p.next == 0 {
 		return 0
 	}
@@ -90,7 +104,14 @@ func profileInterrupt(tls *libc.TLS, rt, opaque uintptr) int32 {
 
 const jsTagObject = -1
 
+// sampleEvery is the count of calls and backward jumps between samples:
+// small, because the time after a job's last sample is lost, and the jobs
+// of a busy server (an RPC answered, a promise settled) are short.
+const sampleEvery = 50
+
 func (p *Profile) sample(tls *libc.TLS, rt uintptr) {
+	d := time.Since(p.last)
+	defer func() { p.last = time.Now() }()
 	var frames []string
 	for sf := (*lib.TJSRuntime)(unsafe.Add(nil, rt)).Fcurrent_stack_frame; sf != 0; {
 		f := (*lib.TJSStackFrame)(unsafe.Add(nil, sf))
@@ -105,7 +126,7 @@ func (p *Profile) sample(tls *libc.TLS, rt uintptr) {
 	}
 	key := strings.Join(frames, ";")
 	p.mu.Lock()
-	p.stacks[key]++
+	p.stacks[key] += d
 	p.mu.Unlock()
 }
 
@@ -121,30 +142,86 @@ func (p *Profile) funcName(tls *libc.TLS, v lib.TJSValue) string {
 		return "[native]"
 	}
 	b := *(*uintptr)(unsafe.Add(nil, obj+unsafe.Offsetof(o.Fu)))
-	atom := (*lib.TJSFunctionBytecode)(unsafe.Add(nil, b)).Ffunc_name
-	if atom == 0 { // JS_ATOM_NULL: an arrow or anonymous function
-		return "(anonymous)"
-	}
-	if name, ok := p.names[atom]; ok {
+	fb := (*lib.TJSFunctionBytecode)(unsafe.Add(nil, b))
+	if fb.Ffunc_name == 0 { // JS_ATOM_NULL: an arrow or anonymous function
+		// Most of a bundle's closures have no name; where each starts is what
+		// tells them apart.
+		name := "(anonymous)"
+		if line := functionLine(fb); line > 0 {
+			file := p.atomString(tls, fb.Fdebug.Ffilename)
+			if i := strings.LastIndexByte(file, '/'); i >= 0 {
+				file = file[i+1:]
+			}
+			name = "(anonymous " + file + ":" + strconv.Itoa(line) + ")"
+		}
 		return name
 	}
-	name := "(anonymous)"
-	if s := lib.XJS_AtomToCStringLen(tls, mirror(p.vm).cContext, 0, atom); s != 0 {
-		// GoString may alias the C string, which is freed next.
-		if n := strings.Clone(libc.GoString(s)); n != "" {
-			name = n
-		}
-		lib.XJS_FreeCString(tls, mirror(p.vm).cContext, s)
+	if name := p.atomString(tls, fb.Ffunc_name); name != "" {
+		return name
 	}
-	p.names[atom] = name
+	return "(anonymous)"
+}
+
+// atomName is an atom's string as the profile last read it, with the
+// engine's record of the atom then: atoms are freed and their numbers used
+// again, so a cached name holds only while the record is the same.
+type atomName struct {
+	record uintptr
+	name   string
+}
+
+func (p *Profile) atomString(tls *libc.TLS, atom lib.TJSAtom) string {
+	if atom == 0 {
+		return ""
+	}
+	m := mirror(p.vm)
+	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
+	var record uintptr
+	if int32(atom) < rt.Fatom_size {
+		record = *(*uintptr)(unsafe.Add(nil, rt.Fatom_array+uintptr(atom)*unsafe.Sizeof(uintptr(0))))
+	}
+	if n, ok := p.names[atom]; ok && n.record == record {
+		return n.name
+	}
+	name := ""
+	if s := lib.XJS_AtomToCStringLen(tls, m.cContext, 0, atom); s != 0 {
+		// GoString may alias the C string, which is freed next.
+		name = strings.Clone(libc.GoString(s))
+		lib.XJS_FreeCString(tls, m.cContext, s)
+	}
+	p.names[atom] = atomName{record, name}
 	return name
 }
 
-// FunctionSamples sums stacks into each function's own samples (the
-// innermost frame) and its total (any frame), largest total first.
-func FunctionSamples(stacks map[string]int) []FunctionTime {
-	self := map[string]int{}
-	total := map[string]int{}
+// functionLine is the line a function's source starts on, from its debug
+// information (the first number of the pc-to-line table, as the engine's
+// find_line_num reads it), or 0 when it has none.
+func functionLine(fb *lib.TJSFunctionBytecode) int {
+	// The has_debug bit, read where the transpiled engine reads it (byte 18
+	// of the struct, bit 2).
+	if *(*uint8)(unsafe.Add(unsafe.Pointer(fb), 18))&0x4 == 0 || fb.Fdebug.Fpc2line_buf == 0 || fb.Fdebug.Fpc2line_len <= 0 {
+		return 0
+	}
+	buf := unsafe.Slice((*byte)(unsafe.Add(nil, fb.Fdebug.Fpc2line_buf)), fb.Fdebug.Fpc2line_len)
+	v, shift := 0, 0
+	for _, c := range buf {
+		v |= int(c&0x7f) << shift
+		if c < 0x80 {
+			return v + 1
+		}
+		shift += 7
+		if shift > 28 {
+			break
+		}
+	}
+	return 0
+}
+
+// FunctionTimes sums stacks into each function's own time (the innermost
+// frame) and its total (any frame), largest total first.
+func FunctionTimes(stacks map[string]time.Duration) []FunctionTime {
+	self := map[string]time.Duration{}
+	total := map[string]time.Duration{}
 	for stack, d := range stacks {
 		frames := strings.Split(stack, ";")
 		self[frames[len(frames)-1]] += d
@@ -169,8 +246,8 @@ func FunctionSamples(stacks map[string]int) []FunctionTime {
 	return out
 }
 
-// FunctionTime is one function's share of a profile, in samples.
+// FunctionTime is one function's share of a profile.
 type FunctionTime struct {
 	Name        string
-	Self, Total int
+	Self, Total time.Duration
 }

@@ -1,6 +1,7 @@
 package jsvm
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -8,9 +9,9 @@ import (
 	"modernc.org/quickjs"
 )
 
-// The profile names the functions JavaScript spent its work in, with the
-// callers outside; a VM keeps its interrupt behaviour (the displaced
-// handler still runs) while profiled.
+// The profile names the functions JavaScript spent its time in, with the
+// callers outside, and anonymous ones by where they start; a VM keeps its
+// interrupt behaviour (the displaced handler still runs) while profiled.
 func TestProfileNamesHotFunctions(t *testing.T) {
 	vm, err := quickjs.NewVM()
 	if err != nil {
@@ -18,6 +19,7 @@ func TestProfileNamesHotFunctions(t *testing.T) {
 	}
 	defer vm.Close()
 	p := StartProfile(vm)
+	p.Resume()
 	_, err = vm.Eval(`
 		function inner(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; }
 		function outer() { let s = 0; for (let i = 0; i < 200; i++) s += inner(2000); return s; }
@@ -33,12 +35,12 @@ func TestProfileNamesHotFunctions(t *testing.T) {
 	if len(stacks) == 0 {
 		t.Fatal("no samples")
 	}
-	fns := FunctionSamples(stacks)
+	fns := FunctionTimes(stacks)
 	if fns[0].Total == 0 || fns[len(fns)-1].Total > fns[0].Total {
 		t.Fatalf("not sorted by total: %+v", fns)
 	}
 	byName := map[string]FunctionTime{}
-	total := 0
+	var total time.Duration
 	for _, n := range stacks {
 		total += n
 	}
@@ -46,11 +48,11 @@ func TestProfileNamesHotFunctions(t *testing.T) {
 		byName[f.Name] = f
 	}
 	if f := byName["inner"]; f.Self*2 < total {
-		t.Fatalf("inner has %d of %d samples; profile %+v", f.Self, total, stacks)
+		t.Fatalf("inner has %v of %v; profile %+v", f.Self, total, stacks)
 	}
 	found := false
 	for stack := range stacks {
-		if strings.HasSuffix(stack, "(anonymous);outer;inner") {
+		if anonymousOuterInner.MatchString(stack) {
 			found = true
 		}
 		if strings.Contains(stack, "cold") {
@@ -58,7 +60,7 @@ func TestProfileNamesHotFunctions(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Fatalf("no stack ending (anonymous);outer;inner: %v", stacks)
+		t.Fatalf("no stack ending (anonymous <file>:5);outer;inner: %v", stacks)
 	}
 	// The wrapper's time limit still works, through the displaced handler,
 	// while a profiler is installed, and after it is gone.
@@ -72,5 +74,41 @@ func TestProfileNamesHotFunctions(t *testing.T) {
 	p2.Stop()
 	if _, err := vm.Eval(`for (;;) {}`, quickjs.EvalGlobal); err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("after Stop, the time limit did not stop a loop: %v", err)
+	}
+}
+
+var anonymousOuterInner = regexp.MustCompile(`\(anonymous [^ ;]*:5\);outer;inner$`)
+
+// Time spent in Go under a JavaScript call counts for the JavaScript that
+// made it, however few ticks it took: a profile of time, not of work.
+func TestProfileWeighsTime(t *testing.T) {
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	if err := vm.RegisterFunc("slowHost", func() int { time.Sleep(40 * time.Millisecond); return 1 }, false); err != nil {
+		t.Fatal(err)
+	}
+	p := StartProfile(vm)
+	p.Resume()
+	_, err = vm.Eval(`
+		function busy() { let s = 0; for (let i = 0; i < 200000; i++) s += i % 7; return s; }
+		function waits() { let s = 0; for (let i = 0; i < 3; i++) { s += slowHost(); for (let j = 0; j < 2000; j++) s += j % 3; } return s; }
+		busy(); waits();
+	`, quickjs.EvalGlobal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	byName := map[string]FunctionTime{}
+	for _, f := range FunctionTimes(p.Stacks()) {
+		byName[f.Name] = f
+	}
+	if w := byName["waits"].Total; w < 80*time.Millisecond {
+		t.Fatalf("waits, which spent 120ms in Go, has %v; profile %+v", w, p.Stacks())
+	}
+	if b := byName["busy"].Total; b > byName["waits"].Total {
+		t.Fatalf("busy (%v) outweighs waits (%v), which spent 120ms in Go", b, byName["waits"].Total)
 	}
 }

@@ -508,6 +508,9 @@ func (iso *Isolate) turn() {
 		if iso.Err() != nil {
 			return
 		}
+		if iso.prof != nil {
+			iso.prof.Resume()
+		}
 		job()
 		iso.drain()
 	}
@@ -521,6 +524,9 @@ func (iso *Isolate) turn() {
 			heap.Push(&iso.timers, t)
 		} else {
 			delete(iso.timerByID, t.id)
+		}
+		if iso.prof != nil {
+			iso.prof.Resume()
 		}
 		if _, err := iso.call("timer", t.id); err != nil {
 			iso.reportUncaught(err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/isola-run/isola/internal/jsvm"
 )
@@ -17,7 +18,7 @@ var jsProfiling = os.Getenv("ISOLA_JS_PROFILE") != ""
 
 var (
 	jsProfileMu   sync.Mutex
-	jsProfileDone = map[string]int{} // closed isolates' samples by stack
+	jsProfileDone = map[string]time.Duration{} // closed isolates' time by stack
 	jsProfileLive = map[*Isolate]struct{}{}
 )
 
@@ -45,13 +46,13 @@ func (iso *Isolate) stopProfile() {
 	iso.prof = nil
 }
 
-// JSProfile returns the JavaScript samples taken in each stack, in every
+// JSProfile returns the time JavaScript spent in each stack, in every
 // isolate so far, as "worker;outermost;...;innermost". It is empty unless
 // ISOLA_JS_PROFILE was set when the process started.
-func JSProfile() map[string]int {
+func JSProfile() map[string]time.Duration {
 	jsProfileMu.Lock()
 	defer jsProfileMu.Unlock()
-	out := make(map[string]int, len(jsProfileDone))
+	out := make(map[string]time.Duration, len(jsProfileDone))
 	for k, d := range jsProfileDone {
 		out[k] = d
 	}
@@ -63,24 +64,21 @@ func JSProfile() map[string]int {
 	return out
 }
 
-// WriteJSProfile writes JSProfile as folded stacks with their sample
-// counts (the input of flame graph tools), after a table of the functions
-// with the most samples, each line commented out with '#'.
+// WriteJSProfile writes JSProfile as folded stacks with their time in
+// microseconds (the input of flame graph tools), after a table of the
+// functions with the most time, each line commented out with '#'.
 func WriteJSProfile(w io.Writer) error {
 	stacks := JSProfile()
-	total := 0
-	for _, n := range stacks {
-		total += n
+	var total time.Duration
+	for _, d := range stacks {
+		total += d
 	}
-	if total == 0 {
-		total = 1
-	}
-	fmt.Fprintf(w, "# JavaScript samples: %d\n# %6s %6s  function (the first frame is the worker)\n", total, "self%", "total%")
-	for i, f := range jsvm.FunctionSamples(stacks) {
-		if i == 50 {
+	fmt.Fprintf(w, "# JavaScript time: %v\n# %6s %6s  function (the first frame is the worker)\n", total.Round(time.Millisecond), "self%", "total%")
+	for i, f := range jsvm.FunctionTimes(stacks) {
+		if i == 60 {
 			break
 		}
-		fmt.Fprintf(w, "# %6.1f %6.1f  %s\n", 100*float64(f.Self)/float64(total), 100*float64(f.Total)/float64(total), f.Name)
+		fmt.Fprintf(w, "# %6.1f %6.1f  %s\n", 100*float64(f.Self)/float64(max(total, 1)), 100*float64(f.Total)/float64(max(total, 1)), f.Name)
 	}
 	keys := make([]string, 0, len(stacks))
 	for k := range stacks {
@@ -88,7 +86,7 @@ func WriteJSProfile(w io.Writer) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if _, err := fmt.Fprintf(w, "%s %d\n", k, stacks[k]); err != nil {
+		if _, err := fmt.Fprintf(w, "%s %d\n", k, stacks[k].Microseconds()); err != nil {
 			return err
 		}
 	}

@@ -19,10 +19,12 @@
 package js
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -288,8 +290,14 @@ func Compile() (*Compiled, error) {
 		c := &Compiled{Lazy: map[string][]byte{}}
 		for _, u := range us {
 			// The prelude's frames never show in a worker's stacks and its
-			// source is nobody's business, so neither is kept.
-			code, err := jsvm.CompileStripped(vm, u.Source, FileName, false, jsvm.StripSource|jsvm.StripDebug)
+			// source is nobody's business, so neither is kept; except for
+			// the JavaScript profiler, which names anonymous functions by
+			// where they start.
+			strip, name := jsvm.StripSource|jsvm.StripDebug, FileName
+			if os.Getenv("ISOLA_JS_PROFILE") != "" {
+				strip, name = jsvm.StripSource, FileName+"-"+cmp.Or(u.Name, "eager")
+			}
+			code, err := jsvm.CompileStripped(vm, u.Source, name, false, strip)
 			if err != nil {
 				compiledErr = fmt.Errorf("prelude unit %q: %w", u.Name, err)
 				return
