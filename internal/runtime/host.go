@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,10 +142,24 @@ func (iso *Isolate) registerGroup(group string) error {
 }
 
 func (iso *Isolate) registerFuncs(fns map[string]any) error {
+	if iso.unadopted == nil {
+		// The first registration: the prelude's adoptHostFunctions asks
+		// adopt for the names, and Install registers the unit loader.
+		iso.unadopted = []string{"adopt", jsprelude.LoadUnitHost}
+		adopt := func() string {
+			names := strings.Join(iso.unadopted, ",")
+			iso.unadopted = iso.unadopted[:0]
+			return names
+		}
+		if err := iso.vm.RegisterFunc("__isola_adopt", adopt, false); err != nil {
+			return fmt.Errorf("register adopt: %w", err)
+		}
+	}
 	for name, fn := range fns {
 		if err := iso.vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
+		iso.unadopted = append(iso.unadopted, name)
 	}
 	return nil
 }

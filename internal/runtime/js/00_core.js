@@ -13,12 +13,25 @@ const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const objectKeys = Object.keys;
 
 const host = {};
+// The isolate names the functions it registered since the last call
+// (__isola_adopt): reading every global's name to find them cost each
+// isolate ~50 µs at start-up. Without it (the prelude's own tests) the
+// globals are searched.
 function adoptHostFunctions() {
-  for (const k of Object.getOwnPropertyNames(globalThis)) {
-    if (k.startsWith("__isola_") && k !== "__isola_dispatch" && k !== "__isola_register") {
-      host[k.slice(8)] = globalThis[k];
-      delete globalThis[k];
+  const adopt = host.adopt ?? globalThis.__isola_adopt;
+  let names;
+  if (typeof adopt === "function") {
+    names = adopt().split(",");
+  } else {
+    names = [];
+    for (const k of Object.getOwnPropertyNames(globalThis)) {
+      if (k.startsWith("__isola_") && k !== "__isola_dispatch" && k !== "__isola_register") names.push(k.slice(8));
     }
+  }
+  for (const k of names) {
+    const g = "__isola_" + k;
+    host[k] = globalThis[g];
+    delete globalThis[g];
   }
 }
 adoptHostFunctions();
@@ -40,11 +53,20 @@ function hostNeed(group) {
 // either of which loads it.
 const unitState = Object.create(null);
 
+let eagerPublished = false;
+
 function loadUnit(unit) {
   if (unitState[unit] === "loaded") return;
   if (unitState[unit] === "loading") throw new Error(`isola: prelude unit ${unit} needs itself while loading`);
   unitState[unit] = "loading";
   try {
+    if (!eagerPublished) {
+      // The lazy units reach the eager unit's names through $isola, which
+      // gets them only now (publishEager, prelude.go): an isolate that
+      // never loads a unit never pays for the table.
+      eagerPublished = true;
+      publishEager();
+    }
     const fn = host.loadUnit(unit);
     if (typeof fn !== "function") throw new Error(`isola: prelude unit ${unit} failed to load`);
     const exports = fn($isola);
@@ -68,23 +90,22 @@ function isLoaded(name) {
 
 // A name not yet loaded is missing from $isola itself and found on its
 // prototype, one Proxy for all of them: a getter per name cost every isolate
-// a closure and a property each at start-up.
-const lazyOwner = Object.create(null);
-for (const unit of objectKeys(lazyUnits)) {
-  for (const name of lazyUnits[unit].exports) lazyOwner[name] = unit;
-}
+// a closure and a property each at start-up. Which unit owns which name is
+// read from its JSON on the first miss, not at start-up (~100 µs).
+let lazyOwner = null;
 Object.setPrototypeOf($isola, new Proxy(Object.create(null), {
   get(t, name) {
-    const unit = typeof name === "string" ? lazyOwner[name] : undefined;
+    if (typeof name !== "string") return undefined;
+    lazyOwner ??= JSON.parse(lazyOwnersJSON);
+    const unit = lazyOwner[name];
     if (unit === undefined) return undefined;
     loadUnit(unit);
     const d = getOwnPropertyDescriptor($isola, name);
     return d && !d.get ? d.value : undefined;
   },
 }));
-for (const unit of objectKeys(lazyUnits)) {
-  const { globals } = lazyUnits[unit];
-  for (const name of globals) {
+for (const unit of objectKeys(lazyGlobals)) {
+  for (const name of lazyGlobals[unit]) {
     defineProperty(globalThis, name, {
       configurable: true, enumerable: false,
       get() {

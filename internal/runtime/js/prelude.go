@@ -171,10 +171,10 @@ func buildUnits() ([]Unit, error) {
 		wrapped := "(function (" + shared + ") {\n\"use strict\";\n" + body +
 			"\nreturn {" + strings.Join(u.exports, ", ") + "};\n})"
 		if u.name == "" {
-			// The eager unit runs at once and publishes its names for the
-			// lazy units, which load later.
+			// The eager unit runs at once; it publishes its names for the
+			// lazy units when the first of them loads (loadUnit).
 			wrapped = "(function (" + shared + ") {\n\"use strict\";\n" + body +
-				"\n" + publish(u) + "\n})({})"
+				"\nfunction publishEager() {\n" + publish(u) + "\n}\n})({})"
 		}
 		res := api.Transform(wrapped, api.TransformOptions{
 			Loader:     api.LoaderJS,
@@ -242,19 +242,23 @@ func isIdent(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// lazyTable tells the eager unit which lazy unit provides which export and
-// which global, so it can install loading getters for them.
+// lazyTable tells the eager unit which lazy unit installs which global, and
+// which owns which export: the exports as a JSON string the eager unit parses
+// only when a lazy name is first missed (an object of every name, built at
+// start-up, was a tenth of an isolate's start).
 func lazyTable(lazy []*rawUnit) string {
-	type entry struct {
-		Exports []string `json:"exports"`
-		Globals []string `json:"globals"`
-	}
-	t := map[string]entry{}
+	globals := map[string][]string{}
+	owners := map[string]string{}
 	for _, u := range lazy {
-		t[u.name] = entry{append([]string{}, u.exports...), append([]string{}, u.globals...)}
+		globals[u.name] = append([]string{}, u.globals...)
+		for _, e := range u.exports {
+			owners[e] = u.name
+		}
 	}
-	b, _ := json.Marshal(t)
-	return "const lazyUnits = " + string(b) + ";\n"
+	g, _ := json.Marshal(globals)
+	o, _ := json.Marshal(owners)
+	q, _ := json.Marshal(string(o))
+	return "const lazyGlobals = " + string(g) + ";\nconst lazyOwnersJSON = " + string(q) + ";\n"
 }
 
 // Compiled is the prelude as bytecode, made once per process and shared by
@@ -313,6 +317,10 @@ func Compile() (*Compiled, error) {
 	return compiled, compiledErr
 }
 
+// LoadUnitHost is the name of the host function Install registers for the
+// eager unit to load lazy ones with (as the global __isola_loadUnit).
+const LoadUnitHost = "loadUnit"
+
 // Install loads the prelude into vm: it registers the unit loader, then runs
 // the eager unit, which takes every __isola_* host function registered so
 // far. Register the other host functions before calling it.
@@ -320,7 +328,7 @@ func (c *Compiled) Install(vm *quickjs.VM) error {
 	// The loader answers undefined for a unit it cannot load; the prelude
 	// turns that into an exception (a Go panic here would skip the
 	// JavaScript's finally blocks).
-	err := vm.RegisterFunc("__isola_loadUnit", func(name string) quickjs.Value {
+	err := vm.RegisterFunc("__isola_"+LoadUnitHost, func(name string) quickjs.Value {
 		code, ok := c.Lazy[name]
 		if !ok {
 			return quickjs.UndefinedValue
