@@ -50,7 +50,7 @@ var (
 // StartProfile installs a profiler on vm. Call it on the VM's goroutine;
 // Stop it before the VM closes.
 func StartProfile(vm *quickjs.VM) *Profile {
-	p := &Profile{id: profileIDs.Add(1), vm: vm, names: map[lib.TJSAtom]atomName{}, stacks: map[string]time.Duration{}}
+	p := &Profile{id: profileIDs.Add(1), vm: vm, names: map[lib.TJSAtom]atomName{}, stacks: map[string]time.Duration{}, last: time.Now()}
 	profilesMu.Lock()
 	profiles[p.id] = p
 	profilesMu.Unlock()

@@ -18,8 +18,7 @@ func TestProfileNamesHotFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer vm.Close()
-	p := StartProfile(vm)
-	p.Resume()
+	p := StartProfile(vm) // time counts from here until the first Resume
 	_, err = vm.Eval(`
 		function inner(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; }
 		function outer() { let s = 0; for (let i = 0; i < 200; i++) s += inner(2000); return s; }
@@ -46,6 +45,11 @@ func TestProfileNamesHotFunctions(t *testing.T) {
 	}
 	for _, f := range fns {
 		byName[f.Name] = f
+	}
+	for stack, d := range stacks {
+		if d <= 0 || d > 10*time.Second {
+			t.Fatalf("%v of JavaScript in %q, in a run of milliseconds", d, stack)
+		}
 	}
 	if f := byName["inner"]; f.Self*2 < total {
 		t.Fatalf("inner has %v of %v; profile %+v", f.Self, total, stacks)
