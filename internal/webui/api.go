@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -120,12 +121,7 @@ func (u *UI) listIsolates(w http.ResponseWriter, r *http.Request) {
 	out := []isolateJSON{}
 	for _, v := range u.apps {
 		roles := v.app.OwnWorkers()
-		names := make([]string, 0, len(roles))
-		for role := range roles {
-			names = append(names, role)
-		}
-		sort.Strings(names)
-		for _, role := range names {
+		for _, role := range slices.Sorted(maps.Keys(roles)) {
 			live, mem, used := roles[role].Stats()
 			out = append(out, isolateJSON{App: v.key, ID: role, Live: live, Memory: mem, LastUsed: timeJSON(used)})
 		}
