@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const loaderConfig = `{ "name": "platform", "main": "worker.js", "compatibility_date": "2026-11-01", "worker_loaders": [{ "binding": "LOADER" }] }`
@@ -147,5 +148,44 @@ func TestLoaderGetReleasesHandles(t *testing.T) {
 	}
 	if n := iso.HandleCount(); n > 100 {
 		t.Fatalf("%d handles held after 2,000 get()s whose stubs are all garbage", n)
+	}
+}
+
+// A tenant's isolate starts off the platform worker's loop: while one
+// tenant's top level runs, the platform worker answers other requests.
+func TestLoaderStartsTenantsOffThePlatformLoop(t *testing.T) {
+	a, logs := load(t, map[string]string{
+		"wrangler.jsonc": loaderConfig,
+		"worker.js": `const slowTenant = {
+  compatibilityDate: "2026-11-01", mainModule: "t.js", limits: { cpuMs: 60000 },
+  modules: { "t.js": "console.log('top level starts'); let x = 0; for (let i = 0; i < 3e7; i++) x += i; console.log('top level done');\nexport default { fetch() { return new Response('slow') } };" },
+};
+export default {
+  async fetch(req, env) {
+    if (new URL(req.url).pathname === "/ping") return new Response("pong");
+    return env.LOADER.get("slow", () => slowTenant).getEntrypoint().fetch(req);
+  },
+};`,
+	})
+	done := make(chan string, 1)
+	go func() {
+		_, body := get(t, a, "GET", "/slow", "")
+		done <- body
+	}()
+	for !strings.Contains(logs.String(), "top level starts") {
+		select {
+		case body := <-done:
+			t.Fatalf("the slow tenant answered %q before its top level was seen to start; logs:\n%s", body, logs)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if code, body := get(t, a, "GET", "/ping", ""); code != 200 || body != "pong" {
+		t.Fatalf("ping: %d %q", code, body)
+	}
+	if strings.Contains(logs.String(), "top level done") {
+		t.Errorf("the platform worker answered only once the tenant had started; it must not wait for a tenant's isolate to start")
+	}
+	if body := <-done; body != "slow" {
+		t.Errorf("slow tenant: %q", body)
 	}
 }

@@ -96,7 +96,7 @@ func (iso *Isolate) registerHost() error {
 			return iso.addHandle(t)
 		},
 		"loaderGet": func(handle int, id string) int { return iso.loaderGet(handle, id) },
-		"loaderPut": func(handle int, id, code, caps string, bufs ...quickjs.Value) []any {
+		"loaderPut": func(handle int, id, code, caps string, bufs ...quickjs.Value) quickjs.Value {
 			return iso.loaderPut(handle, id, code, caps, buffersOf(bufs))
 		},
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/isola-run/isola/internal/bundle"
 	"github.com/isola-run/isola/internal/compat"
+	"modernc.org/quickjs"
 )
 
 // Dynamic Workers: a platform worker hands code over at runtime through a
@@ -383,46 +384,69 @@ func (iso *Isolate) loaderGet(handle int, id string) int {
 	return 0
 }
 
-// loaderPut answers host.loaderPut: it checks and compiles the code and
-// caches the worker. It returns [handle, error text].
-func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, bufs [][]byte) []any {
+// loaderPut answers host.loaderPut: a promise of a worker handle, settled
+// once the code is checked and compiled and the worker has started and been
+// cached. The work runs off this isolate's loop: a new isolate takes about a
+// millisecond to start, and a platform worker that waited for each one would
+// start its tenants' isolates one at a time however many cores there are.
+func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, bufs [][]byte) quickjs.Value {
 	l, ok := iso.handles[handle].(*LoaderBinding)
+	var caps []Target
+	var err error
 	if !ok {
-		return []any{0, "TypeError: not a Worker Loader"}
+		err = &codeError{"not a Worker Loader"}
+	} else {
+		caps, err = iso.exportCaps(capsJSON) // handles belong to the loop
 	}
-	w, err := l.build(id, codeJSON, capsJSON, bufs, iso)
-	if err != nil {
-		name := "Error"
-		var ce *codeError
-		if errors.As(err, &ce) {
-			name = "TypeError"
+	return iso.async(func() (func() quickjs.Value, error) {
+		if err != nil {
+			return nil, loadFailure(err)
 		}
-		return []any{0, name + ": " + err.Error()}
-	}
-	return []any{iso.addHandle(&workerRef{w}), nil}
+		w, err := l.build(id, codeJSON, caps, bufs, iso)
+		if err != nil {
+			return nil, loadFailure(err)
+		}
+		return func() quickjs.Value { return iso.vm.NewInt(iso.addHandle(&workerRef{w})) }, nil
+	})
 }
+
+// loadFailure names the class a failed load throws: TypeError for code the
+// loader refuses, Error for a worker that did not start.
+func loadFailure(err error) error {
+	var ce *codeError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return &startFailed{err}
+}
+
+// startFailed is a worker that could not be built or started.
+type startFailed struct{ err error }
+
+func (e *startFailed) Error() string  { return e.err.Error() }
+func (e *startFailed) JSName() string { return "Error" }
+func (e *startFailed) Unwrap() error  { return e.err }
 
 // codeError is WorkerCode the loader refuses; it reaches the caller as a
 // TypeError.
 type codeError struct{ msg string }
 
-func (e *codeError) Error() string { return "Worker Loader: " + e.msg }
+func (e *codeError) Error() string  { return "Worker Loader: " + e.msg }
+func (e *codeError) JSName() string { return "TypeError" }
 
 func badCode(format string, args ...any) error {
 	return &codeError{fmt.Sprintf(format, args...)}
 }
 
-func (l *LoaderBinding) build(id, codeJSON, capsJSON string, bufs [][]byte, iso *Isolate) (*Worker, error) {
+// build runs off the calling isolate's loop: it may read only what does not
+// change after the isolate starts (its options) and what locks itself.
+func (l *LoaderBinding) build(id, codeJSON string, caps []Target, bufs [][]byte, iso *Isolate) (*Worker, error) {
 	if len(codeJSON) > maxCodeSize+maxEnvSize {
 		return nil, badCode("the code is larger than 64 MiB")
 	}
 	var code WorkerCode
 	if err := json.Unmarshal([]byte(codeJSON), &code); err != nil {
 		return nil, badCode("%v", err)
-	}
-	caps, err := iso.exportCaps(capsJSON)
-	if err != nil {
-		return nil, err
 	}
 	total := 0
 	code.Modules = map[string]bundle.Module{}

@@ -216,7 +216,7 @@ function putWorkerCode(loader, id, code) {
     if (!st) throw new TypeError("Worker Loader: globalOutbound must be a Fetcher (a service binding or ctx.exports entrypoint) or null.");
     wc.outbound = enc.cap({ h: stubHandleNow(st) });
   }
-  return hostResult(host.loaderPut(loader, id, JSON.stringify(wc), JSON.stringify(enc.caps), ...enc.bufs));
+  return hostAsync(host.loaderPut(loader, id, JSON.stringify(wc), JSON.stringify(enc.caps), ...enc.bufs));
 }
 
 // rpcEncodeProps encodes an entrypoint's props: plain data and stubs (an
