@@ -158,7 +158,7 @@ func TestLoaderStartsTenantsOffThePlatformLoop(t *testing.T) {
 		"wrangler.jsonc": loaderConfig,
 		"worker.js": `const slowTenant = {
   compatibilityDate: "2026-11-01", mainModule: "t.js", limits: { cpuMs: 60000 },
-  modules: { "t.js": "console.log('top level starts'); let x = 0; for (let i = 0; i < 3e7; i++) x += i; console.log('top level done');\nexport default { fetch() { return new Response('slow') } };" },
+  modules: { "t.js": "console.log('top level starts'); let x = 0; for (let i = 0; i < 1e7; i++) x += i; console.log('top level done');\nexport default { fetch() { return new Response('slow') } };" },
 };
 export default {
   async fetch(req, env) {

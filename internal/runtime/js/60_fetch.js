@@ -472,7 +472,7 @@ class Response {
       }
     }
     const statusText = init.statusText === undefined ? "" : String(init.statusText);
-    if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("Invalid statusText.");
+    if (statusText !== "" && !/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("Invalid statusText.");
     // Without init.headers the Headers object is made only if the worker
     // asks for it; until then the body's content type is all there is.
     const headers = init.headers === undefined ? null : new Headers(init.headers);
