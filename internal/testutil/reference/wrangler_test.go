@@ -45,22 +45,18 @@ func TestNodeAtLeast(t *testing.T) {
 	}
 }
 
-// TestStartWrangler walks the shared workflow-basic example on wrangler dev:
+// TestStartWrangler walks a workflow on wrangler dev (testdata/sleep-then-event):
 // create, wait for the instance to block on its event, send the event, and
 // read the output.
 func TestStartWrangler(t *testing.T) {
 	if _, _, err := WranglerCLI(); err != nil {
 		t.Fatal(err) // never skip: the Workflows cases depend on it
 	}
-	root, err := ModuleRoot()
+	example, err := filepath.Abs(filepath.Join("testdata", "sleep-then-event"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	example := filepath.Join(root, "..", "shared", "examples", "workflow-basic")
-	if _, err := os.Stat(filepath.Join(example, "worker.js")); err != nil {
-		t.Fatalf("the shared workflow-basic example is missing beside the repository: %v", err)
-	}
-	dir := filepath.Join(t.TempDir(), "workflow-basic")
+	dir := filepath.Join(t.TempDir(), "sleep-then-event")
 	copyDir(t, example, dir) // wrangler writes .wrangler/ into the project
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
