@@ -41,16 +41,20 @@ const dynamicTransferError = "Entrypoints to dynamically-loaded workers cannot b
 
 class WorkerStub {
   constructor(loader, id, getCode) {
-    const s = { loader, id, getCode, worker: null };
+    const s = { loader, id, getCode, worker: null, wh: 0 };
     this[kWorkerStub] = s;
     // workerd runs getCode on a later turn whether or not the stub is used.
-    workerHandleOf(s).then((wh) => holdWorkerHandle(s, wh), () => {});
+    const p = workerHandleOf(s);
+    if (s.wh) holdWorkerHandle(s, s.wh);
+    else p.then((wh) => holdWorkerHandle(s, wh), () => {});
   }
   getEntrypoint(name = undefined, opts = undefined) {
     const s = this[kWorkerStub];
     const ep = name === null || name === undefined || name === "default" ? "" : String(name);
     const props = opts && opts.props !== undefined ? rpcEncodeProps(opts.props) : null;
-    const handle = workerHandleOf(s).then((wh) => {
+    // A cached worker's stub gets its handle at once, so that calling it
+    // waits on nothing: the hot path of a platform worker.
+    const handle = s.wh ? entryHandle(s.wh, ep, props) : workerHandleOf(s).then((wh) => {
       keepAlive(s);
       return entryHandle(wh, ep, props);
     });
@@ -110,6 +114,13 @@ function workerHandleOf(s) {
   if (s.id !== "") {
     const known = loader.pending.get(s.id);
     if (known) return s.worker = known;
+    // Looking in the cache runs no user code, so it need not wait for the
+    // later turn getCode runs on.
+    const h = host.loaderGet(loader.handle, s.id);
+    if (h) {
+      s.wh = h;
+      return s.worker = Promise.resolve(h);
+    }
   }
   const p = (async () => {
     await null;
