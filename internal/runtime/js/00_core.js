@@ -15,19 +15,9 @@ const objectKeys = Object.keys;
 const host = {};
 // The isolate names the functions it registered since the last call
 // (__isola_adopt): reading every global's name to find them cost each
-// isolate ~50 µs at start-up. Without it (the prelude's own tests) the
-// globals are searched.
+// isolate ~50 µs at start-up.
 function adoptHostFunctions() {
-  const adopt = host.adopt ?? globalThis.__isola_adopt;
-  let names;
-  if (typeof adopt === "function") {
-    names = adopt().split(",");
-  } else {
-    names = [];
-    for (const k of Object.getOwnPropertyNames(globalThis)) {
-      if (k.startsWith("__isola_") && k !== "__isola_dispatch" && k !== "__isola_register") names.push(k.slice(8));
-    }
-  }
+  const names = (host.adopt ?? globalThis.__isola_adopt)().split(",");
   for (const k of names) {
     const g = "__isola_" + k;
     host[k] = globalThis[g];

@@ -5,19 +5,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"modernc.org/quickjs"
 )
 
 func init() { extraHost = append(extraHost, registerCryptoHost) }
 
 // registerCryptoHost installs the host.crypto bridge the runtime provides:
 // __isola_crypto(op, paramsJSON, ...ArrayBuffers) -> [result, "Name: message" | null].
-func registerCryptoHost(t *testing.T, vm *quickjs.VM) {
-	if err := vm.RegisterFunc("__isola_crypto", CryptoHost(vm), false); err != nil {
-		t.Fatal(err)
-	}
-}
+func registerCryptoHost(h *testHost) { h.register("crypto", CryptoHost(h.vm)) }
 
 // cryptoHelpers are small encoders the crypto tests' scripts share.
 const cryptoHelpers = `

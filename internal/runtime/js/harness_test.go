@@ -3,6 +3,7 @@ package js
 import (
 	"crypto/rand"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/isola-run/isola/internal/jsvm"
@@ -33,25 +34,27 @@ func runJS(t *testing.T, script string) string {
 			t.Fatal(err)
 		}
 	}
-	must(vm.RegisterFunc("__isola_timerStart", func(id int, delay any, repeat bool) {
+	h := newTestHost(t, vm)
+	h.register("timerStart", func(id int, delay any, repeat bool) {
 		ms := toFloat(delay)
 		timers[id] = &timer{id: id, at: now + ms, repeat: repeat, every: ms}
-	}, false))
-	must(vm.RegisterFunc("__isola_timerStop", func(id int) { delete(timers, id) }, false))
-	must(vm.RegisterFunc("__isola_log", func(level, text string) { t.Logf("console.%s: %s", level, text) }, false))
-	must(vm.RegisterFunc("__isola_now", func() float64 { return now }, false))
-	must(vm.RegisterFunc("__isola_randomBytes", func(n int) quickjs.Value {
+	})
+	h.register("timerStop", func(id int) { delete(timers, id) })
+	h.register("log", func(level, text string) { t.Logf("console.%s: %s", level, text) })
+	h.register("now", func() float64 { return now })
+	h.register("randomBytes", func(n int) quickjs.Value {
 		b := make([]byte, n)
 		rand.Read(b)
 		return jsvm.NewArrayBuffer(vm, b)
-	}, false))
+	})
 	pre, err := Compile()
 	if err != nil {
 		t.Fatalf("prelude: %v", err)
 	}
 	for _, r := range extraHost {
-		r(t, vm)
+		r(h)
 	}
+	h.adopt()
 	if err := pre.Install(vm); err != nil {
 		t.Fatalf("prelude: %v", err)
 	}
@@ -101,8 +104,42 @@ func runJS(t *testing.T, script string) string {
 }
 
 // extraHost lets a test file register more host functions (crypto, say)
-// before the prelude takes them.
-var extraHost []func(t *testing.T, vm *quickjs.VM)
+// in every VM the harnesses make.
+var extraHost []func(h *testHost)
+
+// testHost registers host functions as the runtime does: each as a global
+// __isola_<name>, and __isola_adopt, which tells the prelude their names.
+type testHost struct {
+	t     *testing.T
+	vm    *quickjs.VM
+	names []string
+}
+
+func newTestHost(t *testing.T, vm *quickjs.VM) *testHost {
+	return &testHost{t: t, vm: vm, names: []string{"adopt", LoadUnitHost}}
+}
+
+func (h *testHost) register(name string, fn any) {
+	h.t.Helper()
+	if err := h.vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
+		h.t.Fatal(err)
+	}
+	h.names = append(h.names, name)
+}
+
+// adopt registers __isola_adopt, which answers the names registered since
+// its last call; call it after the first registrations.
+func (h *testHost) adopt() {
+	h.t.Helper()
+	adopt := func() string {
+		names := strings.Join(h.names, ",")
+		h.names = h.names[:0]
+		return names
+	}
+	if err := h.vm.RegisterFunc("__isola_adopt", adopt, false); err != nil {
+		h.t.Fatal(err)
+	}
+}
 
 func TestCoreTimers(t *testing.T) {
 	got := runJS(t, `

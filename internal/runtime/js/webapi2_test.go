@@ -82,18 +82,20 @@ func runWithUnits(t *testing.T, script string) string {
 			t.Fatal(err)
 		}
 	}
-	must(vm.RegisterFunc("__isola_timerStart", func(id int, delay any, repeat bool) {}, false))
-	must(vm.RegisterFunc("__isola_timerStop", func(id int) {}, false))
-	must(vm.RegisterFunc("__isola_log", func(level, text string) { t.Logf("console.%s: %s", level, text) }, false))
-	must(vm.RegisterFunc("__isola_now", func() float64 { return 0 }, false))
-	must(vm.RegisterFunc("__isola_randomBytes", func(n int) quickjs.Value {
+	h := newTestHost(t, vm)
+	h.register("timerStart", func(id int, delay any, repeat bool) {})
+	h.register("timerStop", func(id int) {})
+	h.register("log", func(level, text string) { t.Logf("console.%s: %s", level, text) })
+	h.register("now", func() float64 { return 0 })
+	h.register("randomBytes", func(n int) quickjs.Value {
 		b := make([]byte, n)
 		rand.Read(b)
 		return jsvm.NewArrayBuffer(vm, b)
-	}, false))
+	})
 	for _, r := range extraHost {
-		r(t, vm)
+		r(h)
 	}
+	h.adopt()
 	must(c.Install(vm))
 	// Touching a global loads its unit, and with it the added exports.
 	_, err = vm.Eval(`globalThis.__done = false; ReadableStream; Blob; (async () => {`+script+`
