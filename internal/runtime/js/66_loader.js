@@ -43,10 +43,9 @@ class WorkerStub {
   constructor(loader, id, getCode) {
     const s = { loader, id, getCode, worker: null, wh: 0 };
     this[kWorkerStub] = s;
+    if (takeCachedWorker(s)) holdWorkerHandle(s, s.wh);
     // workerd runs getCode on a later turn whether or not the stub is used.
-    const p = workerHandleOf(s);
-    if (s.wh) holdWorkerHandle(s, s.wh);
-    else p.then((wh) => holdWorkerHandle(s, wh), () => {});
+    else workerHandleOf(s).then((wh) => holdWorkerHandle(s, wh), () => {});
   }
   getEntrypoint(name = undefined, opts = undefined) {
     const s = this[kWorkerStub];
@@ -105,22 +104,26 @@ function entryHandle(wh, ep, props) {
   return host.entry(wh, ep, props.json, props.caps);
 }
 
-// workerHandleOf resolves a WorkerStub to a worker handle: from the cache
-// when the loader has the id, else by running getCode (once, on a later
-// turn, shared by concurrent users) and compiling.
+// takeCachedWorker gives a new WorkerStub its worker handle at once when
+// the loader has the id cached and no getCode for it is pending: looking in
+// the cache runs no user code, so it need not wait for the later turn
+// getCode runs on.
+function takeCachedWorker(s) {
+  if (s.id === "" || s.loader.pending.has(s.id)) return false;
+  s.wh = host.loaderGet(s.loader.handle, s.id);
+  return s.wh !== 0;
+}
+
+// workerHandleOf resolves a WorkerStub to a worker handle: the one it took
+// from the cache, else by running getCode (once, on a later turn, shared by
+// concurrent users) and compiling.
 function workerHandleOf(s) {
   if (s.worker) return s.worker;
+  if (s.wh) return s.worker = Promise.resolve(s.wh);
   const loader = s.loader;
   if (s.id !== "") {
     const known = loader.pending.get(s.id);
     if (known) return s.worker = known;
-    // Looking in the cache runs no user code, so it need not wait for the
-    // later turn getCode runs on.
-    const h = host.loaderGet(loader.handle, s.id);
-    if (h) {
-      s.wh = h;
-      return s.worker = Promise.resolve(h);
-    }
   }
   const p = (async () => {
     await null;
