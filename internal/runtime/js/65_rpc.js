@@ -465,7 +465,13 @@ function makeStub(st) {
       }
       const local = rpcLocalMember(t, prop);
       if (local !== rpcMissing) return local;
-      return rpcProperty(st, [prop]);
+      // One member proxy per name and stub: a platform calls the same few
+      // methods over and over, and each proxy costs a function, a handler
+      // and its closures.
+      const props = st.props ??= new Map();
+      let m = props.get(prop);
+      if (m === undefined) props.set(prop, m = rpcProperty(st, [prop]));
+      return m;
     },
     apply(t, thisArg, args) {
       return rpcInvoke(st, rpcNoBufs, "call", args);
