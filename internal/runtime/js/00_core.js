@@ -161,6 +161,10 @@ function hostError(text) {
 // workerd refuses I/O, timers and randomness while a worker's top level runs
 // (there is no request to attribute them to); so does Isola, with its words.
 let inGlobalScope = true;
+
+// isolateStart is performance.timeOrigin: the isolate's start, taken here
+// because the unit that defines performance loads on first use.
+const isolateStart = host.now();
 function leaveGlobalScope() { inGlobalScope = false; }
 function checkGlobalScope() {
   if (inGlobalScope) {

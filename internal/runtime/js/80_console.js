@@ -1,6 +1,7 @@
-// 80_console.js: console, performance and navigator. console output goes to
-// the host, which prefixes it with the worker's name. The formatting itself
-// (81_inspect.js) loads on the first log line.
+// 80_console.js: console, performance and navigator, a lazy unit: an
+// isolate that never logs (many dynamic workers) does not pay for them.
+// console output goes to the host, which prefixes it with the worker's name.
+// The formatting itself (81_inspect.js) loads on the first log line.
 
 const consoleCounts = new Map();
 const consoleTimers = new Map();
@@ -39,7 +40,7 @@ const consoleObject = {
 };
 defineGlobal("console", consoleObject);
 
-const perfTimeOrigin = host.now();
+const perfTimeOrigin = isolateStart;
 class Performance {
   get timeOrigin() { return perfTimeOrigin; }
   now() { return host.now() - perfTimeOrigin; }

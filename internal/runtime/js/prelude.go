@@ -4,7 +4,7 @@
 // Every isolate pays, in start-up time and memory, for each byte of prelude
 // bytecode it loads, and most workers touch only a little of the platform.
 // So the prelude is split into units. The eager unit (the files listed in
-// eagerFiles: timers, Request/Response, console, the worker glue) is loaded
+// eagerFiles: timers, Request/Response, the worker glue) is loaded
 // into every isolate. Every other file is a lazy unit of its own, loaded the
 // first time a global it defines (URL, ReadableStream, crypto, ...) or a
 // helper it declares is used.
@@ -46,7 +46,7 @@ const shared = "$isola"
 
 // eagerFiles make up the unit every isolate loads at start.
 var eagerFiles = map[string]bool{
-	"00_core.js": true, "60_fetch.js": true, "80_console.js": true, "90_worker.js": true,
+	"00_core.js": true, "60_fetch.js": true, "90_worker.js": true,
 }
 
 // Unit is one separately loaded piece of the prelude.
