@@ -26,6 +26,10 @@ function adoptHostFunctions() {
 }
 adoptHostFunctions();
 
+// isolateStart is performance.timeOrigin: the isolate's start, taken here
+// because the unit that defines performance loads on first use.
+const isolateStart = host.now();
+
 // hostNeed makes a group of host functions ("storage", "actor") available:
 // Go registers a group only in isolates that use it, because the engine
 // wrapper allows about 32,000 Go functions across all live isolates.
@@ -162,9 +166,6 @@ function hostError(text) {
 // (there is no request to attribute them to); so does Isola, with its words.
 let inGlobalScope = true;
 
-// isolateStart is performance.timeOrigin: the isolate's start, taken here
-// because the unit that defines performance loads on first use.
-const isolateStart = host.now();
 function leaveGlobalScope() { inGlobalScope = false; }
 function checkGlobalScope() {
   if (inGlobalScope) {
