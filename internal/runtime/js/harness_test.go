@@ -40,13 +40,7 @@ func runJS(t *testing.T, script string) string {
 		timers[id] = &timer{id: id, at: now + ms, repeat: repeat, every: ms}
 	})
 	h.register("timerStop", func(id int) { delete(timers, id) })
-	h.register("log", func(level, text string) { t.Logf("console.%s: %s", level, text) })
 	h.register("now", func() float64 { return now })
-	h.register("randomBytes", func(n int) quickjs.Value {
-		b := make([]byte, n)
-		rand.Read(b)
-		return jsvm.NewArrayBuffer(vm, b)
-	})
 	pre, err := Compile()
 	if err != nil {
 		t.Fatalf("prelude: %v", err)
@@ -115,8 +109,17 @@ type testHost struct {
 	names []string
 }
 
+// newTestHost registers what every harness gives the prelude alike: log
+// lines to the test's log and random bytes.
 func newTestHost(t *testing.T, vm *quickjs.VM) *testHost {
-	return &testHost{t: t, vm: vm, names: []string{"adopt", LoadUnitHost}}
+	h := &testHost{t: t, vm: vm, names: []string{"adopt", LoadUnitHost}}
+	h.register("log", func(level, text string) { t.Logf("console.%s: %s", level, text) })
+	h.register("randomBytes", func(n int) quickjs.Value {
+		b := make([]byte, n)
+		rand.Read(b)
+		return jsvm.NewArrayBuffer(vm, b)
+	})
+	return h
 }
 
 func (h *testHost) register(name string, fn any) {

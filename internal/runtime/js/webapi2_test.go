@@ -1,7 +1,6 @@
 package js
 
 import (
-	"crypto/rand"
 	"strings"
 	"testing"
 
@@ -85,13 +84,7 @@ func runWithUnits(t *testing.T, script string) string {
 	h := newTestHost(t, vm)
 	h.register("timerStart", func(id int, delay any, repeat bool) {})
 	h.register("timerStop", func(id int) {})
-	h.register("log", func(level, text string) { t.Logf("console.%s: %s", level, text) })
 	h.register("now", func() float64 { return 0 })
-	h.register("randomBytes", func(n int) quickjs.Value {
-		b := make([]byte, n)
-		rand.Read(b)
-		return jsvm.NewArrayBuffer(vm, b)
-	})
 	for _, r := range extraHost {
 		r(h)
 	}
