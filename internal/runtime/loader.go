@@ -411,21 +411,22 @@ func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, 
 }
 
 // loadFailure names the class a failed load throws: TypeError for code the
-// loader refuses, Error for a worker that did not start.
+// loader refuses (codeError), Error for anything else (a worker that did not
+// start, a capability in its env already disposed).
 func loadFailure(err error) error {
 	var ce *codeError
 	if errors.As(err, &ce) {
 		return err
 	}
-	return &startFailed{err}
+	return &loadError{err}
 }
 
-// startFailed is a worker that could not be built or started.
-type startFailed struct{ err error }
+// loadError is a load that failed other than by refused code.
+type loadError struct{ err error }
 
-func (e *startFailed) Error() string  { return e.err.Error() }
-func (e *startFailed) JSName() string { return "Error" }
-func (e *startFailed) Unwrap() error  { return e.err }
+func (e *loadError) Error() string  { return e.err.Error() }
+func (e *loadError) JSName() string { return "Error" }
+func (e *loadError) Unwrap() error  { return e.err }
 
 // codeError is WorkerCode the loader refuses; it reaches the caller as a
 // TypeError.
