@@ -217,7 +217,7 @@ func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
 			iso.rejections.Close()
 		}
 		if iso.vm != nil {
-			iso.vm.Close()
+			jsvm.Close(iso.vm)
 		}
 		ready <- err
 		return
@@ -643,7 +643,7 @@ func (iso *Isolate) shutdown() {
 	}
 	iso.dispatch.Free()
 	iso.stopProfile()
-	iso.vm.Close()
+	jsvm.Close(iso.vm)
 }
 
 // Memory reports the engine's heap size for this isolate. It must not race

@@ -1,0 +1,229 @@
+package jsvm
+
+import (
+	"sync"
+	"unsafe"
+	_ "unsafe" // go:linkname
+
+	"modernc.org/libc"
+	lib "modernc.org/libquickjs"
+	"modernc.org/quickjs"
+)
+
+// The engine gets its memory through the malloc functions of its runtime,
+// and every runtime the wrapper makes uses the engine's default set. Isola
+// replaces that set, once, before any runtime exists, with functions that do
+// what the defaults do (libc's allocator, the same accounting and limit)
+// and also remember which blocks each runtime holds. That is what lets Close
+// end a runtime without the engine's final collection: the blocks are
+// handed back to libc in one pass, whatever objects they held. RATIONALE.md
+// ("An isolate closes without the engine's final sweep") has the figures.
+//
+//go:linkname engineMallocFuncs modernc.org/libquickjs._def_malloc_funcs
+var engineMallocFuncs lib.TJSMallocFunctions
+
+// engineHeap is the set of blocks one runtime holds from libc. Only the
+// goroutine running the runtime touches it, as only that goroutine runs the
+// engine for that runtime.
+type engineHeap struct {
+	id      uintptr
+	runtime uintptr // the first block: the JSRuntime itself
+	blocks  map[uintptr]struct{}
+	// discarding is set by Close: the runtime's objects are being dropped
+	// wholesale, so single frees are left for the final release.
+	discarding bool
+}
+
+// heaps maps a runtime's heap id (kept in the engine's malloc state as its
+// opaque value) to its heap. Ids are indexes into pages of slots, so a
+// lookup takes no lock.
+var heaps struct {
+	mu    sync.Mutex
+	pages [1 << 12]*[1 << 10]*engineHeap
+	free  []uintptr
+	next  uintptr
+}
+
+func newHeap() *engineHeap {
+	heaps.mu.Lock()
+	defer heaps.mu.Unlock()
+	var id uintptr
+	if n := len(heaps.free); n > 0 {
+		id = heaps.free[n-1]
+		heaps.free = heaps.free[:n-1]
+	} else {
+		heaps.next++
+		id = heaps.next
+		if id>>10 >= uintptr(len(heaps.pages)) {
+			return nil
+		}
+		if heaps.pages[id>>10] == nil {
+			heaps.pages[id>>10] = new([1 << 10]*engineHeap)
+		}
+	}
+	h := &engineHeap{id: id, blocks: make(map[uintptr]struct{}, 128)}
+	heaps.pages[id>>10][id&(1<<10-1)] = h
+	return h
+}
+
+// heapOf returns the heap whose id the malloc state s carries, making one
+// when s has none yet: the engine's first allocation for a new runtime is
+// the runtime itself, made with a malloc state that is then copied into it.
+func heapOf(s uintptr) *engineHeap {
+	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
+	if st.Fopaque == 0 {
+		h := newHeap()
+		if h == nil {
+			return nil
+		}
+		st.Fopaque = h.id
+		return h
+	}
+	// The page was published under the mutex by the goroutine that made
+	// the runtime, before the runtime could reach another goroutine.
+	return heaps.pages[st.Fopaque>>10][st.Fopaque&(1<<10-1)]
+}
+
+func (h *engineHeap) release(tls *libc.TLS) {
+	for p := range h.blocks {
+		libc.Xfree(tls, p)
+	}
+	h.blocks = nil
+	heaps.mu.Lock()
+	heaps.pages[h.id>>10][h.id&(1<<10-1)] = nil
+	heaps.free = append(heaps.free, h.id)
+	heaps.mu.Unlock()
+}
+
+func usable(tls *libc.TLS, p uintptr) uint64 {
+	return uint64(libc.Xmalloc_usable_size(tls, p)) + lib.MMALLOC_OVERHEAD
+}
+
+func heapMalloc(tls *libc.TLS, s uintptr, size uint64) uintptr {
+	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
+	if st.Fmalloc_size+size > st.Fmalloc_limit {
+		return 0
+	}
+	h := heapOf(s)
+	if h == nil {
+		return 0
+	}
+	p := libc.Xmalloc(tls, libc.Tsize_t(size))
+	if p == 0 {
+		return 0
+	}
+	if h.runtime == 0 {
+		h.runtime = p
+	}
+	h.blocks[p] = struct{}{}
+	st.Fmalloc_count++
+	st.Fmalloc_size += usable(tls, p)
+	return p
+}
+
+func heapFree(tls *libc.TLS, s uintptr, p uintptr) {
+	if p == 0 {
+		return
+	}
+	h := heapOf(s)
+	if p == h.runtime {
+		// The engine frees the runtime last: whatever the runtime still
+		// holds goes with it.
+		h.release(tls)
+		return
+	}
+	if h.discarding {
+		return
+	}
+	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
+	st.Fmalloc_count--
+	st.Fmalloc_size -= usable(tls, p)
+	delete(h.blocks, p)
+	libc.Xfree(tls, p)
+}
+
+func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
+	if p == 0 {
+		if size == 0 {
+			return 0
+		}
+		return heapMalloc(tls, s, size)
+	}
+	if size == 0 {
+		heapFree(tls, s, p)
+		return 0
+	}
+	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
+	old := usable(tls, p)
+	if st.Fmalloc_size+size-old+lib.MMALLOC_OVERHEAD > st.Fmalloc_limit && size > old {
+		return 0
+	}
+	q := libc.Xrealloc(tls, p, libc.Tsize_t(size))
+	if q == 0 {
+		return 0
+	}
+	h := heapOf(s)
+	if q != p {
+		delete(h.blocks, p)
+		h.blocks[q] = struct{}{}
+	}
+	st.Fmalloc_size += usable(tls, q) - old
+	return q
+}
+
+func heapUsableSize(tls *libc.TLS, p uintptr) uint64 {
+	return uint64(libc.Xmalloc_usable_size(tls, p))
+}
+
+// cFunc returns the value the engine calls through for f: ccgo code calls a
+// C function pointer by reading it as a Go func value.
+func cFunc[F any](f F) uintptr { return *(*uintptr)(unsafe.Pointer(&f)) }
+
+func init() {
+	engineMallocFuncs = lib.TJSMallocFunctions{
+		Fjs_malloc:             cFunc(heapMalloc),
+		Fjs_free:               cFunc(heapFree),
+		Fjs_realloc:            cFunc(heapRealloc),
+		Fjs_malloc_usable_size: cFunc(heapUsableSize),
+	}
+}
+
+// Close closes vm without the engine's final collection. Closing a runtime
+// normally walks every object twice and frees each block on its own (a fifth
+// of a small worker's start-up time); here the engine is told it holds no
+// objects, atoms or classes, and the blocks go back to libc in one pass
+// when the engine frees the runtime itself. No finalizer runs: Isola gives
+// the engine none that own anything outside the runtime's blocks.
+func Close(vm *quickjs.VM) error {
+	m := mirror(vm)
+	if m.runtime == nil || m.runtime.cRuntime == 0 {
+		return vm.Close()
+	}
+	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
+	if rt.Fmalloc_ctx.Fmf.Fjs_malloc != engineMallocFuncs.Fjs_malloc || rt.Fmalloc_ctx.Fmalloc_state.Fopaque == 0 {
+		return vm.Close()
+	}
+	h := heapOf(uintptr(unsafe.Pointer(&rt.Fmalloc_ctx.Fmalloc_state)))
+	if h == nil {
+		return vm.Close()
+	}
+	h.discarding = true
+	for _, l := range []*lib.Tlist_head{&rt.Fgc_obj_list, &rt.Fgc_zero_ref_count_list, &rt.Ftmp_obj_list, &rt.Fweakref_list, &rt.Fjob_list} {
+		emptyList(l)
+	}
+	rt.Fclass_count = 0
+	rt.Fatom_size = 0
+	err := vm.Close()
+	if h.blocks != nil {
+		// The wrapper leaves the engine alone when a Go panic went up
+		// through it (its objects may be half-updated); their blocks can
+		// still go back.
+		h.release(nil)
+	}
+	return err
+}
+
+func emptyList(l *lib.Tlist_head) {
+	p := uintptr(unsafe.Pointer(l))
+	l.Fprev, l.Fnext = p, p
+}

@@ -1,0 +1,96 @@
+package jsvm
+
+import (
+	"strings"
+	"testing"
+	"unsafe"
+
+	lib "modernc.org/libquickjs"
+	"modernc.org/quickjs"
+)
+
+// liveHeaps counts the runtimes whose blocks are tracked, and their blocks.
+func liveHeaps() (n, blocks int) {
+	heaps.mu.Lock()
+	defer heaps.mu.Unlock()
+	for _, pg := range heaps.pages {
+		if pg == nil {
+			continue
+		}
+		for _, h := range pg {
+			if h != nil {
+				n++
+				blocks += len(h.blocks)
+			}
+		}
+	}
+	return n, blocks
+}
+
+func heapOfVM(vm *quickjs.VM) *engineHeap {
+	rt := (*lib.TJSRuntime)(unsafe.Add(nil, mirror(vm).runtime.cRuntime))
+	return heapOf(uintptr(unsafe.Pointer(&rt.Fmalloc_ctx.Fmalloc_state)))
+}
+
+// A runtime full of cycles (which only the engine's final collection would
+// free) hands every block back when Close drops it wholesale, and so does a
+// runtime closed the wrapper's way.
+func TestCloseReleasesEveryBlock(t *testing.T) {
+	before, beforeBlocks := liveHeaps()
+	for _, fast := range []bool{true, false} {
+		vm, err := quickjs.NewVM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = vm.Eval(`
+			globalThis.keep = [];
+			for (let i = 0; i < 5000; i++) { const a = {i}; const b = {a, s: "x".repeat(i % 700)}; a.b = b; keep.push(a); }
+			class C { m() { return this; } }
+			globalThis.c = new C(); globalThis.m = new Map([[c, keep]]);
+			Promise.resolve().then(() => {});`, quickjs.EvalGlobal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := heapOfVM(vm)
+		if len(h.blocks) < 100 {
+			t.Fatalf("heap tracks %d blocks; the runtime holds more", len(h.blocks))
+		}
+		if fast {
+			err = Close(vm)
+		} else {
+			err = vm.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.blocks != nil {
+			t.Errorf("fast=%v: %d blocks not released", fast, len(h.blocks))
+		}
+		if n, blocks := liveHeaps(); n != before || blocks != beforeBlocks {
+			t.Errorf("fast=%v: %d heaps with %d blocks live after close, %d with %d before", fast, n, blocks, before, beforeBlocks)
+		}
+	}
+}
+
+// The replacement allocator keeps the engine's accounting, so the memory
+// limit still stops a runtime that grows without end, and the runtime stays
+// usable after.
+func TestHeapKeepsTheMemoryLimit(t *testing.T) {
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(vm)
+	vm.SetMemoryLimit(8 << 20)
+	_, err = vm.Eval(`(() => { const a = []; for (;;) a.push("y".repeat(1000) + a.length); })()`, quickjs.EvalGlobal)
+	if err == nil || !strings.Contains(err.Error(), "out of memory") {
+		t.Fatalf("err = %v, want out of memory", err)
+	}
+	if u := Memory(vm); u.MallocSize > 8<<20 {
+		t.Errorf("runtime holds %d bytes past its 8 MiB limit", u.MallocSize)
+	}
+	v, err := vm.Eval(`[1, 2, 3].map(x => x * 2).join()`, quickjs.EvalGlobal)
+	if err != nil || v != "2,4,6" {
+		t.Fatalf("after the limit: %v %v", v, err)
+	}
+}
