@@ -12,6 +12,7 @@ package jsvm
 import (
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -23,14 +24,26 @@ import (
 //
 //	type VM struct { intr *interrupter; state }
 //	type state struct { cContext uintptr; goFuncs map[string]int32;
-//	    int32_16, int32_2 lib.TJSValue; runtime *runtime; ... }
+//	    int32_16, int32_2 lib.TJSValue; runtime *runtime; timeout time.Duration;
+//	    interruptData, toStringArgv uintptr; depth int; panicked any;
+//	    frame uintptr; abandoned, wtf8 bool }
 type vmMirror struct {
-	intr     unsafe.Pointer
-	cContext uintptr
-	goFuncs  map[string]int32
-	int32_16 lib.TJSValue
-	int32_2  lib.TJSValue
-	runtime  *runtimeMirror
+	intr          unsafe.Pointer
+	cContext      uintptr
+	goFuncs       map[string]int32
+	int32_16      lib.TJSValue
+	int32_2       lib.TJSValue
+	runtime       *runtimeMirror
+	timeout       time.Duration
+	interruptData uintptr
+	toStringArgv  uintptr
+	// The wrapper's bookkeeping of calls between Go and JavaScript, which
+	// host functions keep as the wrapper's own do (host.go).
+	depth     int
+	panicked  any
+	frame     uintptr
+	abandoned bool
+	wtf8      bool
 }
 
 // runtimeMirror mirrors quickjs.runtime.
@@ -66,7 +79,12 @@ var errLayout = errors.New("jsvm: modernc.org/quickjs layout differs from the ve
 // CheckLayout verifies the mirrors against a live VM. Called once by NewVM.
 func CheckLayout(vm *quickjs.VM) error {
 	m := mirror(vm)
-	if m.cContext == 0 || m.runtime == nil || m.runtime.tls == nil || m.runtime.cRuntime == 0 {
+	if m.cContext == 0 || m.runtime == nil || m.runtime.tls == nil || m.runtime.cRuntime == 0 ||
+		m.interruptData == 0 || m.toStringArgv == 0 || m.depth != 0 || m.frame != 0 || m.abandoned || m.wtf8 {
+		return errLayout
+	}
+	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
+	if rt.Finterrupt_opaque != m.interruptData {
 		return errLayout
 	}
 	// A value made through the mirror must read back through the public API.

@@ -1,7 +1,6 @@
 package jsvm
 
 import (
-	"sync"
 	"unsafe"
 	_ "unsafe" // go:linkname
 
@@ -35,34 +34,16 @@ type engineHeap struct {
 }
 
 // heaps maps a runtime's heap id (kept in the engine's malloc state as its
-// opaque value) to its heap. Ids are indexes into pages of slots, so a
-// lookup takes no lock.
-var heaps struct {
-	mu    sync.Mutex
-	pages [1 << 12]*[1 << 10]*engineHeap
-	free  []uintptr
-	next  uintptr
-}
+// opaque value) to its heap.
+var heaps slotTable[engineHeap]
 
 func newHeap() *engineHeap {
-	heaps.mu.Lock()
-	defer heaps.mu.Unlock()
-	var id uintptr
-	if n := len(heaps.free); n > 0 {
-		id = heaps.free[n-1]
-		heaps.free = heaps.free[:n-1]
-	} else {
-		heaps.next++
-		id = heaps.next
-		if id>>10 >= uintptr(len(heaps.pages)) {
-			return nil
-		}
-		if heaps.pages[id>>10] == nil {
-			heaps.pages[id>>10] = new([1 << 10]*engineHeap)
-		}
+	h := &engineHeap{blocks: make(map[uintptr]struct{}, 128)}
+	id, ok := heaps.add(h)
+	if !ok {
+		return nil
 	}
-	h := &engineHeap{id: id, blocks: make(map[uintptr]struct{}, 128)}
-	heaps.pages[id>>10][id&(1<<10-1)] = h
+	h.id = id
 	return h
 }
 
@@ -79,9 +60,7 @@ func heapOf(s uintptr) *engineHeap {
 		st.Fopaque = h.id
 		return h
 	}
-	// The page was published under the mutex by the goroutine that made
-	// the runtime, before the runtime could reach another goroutine.
-	return heaps.pages[st.Fopaque>>10][st.Fopaque&(1<<10-1)]
+	return heaps.get(st.Fopaque)
 }
 
 func (h *engineHeap) release(tls *libc.TLS) {
@@ -89,10 +68,7 @@ func (h *engineHeap) release(tls *libc.TLS) {
 		libc.Xfree(tls, p)
 	}
 	h.blocks = nil
-	heaps.mu.Lock()
-	heaps.pages[h.id>>10][h.id&(1<<10-1)] = nil
-	heaps.free = append(heaps.free, h.id)
-	heaps.mu.Unlock()
+	heaps.remove(h.id)
 }
 
 func usable(tls *libc.TLS, p uintptr) uint64 {
@@ -195,6 +171,7 @@ func init() {
 // when the engine frees the runtime itself. No finalizer runs: Isola gives
 // the engine none that own anything outside the runtime's blocks.
 func Close(vm *quickjs.VM) error {
+	releaseHost(vm)
 	m := mirror(vm)
 	if m.runtime == nil || m.runtime.cRuntime == 0 {
 		return vm.Close()

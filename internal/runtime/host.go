@@ -101,10 +101,8 @@ func (iso *Isolate) registerHost() error {
 		},
 	}
 	// Durable Objects and their storage have groups of their own, registered
-	// when an isolate first needs them (hostNeed in 00_core.js): the engine
-	// wrapper numbers Go functions in one table of 32,767 for all live VMs,
-	// so every function registered per isolate lowers how many isolates can
-	// be alive at once.
+	// when an isolate first needs them (hostNeed in 00_core.js): every
+	// function registered costs each isolate's start a little.
 	fns["need"] = func(group string) error { return iso.registerGroup(group) }
 	// memoryTight tells the prelude whether the heap is near its limit: a
 	// null thrown then is QuickJS failing to allocate its out-of-memory
@@ -151,12 +149,12 @@ func (iso *Isolate) registerFuncs(fns map[string]any) error {
 			iso.unadopted = iso.unadopted[:0]
 			return names
 		}
-		if err := iso.vm.RegisterFunc("__isola_adopt", adopt, false); err != nil {
+		if err := jsvm.RegisterHost(iso.vm, "__isola_adopt", adopt); err != nil {
 			return fmt.Errorf("register adopt: %w", err)
 		}
 	}
 	for name, fn := range fns {
-		if err := iso.vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
+		if err := jsvm.RegisterHost(iso.vm, "__isola_"+name, fn); err != nil {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
 		iso.unadopted = append(iso.unadopted, name)

@@ -330,7 +330,7 @@ func (c *Compiled) Install(vm *quickjs.VM) error {
 	// The loader answers undefined for a unit it cannot load; the prelude
 	// turns that into an exception (a Go panic here would skip the
 	// JavaScript's finally blocks).
-	err := vm.RegisterFunc("__isola_"+LoadUnitHost, func(name string) quickjs.Value {
+	err := jsvm.RegisterHost(vm, "__isola_"+LoadUnitHost, func(name string) quickjs.Value {
 		code, ok := c.Lazy[name]
 		if !ok {
 			return quickjs.UndefinedValue
@@ -340,7 +340,7 @@ func (c *Compiled) Install(vm *quickjs.VM) error {
 			return quickjs.UndefinedValue
 		}
 		return v
-	}, false)
+	})
 	if err != nil {
 		return err
 	}

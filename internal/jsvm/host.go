@@ -1,0 +1,561 @@
+package jsvm
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"modernc.org/libc"
+	lib "modernc.org/libquickjs"
+	"modernc.org/quickjs"
+)
+
+// Host functions: Go functions JavaScript calls. The wrapper's RegisterFunc
+// numbers every Go function of every live VM in one process-wide table of
+// 32,767 entries, so with a few dozen host functions per isolate a process
+// could not hold more than ~1,200 live isolates. A VM's host functions here
+// are numbered in a table of its own, found through the context's opaque
+// value, and called through one C function. The call does what the
+// wrapper's does around it (RATIONALE.md, "Host functions in a table per
+// VM"): it marks the engine frame the Go code runs from, so the Go code can
+// call back into JavaScript; a panic becomes an uncatchable error and goes on
+// in the Go code that called JavaScript; an interrupt that arrived meanwhile
+// ends the calling script.
+
+// hostTable is one VM's host functions.
+type hostTable struct {
+	id  uintptr
+	vm  *quickjs.VM
+	fns []*hostFunc
+}
+
+type hostFunc struct {
+	name     string
+	fn       reflect.Value
+	in       []argKind
+	variadic bool // the last of in is ...quickjs.Value
+	out      []reflect.Type
+}
+
+type argKind uint8
+
+const (
+	argInt argKind = iota
+	argFloat
+	argString
+	argBool
+	argValue
+	argAny
+)
+
+var valueType = reflect.TypeFor[quickjs.Value]()
+
+// slotTable maps small ids to values without a lock on lookup: an id is
+// published under the mutex before the VM that carries it can run.
+type slotTable[T any] struct {
+	mu    sync.Mutex
+	pages [1 << 12]*[1 << 10]*T
+	free  []uintptr
+	next  uintptr
+}
+
+func (t *slotTable[T]) add(v *T) (uintptr, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var id uintptr
+	if n := len(t.free); n > 0 {
+		id = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		t.next++
+		id = t.next
+		if id>>10 >= uintptr(len(t.pages)) {
+			return 0, false
+		}
+		if t.pages[id>>10] == nil {
+			t.pages[id>>10] = new([1 << 10]*T)
+		}
+	}
+	t.pages[id>>10][id&(1<<10-1)] = v
+	return id, true
+}
+
+func (t *slotTable[T]) get(id uintptr) *T {
+	if id == 0 || id>>10 >= uintptr(len(t.pages)) {
+		return nil
+	}
+	pg := t.pages[id>>10]
+	if pg == nil {
+		return nil
+	}
+	return pg[id&(1<<10-1)]
+}
+
+func (t *slotTable[T]) remove(id uintptr) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pages[id>>10][id&(1<<10-1)] = nil
+	t.free = append(t.free, id)
+}
+
+var hostTables slotTable[hostTable]
+
+func tableOf(vm *quickjs.VM) (*hostTable, error) {
+	tls, ctx := handles(vm)
+	if t := hostTables.get(lib.XJS_GetContextOpaque(tls, ctx)); t != nil {
+		return t, nil
+	}
+	t := &hostTable{vm: vm}
+	id, ok := hostTables.add(t)
+	if !ok {
+		return nil, fmt.Errorf("jsvm: too many VMs with host functions")
+	}
+	t.id = id
+	lib.XJS_SetContextOpaque(tls, ctx, id)
+	return t, nil
+}
+
+// releaseHost drops vm's host functions; Close calls it.
+func releaseHost(vm *quickjs.VM) {
+	tls, ctx := handles(vm)
+	if t := hostTables.get(lib.XJS_GetContextOpaque(tls, ctx)); t != nil && t.vm == vm {
+		lib.XJS_SetContextOpaque(tls, ctx, 0)
+		t.fns, t.vm = nil, nil
+		hostTables.remove(t.id)
+	}
+}
+
+// RegisterHost defines the global name as a JavaScript function that calls
+// fn. fn's parameters may be int, float64, string, bool, quickjs.Value and
+// any (converted as the wrapper converts), the last one may be
+// ...quickjs.Value; it may return nothing or one value. A quickjs.Value
+// argument is freed after the call (Dup it to keep it); a returned one is
+// handed to JavaScript. A VM with host functions must be closed with Close.
+func RegisterHost(vm *quickjs.VM, name string, fn any) error {
+	f, err := newHostFunc(name, fn)
+	if err != nil {
+		return err
+	}
+	t, err := tableOf(vm)
+	if err != nil {
+		return err
+	}
+	if len(t.fns) >= math.MaxInt16 {
+		return fmt.Errorf("jsvm: too many host functions in one VM")
+	}
+	t.fns = append(t.fns, f)
+	tls, ctx := handles(vm)
+	cname, err := libc.CString(name)
+	if err != nil {
+		return err
+	}
+	defer libc.Xfree(tls, cname)
+	nin := len(f.in)
+	if f.variadic {
+		nin--
+	}
+	fv := lib.XJS_NewCFunction2(tls, ctx, cFunc(callHost), cname, int32(nin), lib.EJS_CFUNC_generic_magic, int32(len(t.fns)-1))
+	if fv.Ftag == lib.EJS_TAG_EXCEPTION {
+		return takeException(vm)
+	}
+	global := lib.XJS_GetGlobalObject(tls, ctx)
+	defer lib.XFreeValue(tls, ctx, global)
+	if lib.XJS_DefinePropertyValueStr(tls, ctx, global, cname, fv, lib.MJS_PROP_C_W_E) < 0 {
+		return takeException(vm)
+	}
+	return nil
+}
+
+func newHostFunc(name string, fn any) (*hostFunc, error) {
+	v := reflect.ValueOf(fn)
+	t := v.Type()
+	if t.Kind() != reflect.Func || t.NumOut() > 1 {
+		return nil, fmt.Errorf("jsvm: host function %s: %s is not a function with at most one result", name, t)
+	}
+	f := &hostFunc{name: name, fn: v, variadic: t.IsVariadic()}
+	for i := range t.NumIn() {
+		pt := t.In(i)
+		if f.variadic && i == t.NumIn()-1 {
+			if pt.Elem() != valueType {
+				return nil, fmt.Errorf("jsvm: host function %s: variadic %s, want ...quickjs.Value", name, pt)
+			}
+			f.in = append(f.in, argValue)
+			continue
+		}
+		switch {
+		case pt == valueType:
+			f.in = append(f.in, argValue)
+		case pt.Kind() == reflect.Int:
+			f.in = append(f.in, argInt)
+		case pt.Kind() == reflect.Float64:
+			f.in = append(f.in, argFloat)
+		case pt.Kind() == reflect.String:
+			f.in = append(f.in, argString)
+		case pt.Kind() == reflect.Bool:
+			f.in = append(f.in, argBool)
+		case pt.Kind() == reflect.Interface && pt.NumMethod() == 0:
+			f.in = append(f.in, argAny)
+		default:
+			return nil, fmt.Errorf("jsvm: host function %s: parameter of type %s", name, pt)
+		}
+	}
+	for i := range t.NumOut() {
+		f.out = append(f.out, t.Out(i))
+	}
+	return f, nil
+}
+
+const abandonedPanic = "quickjs: a Go panic or runtime.Goexit went up through the engine of this VM, which can now only be closed"
+
+// callHost is the C function every host function is. Its shape is the
+// engine's JSCFunctionMagic.
+func callHost(tls *libc.TLS, ctx uintptr, this lib.TJSValue, argc int32, argv uintptr, magic int32) (r lib.TJSValue) {
+	t := hostTables.get(lib.XJS_GetContextOpaque(tls, ctx))
+	if t == nil || t.vm == nil || int(magic) >= len(t.fns) {
+		return throwString(tls, ctx, lib.XJS_ThrowInternalError, "host function not registered")
+	}
+	f := t.fns[magic]
+	vm := t.vm
+	m := mirror(vm)
+	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
+	prev := m.frame
+	m.frame = rt.Fcurrent_stack_frame
+	returned := false
+	defer func() {
+		frame := m.frame
+		m.frame = prev
+		if rt.Fcurrent_stack_frame != frame {
+			// A panic or runtime.Goexit went up through engine calls the Go
+			// code made: it goes on up through this one too.
+			m.abandoned = true
+			if returned {
+				panic(abandonedPanic)
+			}
+			return
+		}
+		if returned {
+			if interrupted(tls, rt) {
+				if r.Ftag != lib.EJS_TAG_EXCEPTION {
+					lib.XFreeValue(tls, ctx, r)
+				}
+				r = throwUncatchable(tls, ctx, "interrupted")
+			}
+			return
+		}
+		if p := recover(); p != nil {
+			if m.panicked == nil {
+				m.panicked = p
+			}
+			r = throwUncatchable(tls, ctx, fmt.Sprintf("panic in Go function %s: %v", f.name, p))
+			return
+		}
+		m.abandoned = true // runtime.Goexit
+	}()
+	r = f.call(vm, tls, ctx, int(argc), argv)
+	returned = true
+	return r
+}
+
+func interrupted(tls *libc.TLS, rt *lib.TJSRuntime) bool {
+	h := rt.Finterrupt_handler
+	if h == 0 {
+		return false
+	}
+	return (*(*func(*libc.TLS, uintptr, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{h})))(tls, uintptr(unsafe.Pointer(rt)), rt.Finterrupt_opaque) != 0
+}
+
+func throwUncatchable(tls *libc.TLS, ctx uintptr, msg string) lib.TJSValue {
+	r := throwString(tls, ctx, lib.XJS_ThrowInternalError, msg)
+	lib.XJS_SetUncatchableException(tls, ctx, 1)
+	return r
+}
+
+// Strings the engine reads through a C pointer live in package variables,
+// whose address does not move as a goroutine stack does.
+var (
+	percentS     = [...]byte{'%', 's', 0}
+	hostFileName = [...]byte{'<', 'h', 'o', 's', 't', '>', 0}
+)
+
+func throwString(tls *libc.TLS, ctx uintptr, throw func(*libc.TLS, uintptr, uintptr, uintptr) lib.TJSValue, msg string) lib.TJSValue {
+	p, err := libc.CString(validUTF8(msg))
+	if err != nil {
+		return throw(tls, ctx, 0, 0)
+	}
+	defer libc.Xfree(tls, p)
+	bp := tls.Alloc(16)
+	defer tls.Free(16)
+	return throw(tls, ctx, uintptr(unsafe.Pointer(&percentS[0])), libc.VaList(bp+8, p))
+}
+
+func (f *hostFunc) call(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, argc int, argv uintptr) lib.TJSValue {
+	fixed := len(f.in)
+	if f.variadic {
+		fixed--
+	}
+	if argc < fixed {
+		return throwString(tls, ctx, lib.XJS_ThrowTypeError, "not enough arguments in call to "+f.name)
+	}
+	if !f.variadic && argc > fixed {
+		return throwString(tls, ctx, lib.XJS_ThrowTypeError, "too many arguments in call to "+f.name)
+	}
+	in := make([]reflect.Value, argc)
+	var owned []quickjs.Value
+	defer func() {
+		for i := range owned {
+			owned[i].Free()
+		}
+	}()
+	for i := range argc {
+		a := *(*lib.TJSValue)(unsafe.Add(nil, argv+uintptr(i)*unsafe.Sizeof(lib.TJSValue{})))
+		kind := argValue
+		if i < fixed {
+			kind = f.in[i]
+		}
+		var err error
+		in[i], err = convertArg(vm, tls, ctx, kind, f.fn.Type().In(min(i, f.fn.Type().NumIn()-1)), a, &owned)
+		if err != nil {
+			return throwString(tls, ctx, lib.XJS_ThrowTypeError, fmt.Sprintf("calling %s: %v", f.name, err))
+		}
+	}
+	out := f.fn.Call(in)
+	if len(out) == 0 {
+		return lib.TJSValue{Ftag: lib.EJS_TAG_UNDEFINED}
+	}
+	if f.out[0] == valueType {
+		return unwrap(out[0].Interface().(quickjs.Value))
+	}
+	r, err := toJSValue(vm, tls, ctx, out[0].Interface())
+	if err != nil {
+		return throwString(tls, ctx, lib.XJS_ThrowTypeError, fmt.Sprintf("callback %s: %v", f.name, err))
+	}
+	return r
+}
+
+func convertArg(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, kind argKind, typ reflect.Type, a lib.TJSValue, owned *[]quickjs.Value) (reflect.Value, error) {
+	switch kind {
+	case argValue:
+		v := wrap(vm, lib.XDupValue(tls, ctx, a))
+		*owned = append(*owned, v)
+		return reflect.ValueOf(v), nil
+	case argInt:
+		switch a.Ftag {
+		case lib.EJS_TAG_INT:
+			return reflect.ValueOf(int(*(*int32)(unsafe.Pointer(&a.Fu)))).Convert(typ), nil
+		case lib.EJS_TAG_FLOAT64:
+			f := *(*float64)(unsafe.Pointer(&a.Fu))
+			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return reflect.ValueOf(int(f)).Convert(typ), nil
+			}
+			return reflect.Value{}, fmt.Errorf("cannot assign float64 to %s", typ)
+		}
+	case argFloat:
+		switch a.Ftag {
+		case lib.EJS_TAG_INT:
+			return reflect.ValueOf(float64(*(*int32)(unsafe.Pointer(&a.Fu)))).Convert(typ), nil
+		case lib.EJS_TAG_FLOAT64:
+			return reflect.ValueOf(*(*float64)(unsafe.Pointer(&a.Fu))).Convert(typ), nil
+		}
+	case argBool:
+		if a.Ftag == lib.EJS_TAG_BOOL {
+			return reflect.ValueOf(*(*int32)(unsafe.Pointer(&a.Fu)) != 0).Convert(typ), nil
+		}
+	case argString:
+		if a.Ftag == lib.EJS_TAG_STRING || a.Ftag == lib.EJS_TAG_STRING_ROPE {
+			s, ok := goString(tls, ctx, a)
+			if !ok {
+				return reflect.Value{}, takeException(vm)
+			}
+			return reflect.ValueOf(s).Convert(typ), nil
+		}
+	case argAny:
+		v := wrap(vm, lib.XDupValue(tls, ctx, a))
+		defer v.Free()
+		x, err := v.Any()
+		if err != nil {
+			return reflect.Value{}, err
+		}
+		if x == nil {
+			return reflect.Zero(typ), nil
+		}
+		return reflect.ValueOf(x), nil
+	}
+	return reflect.Value{}, fmt.Errorf("cannot assign %s to %s", tagName(a.Ftag), typ)
+}
+
+func tagName(tag int64) string {
+	switch tag {
+	case lib.EJS_TAG_INT, lib.EJS_TAG_FLOAT64:
+		return "number"
+	case lib.EJS_TAG_STRING, lib.EJS_TAG_STRING_ROPE:
+		return "string"
+	case lib.EJS_TAG_BOOL:
+		return "boolean"
+	case lib.EJS_TAG_NULL:
+		return "null"
+	case lib.EJS_TAG_UNDEFINED:
+		return "undefined"
+	case lib.EJS_TAG_OBJECT:
+		return "object"
+	case lib.EJS_TAG_SYMBOL:
+		return "symbol"
+	case lib.EJS_TAG_BIG_INT, lib.EJS_TAG_SHORT_BIG_INT:
+		return "bigint"
+	}
+	return fmt.Sprintf("value of tag %d", tag)
+}
+
+// goString reads a JavaScript string as the wrapper does: a lone surrogate
+// becomes U+FFFD.
+func goString(tls *libc.TLS, ctx uintptr, v lib.TJSValue) (string, bool) {
+	plen := tls.Alloc(8)
+	defer tls.Free(8)
+	p := lib.XJS_ToCStringLen2(tls, ctx, plen, v, 0)
+	if p == 0 {
+		return "", false
+	}
+	defer lib.XJS_FreeCString(tls, ctx, p)
+	n := *(*uint64)(unsafe.Add(nil, plen))
+	return wellFormed(unsafe.Slice((*byte)(unsafe.Add(nil, p)), n)), true
+}
+
+// wellFormed copies b, UTF-8 the engine wrote, with U+FFFD for each lone
+// surrogate (three bytes 0xED 0xA0-0xBF 0x80-0xBF, as long as U+FFFD).
+func wellFormed(b []byte) string {
+	s := string(b)
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == 0xed && s[i+1] >= 0xa0 {
+			r := []byte(s)
+			for ; i+2 < len(r); i++ {
+				if r[i] == 0xed && r[i+1] >= 0xa0 {
+					copy(r[i:], "\uFFFD")
+					i += 2
+				}
+			}
+			return string(r)
+		}
+	}
+	return s
+}
+
+// validUTF8 gives each byte that does not start valid UTF-8 a U+FFFD, as Go
+// decodes strings.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	r := make([]rune, 0, len(s))
+	for _, c := range s {
+		r = append(r, c)
+	}
+	return string(r)
+}
+
+func newJSString(tls *libc.TLS, ctx uintptr, s string) lib.TJSValue {
+	s = validUTF8(s)
+	if len(s) == 0 {
+		return lib.XJS_NewStringLen(tls, ctx, 0, 0)
+	}
+	// The engine reads the bytes through a C pointer: they go through the
+	// TLS stack when small, libc memory otherwise, never Go memory.
+	var p uintptr
+	if len(s) <= 256 {
+		p = tls.Alloc(len(s))
+		defer tls.Free(len(s))
+	} else {
+		p = libc.Xmalloc(tls, libc.Tsize_t(len(s)))
+		if p == 0 {
+			return lib.XJS_ThrowOutOfMemory(tls, ctx)
+		}
+		defer libc.Xfree(tls, p)
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Add(nil, p)), len(s)), s)
+	return lib.XJS_NewStringLen(tls, ctx, p, lib.Tsize_t(len(s)))
+}
+
+// toJSValue converts a host function's result as the wrapper does.
+func toJSValue(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, x any) (lib.TJSValue, error) {
+	switch x := x.(type) {
+	case nil:
+		return lib.TJSValue{Ftag: lib.EJS_TAG_NULL}, nil
+	case quickjs.Undefined:
+		return lib.TJSValue{Ftag: lib.EJS_TAG_UNDEFINED}, nil
+	case quickjs.Value:
+		return unwrap(x), nil
+	case error:
+		return newJSString(tls, ctx, x.Error()), nil
+	case bool:
+		v := lib.TJSValue{Ftag: lib.EJS_TAG_BOOL}
+		if x {
+			*(*int32)(unsafe.Pointer(&v.Fu)) = 1
+		}
+		return v, nil
+	case int:
+		return jsNumber(float64(x), x >= math.MinInt32 && x <= math.MaxInt32, int32(x)), nil
+	case int64:
+		return jsNumber(float64(x), x >= math.MinInt32 && x <= math.MaxInt32, int32(x)), nil
+	case int32:
+		return jsNumber(0, true, x), nil
+	case float64:
+		return jsNumber(x, false, 0), nil
+	case string:
+		return newJSString(tls, ctx, x), nil
+	case []any:
+		arr := lib.XJS_NewArray(tls, ctx)
+		if arr.Ftag == lib.EJS_TAG_EXCEPTION {
+			return arr, takeException(vm)
+		}
+		for i, e := range x {
+			ev, err := toJSValue(vm, tls, ctx, e)
+			if err != nil {
+				lib.XFreeValue(tls, ctx, arr)
+				return lib.TJSValue{}, err
+			}
+			if lib.XJS_SetPropertyUint32(tls, ctx, arr, uint32(i), ev) < 0 {
+				lib.XFreeValue(tls, ctx, arr)
+				return lib.TJSValue{}, takeException(vm)
+			}
+		}
+		return arr, nil
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return lib.TJSValue{}, err
+	}
+	v, err := ParseJSON(vm, string(b))
+	if err != nil {
+		return lib.TJSValue{}, err
+	}
+	return unwrap(v), nil
+}
+
+func jsNumber(f float64, isInt bool, i int32) lib.TJSValue {
+	var v lib.TJSValue
+	if isInt {
+		v.Ftag = lib.EJS_TAG_INT
+		*(*int32)(unsafe.Pointer(&v.Fu)) = i
+		return v
+	}
+	v.Ftag = lib.EJS_TAG_FLOAT64
+	*(*float64)(unsafe.Pointer(&v.Fu)) = f
+	return v
+}
+
+// ParseJSON parses s in vm.
+func ParseJSON(vm *quickjs.VM, s string) (quickjs.Value, error) {
+	tls, ctx := handles(vm)
+	p, err := libc.CString(s)
+	if err != nil {
+		return quickjs.Value{}, err
+	}
+	defer libc.Xfree(tls, p)
+	v := lib.XJS_ParseJSON(tls, ctx, p, lib.Tsize_t(len(s)), uintptr(unsafe.Pointer(&hostFileName[0])))
+	if v.Ftag == lib.EJS_TAG_EXCEPTION {
+		return quickjs.Value{}, takeException(vm)
+	}
+	return wrap(vm, v), nil
+}
