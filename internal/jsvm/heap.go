@@ -64,15 +64,48 @@ func heapOf(s uintptr) *engineHeap {
 }
 
 func (h *engineHeap) release(tls *libc.TLS) {
+	pages.mu.Lock()
 	for p := range h.blocks {
-		libc.Xfree(tls, p)
+		if owns(p) {
+			pageFreeLocked(p)
+		}
+	}
+	pages.mu.Unlock()
+	for p := range h.blocks {
+		if !owns(p) {
+			libc.Xfree(tls, p)
+		}
 	}
 	h.blocks = nil
 	heaps.remove(h.id)
 }
 
+// usable is what a block counts for in the engine's accounting, as its
+// default functions count it.
 func usable(tls *libc.TLS, p uintptr) uint64 {
-	return uint64(libc.Xmalloc_usable_size(tls, p)) + lib.MMALLOC_OVERHEAD
+	return blockSize(tls, p) + lib.MMALLOC_OVERHEAD
+}
+
+func blockSize(tls *libc.TLS, p uintptr) uint64 {
+	if owns(p) {
+		return pageUsable(p)
+	}
+	return uint64(libc.Xmalloc_usable_size(tls, p))
+}
+
+func allocBlock(tls *libc.TLS, size uint64) uintptr {
+	if p := pageAlloc(size); p != 0 {
+		return p
+	}
+	return libc.Xmalloc(tls, libc.Tsize_t(size))
+}
+
+func freeBlock(tls *libc.TLS, p uintptr) {
+	if owns(p) {
+		pageFree(p)
+		return
+	}
+	libc.Xfree(tls, p)
 }
 
 func heapMalloc(tls *libc.TLS, s uintptr, size uint64) uintptr {
@@ -84,7 +117,7 @@ func heapMalloc(tls *libc.TLS, s uintptr, size uint64) uintptr {
 	if h == nil {
 		return 0
 	}
-	p := libc.Xmalloc(tls, libc.Tsize_t(size))
+	p := allocBlock(tls, size)
 	if p == 0 {
 		return 0
 	}
@@ -115,7 +148,7 @@ func heapFree(tls *libc.TLS, s uintptr, p uintptr) {
 	st.Fmalloc_count--
 	st.Fmalloc_size -= usable(tls, p)
 	delete(h.blocks, p)
-	libc.Xfree(tls, p)
+	freeBlock(tls, p)
 }
 
 func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
@@ -134,7 +167,19 @@ func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
 	if st.Fmalloc_size+size-old+lib.MMALLOC_OVERHEAD > st.Fmalloc_limit && size > old {
 		return 0
 	}
-	q := libc.Xrealloc(tls, p, libc.Tsize_t(size))
+	var q uintptr
+	switch {
+	case !owns(p):
+		q = libc.Xrealloc(tls, p, libc.Tsize_t(size))
+	case size <= old-lib.MMALLOC_OVERHEAD:
+		q = p
+	default:
+		q = allocBlock(tls, size)
+		if q != 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Add(nil, q)), size), unsafe.Slice((*byte)(unsafe.Add(nil, p)), old-lib.MMALLOC_OVERHEAD))
+			freeBlock(tls, p)
+		}
+	}
 	if q == 0 {
 		return 0
 	}
@@ -148,7 +193,7 @@ func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
 }
 
 func heapUsableSize(tls *libc.TLS, p uintptr) uint64 {
-	return uint64(libc.Xmalloc_usable_size(tls, p))
+	return blockSize(tls, p)
 }
 
 // cFunc returns the value the engine calls through for f: ccgo code calls a

@@ -94,3 +94,30 @@ func TestHeapKeepsTheMemoryLimit(t *testing.T) {
 		t.Fatalf("after the limit: %v %v", v, err)
 	}
 }
+
+// The engine's TLS stack keeps a block per call depth it ever reached;
+// TrimStack gives them back, and the VM runs on after.
+func TestTrimStack(t *testing.T) {
+	if !stackTrimOK {
+		t.Fatal("the libc.TLS mirror does not match modernc.org/libc")
+	}
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(vm)
+	const deep = `function f(n) { return n ? f(n - 1) + 1 : 0 } f(200)`
+	if _, err := vm.Eval(deep, quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
+	if held := StackHeld(vm); held < 100<<10 {
+		t.Fatalf("a 200-deep recursion left %d bytes of stack blocks; expected hundreds of KiB", held)
+	}
+	TrimStack(vm)
+	if held := StackHeld(vm); held != 0 {
+		t.Fatalf("%d bytes held after TrimStack", held)
+	}
+	if v, err := vm.Eval(deep, quickjs.EvalGlobal); err != nil || v != 200 {
+		t.Fatalf("after TrimStack: %v %v", v, err)
+	}
+}

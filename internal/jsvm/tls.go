@@ -1,0 +1,95 @@
+package jsvm
+
+import (
+	"unsafe"
+
+	"modernc.org/libc"
+	"modernc.org/quickjs"
+)
+
+// The engine's C locals and each JavaScript frame live on its TLS's stack,
+// one libc block per call depth, about 2 KiB each. libc keeps every block
+// the stack ever grew to until the TLS closes: an idle isolate holds ~30 KiB
+// from its start-up and first request, and one that once recursed a thousand
+// calls deep keeps ~2 MiB. TrimStack gives back the blocks above the current
+// depth; the isolate calls it when it has been idle a while.
+
+// tlsMirror mirrors libc.TLS (modernc.org/libc v1.79.0, libc_musl.go) up to
+// its stack.
+type tlsMirror struct {
+	allocaStack         []int
+	allocas             []uintptr
+	jumpBuffers         []uintptr
+	pendingSignals      chan struct{}
+	pthread             uintptr
+	pthreadCleanupItems []struct{ routine, arg uintptr }
+	pthreadKeyValues    map[uint32]uintptr
+	sigFlags            map[int32]int32
+	sigHandlers         map[int32]uintptr
+	sp                  int
+	stack               []tlsStackSlot
+}
+
+type tlsStackSlot struct {
+	p  uintptr
+	sz libc.Tsize_t
+}
+
+func tlsOf(tls *libc.TLS) *tlsMirror { return (*tlsMirror)(unsafe.Pointer(tls)) }
+
+// stackLayoutOK checks the mirror against a TLS: its depth as libc reports
+// it, and every cached block's size as the allocator reports it.
+func stackLayoutOK(tls *libc.TLS) bool {
+	m := tlsOf(tls)
+	if m.sp != tls.StackSlots() || m.sp > len(m.stack) || len(m.stack) > cap(m.stack) {
+		return false
+	}
+	for _, s := range m.stack {
+		if s.p == 0 || libc.Xmalloc_usable_size(tls, s.p) != s.sz {
+			return false
+		}
+	}
+	return true
+}
+
+var stackTrimOK = func() bool {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	p := tls.Alloc(100)
+	q := tls.Alloc(3000)
+	m := tlsOf(tls)
+	ok := stackLayoutOK(tls) && len(m.stack) == 2 && m.stack[0].p == p && m.stack[1].p == q
+	tls.Free(3000)
+	tls.Free(100)
+	return ok && m.sp == 0
+}()
+
+// StackHeld reports the bytes of stack blocks vm's TLS keeps above its
+// current depth.
+func StackHeld(vm *quickjs.VM) int {
+	if !stackTrimOK {
+		return 0
+	}
+	m := tlsOf(mirror(vm).runtime.tls)
+	n := 0
+	for _, s := range m.stack[m.sp:] {
+		n += int(s.sz)
+	}
+	return n
+}
+
+// TrimStack frees the stack blocks vm's TLS keeps above its current depth.
+// It must run on the goroutine that runs vm, between calls into the engine
+// or from Go code the engine called.
+func TrimStack(vm *quickjs.VM) {
+	if !stackTrimOK {
+		return
+	}
+	tls := mirror(vm).runtime.tls
+	m := tlsOf(tls)
+	for _, s := range m.stack[m.sp:] {
+		libc.Xfree(tls, s.p)
+	}
+	clear(m.stack[m.sp:])
+	m.stack = m.stack[:m.sp]
+}
