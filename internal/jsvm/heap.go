@@ -27,7 +27,7 @@ var engineMallocFuncs lib.TJSMallocFunctions
 type engineHeap struct {
 	id      uintptr
 	runtime uintptr // the first block: the JSRuntime itself
-	blocks  map[uintptr]struct{}
+	blocks  *blockSet
 	// discarding is set by Close: the runtime's objects are being dropped
 	// wholesale, so single frees are left for the final release.
 	discarding bool
@@ -38,7 +38,7 @@ type engineHeap struct {
 var heaps slotTable[engineHeap]
 
 func newHeap() *engineHeap {
-	h := &engineHeap{blocks: make(map[uintptr]struct{}, 128)}
+	h := &engineHeap{blocks: &blockSet{}}
 	id, ok := heaps.add(h)
 	if !ok {
 		return nil
@@ -65,17 +65,17 @@ func heapOf(s uintptr) *engineHeap {
 
 func (h *engineHeap) release(tls *libc.TLS) {
 	pages.mu.Lock()
-	for p := range h.blocks {
+	h.blocks.each(func(p uintptr) {
 		if owns(p) {
 			pageFreeLocked(p)
 		}
-	}
+	})
 	pages.mu.Unlock()
-	for p := range h.blocks {
+	h.blocks.each(func(p uintptr) {
 		if !owns(p) {
 			libc.Xfree(tls, p)
 		}
-	}
+	})
 	h.blocks = nil
 	heaps.remove(h.id)
 }
@@ -124,7 +124,7 @@ func heapMalloc(tls *libc.TLS, s uintptr, size uint64) uintptr {
 	if h.runtime == 0 {
 		h.runtime = p
 	}
-	h.blocks[p] = struct{}{}
+	h.blocks.add(p)
 	st.Fmalloc_count++
 	st.Fmalloc_size += usable(tls, p)
 	return p
@@ -147,7 +147,7 @@ func heapFree(tls *libc.TLS, s uintptr, p uintptr) {
 	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
 	st.Fmalloc_count--
 	st.Fmalloc_size -= usable(tls, p)
-	delete(h.blocks, p)
+	h.blocks.remove(p)
 	freeBlock(tls, p)
 }
 
@@ -185,8 +185,8 @@ func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
 	}
 	h := heapOf(s)
 	if q != p {
-		delete(h.blocks, p)
-		h.blocks[q] = struct{}{}
+		h.blocks.remove(p)
+		h.blocks.add(q)
 	}
 	st.Fmalloc_size += usable(tls, q) - old
 	return q

@@ -20,7 +20,7 @@ func liveHeaps() (n, blocks int) {
 		for _, h := range pg {
 			if h != nil {
 				n++
-				blocks += len(h.blocks)
+				blocks += h.blocks.len()
 			}
 		}
 	}
@@ -52,8 +52,8 @@ func TestCloseReleasesEveryBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := heapOfVM(vm)
-		if len(h.blocks) < 100 {
-			t.Fatalf("heap tracks %d blocks; the runtime holds more", len(h.blocks))
+		if h.blocks.len() < 100 {
+			t.Fatalf("heap tracks %d blocks; the runtime holds more", h.blocks.len())
 		}
 		if fast {
 			err = Close(vm)
@@ -64,7 +64,7 @@ func TestCloseReleasesEveryBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		if h.blocks != nil {
-			t.Errorf("fast=%v: %d blocks not released", fast, len(h.blocks))
+			t.Errorf("fast=%v: %d blocks not released", fast, h.blocks.len())
 		}
 		if n, blocks := liveHeaps(); n != before || blocks != beforeBlocks {
 			t.Errorf("fast=%v: %d heaps with %d blocks live after close, %d with %d before", fast, n, blocks, before, beforeBlocks)

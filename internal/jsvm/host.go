@@ -30,16 +30,25 @@ import (
 type hostTable struct {
 	id  uintptr
 	vm  *quickjs.VM
-	fns []*hostFunc
+	fns []hostFunc
 }
 
 type hostFunc struct {
-	name     string
-	fn       reflect.Value
+	name string
+	fn   reflect.Value
+	sig  *hostSig
+}
+
+// hostSig is what a call needs to know of a function's type. Every isolate
+// registers functions of the same few dozen types, so they share these.
+type hostSig struct {
+	typ      reflect.Type
 	in       []argKind
 	variadic bool // the last of in is ...quickjs.Value
 	out      []reflect.Type
 }
+
+var hostSigs sync.Map // reflect.Type -> *hostSig
 
 type argKind uint8
 
@@ -154,8 +163,8 @@ func RegisterHost(vm *quickjs.VM, name string, fn any) error {
 		return err
 	}
 	defer libc.Xfree(tls, cname)
-	nin := len(f.in)
-	if f.variadic {
+	nin := len(f.sig.in)
+	if f.sig.variadic {
 		nin--
 	}
 	fv := lib.XJS_NewCFunction2(tls, ctx, cFunc(callHost), cname, int32(nin), lib.EJS_CFUNC_generic_magic, int32(len(t.fns)-1))
@@ -170,43 +179,57 @@ func RegisterHost(vm *quickjs.VM, name string, fn any) error {
 	return nil
 }
 
-func newHostFunc(name string, fn any) (*hostFunc, error) {
+func newHostFunc(name string, fn any) (hostFunc, error) {
 	v := reflect.ValueOf(fn)
-	t := v.Type()
-	if t.Kind() != reflect.Func || t.NumOut() > 1 {
-		return nil, fmt.Errorf("jsvm: host function %s: %s is not a function with at most one result", name, t)
+	if !v.IsValid() {
+		return hostFunc{}, fmt.Errorf("jsvm: host function %s is nil", name)
 	}
-	f := &hostFunc{name: name, fn: v, variadic: t.IsVariadic()}
+	if sig, ok := hostSigs.Load(v.Type()); ok {
+		return hostFunc{name: name, fn: v, sig: sig.(*hostSig)}, nil
+	}
+	sig, err := newHostSig(v.Type())
+	if err != nil {
+		return hostFunc{}, fmt.Errorf("jsvm: host function %s: %w", name, err)
+	}
+	hostSigs.Store(v.Type(), sig)
+	return hostFunc{name: name, fn: v, sig: sig}, nil
+}
+
+func newHostSig(t reflect.Type) (*hostSig, error) {
+	if t.Kind() != reflect.Func || t.NumOut() > 1 {
+		return nil, fmt.Errorf("%s is not a function with at most one result", t)
+	}
+	sig := &hostSig{typ: t, variadic: t.IsVariadic()}
 	for i := range t.NumIn() {
 		pt := t.In(i)
-		if f.variadic && i == t.NumIn()-1 {
+		if sig.variadic && i == t.NumIn()-1 {
 			if pt.Elem() != valueType {
-				return nil, fmt.Errorf("jsvm: host function %s: variadic %s, want ...quickjs.Value", name, pt)
+				return nil, fmt.Errorf("variadic %s, want ...quickjs.Value", pt)
 			}
-			f.in = append(f.in, argValue)
+			sig.in = append(sig.in, argValue)
 			continue
 		}
 		switch {
 		case pt == valueType:
-			f.in = append(f.in, argValue)
+			sig.in = append(sig.in, argValue)
 		case pt.Kind() == reflect.Int:
-			f.in = append(f.in, argInt)
+			sig.in = append(sig.in, argInt)
 		case pt.Kind() == reflect.Float64:
-			f.in = append(f.in, argFloat)
+			sig.in = append(sig.in, argFloat)
 		case pt.Kind() == reflect.String:
-			f.in = append(f.in, argString)
+			sig.in = append(sig.in, argString)
 		case pt.Kind() == reflect.Bool:
-			f.in = append(f.in, argBool)
+			sig.in = append(sig.in, argBool)
 		case pt.Kind() == reflect.Interface && pt.NumMethod() == 0:
-			f.in = append(f.in, argAny)
+			sig.in = append(sig.in, argAny)
 		default:
-			return nil, fmt.Errorf("jsvm: host function %s: parameter of type %s", name, pt)
+			return nil, fmt.Errorf("parameter of type %s", pt)
 		}
 	}
 	for i := range t.NumOut() {
-		f.out = append(f.out, t.Out(i))
+		sig.out = append(sig.out, t.Out(i))
 	}
-	return f, nil
+	return sig, nil
 }
 
 const abandonedPanic = "quickjs: a Go panic or runtime.Goexit went up through the engine of this VM, which can now only be closed"
@@ -218,7 +241,7 @@ func callHost(tls *libc.TLS, ctx uintptr, this lib.TJSValue, argc int32, argv ui
 	if t == nil || t.vm == nil || int(magic) >= len(t.fns) {
 		return throwString(tls, ctx, lib.XJS_ThrowInternalError, "host function not registered")
 	}
-	f := t.fns[magic]
+	f := &t.fns[magic]
 	vm := t.vm
 	m := mirror(vm)
 	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
@@ -293,14 +316,15 @@ func throwString(tls *libc.TLS, ctx uintptr, throw func(*libc.TLS, uintptr, uint
 }
 
 func (f *hostFunc) call(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, argc int, argv uintptr) lib.TJSValue {
-	fixed := len(f.in)
-	if f.variadic {
+	sig := f.sig
+	fixed := len(sig.in)
+	if sig.variadic {
 		fixed--
 	}
 	if argc < fixed {
 		return throwString(tls, ctx, lib.XJS_ThrowTypeError, "not enough arguments in call to "+f.name)
 	}
-	if !f.variadic && argc > fixed {
+	if !sig.variadic && argc > fixed {
 		return throwString(tls, ctx, lib.XJS_ThrowTypeError, "too many arguments in call to "+f.name)
 	}
 	in := make([]reflect.Value, argc)
@@ -314,10 +338,10 @@ func (f *hostFunc) call(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, argc int, ar
 		a := *(*lib.TJSValue)(unsafe.Add(nil, argv+uintptr(i)*unsafe.Sizeof(lib.TJSValue{})))
 		kind := argValue
 		if i < fixed {
-			kind = f.in[i]
+			kind = sig.in[i]
 		}
 		var err error
-		in[i], err = convertArg(vm, tls, ctx, kind, f.fn.Type().In(min(i, f.fn.Type().NumIn()-1)), a, &owned)
+		in[i], err = convertArg(vm, tls, ctx, kind, sig.typ.In(min(i, sig.typ.NumIn()-1)), a, &owned)
 		if err != nil {
 			return throwString(tls, ctx, lib.XJS_ThrowTypeError, fmt.Sprintf("calling %s: %v", f.name, err))
 		}
@@ -326,7 +350,7 @@ func (f *hostFunc) call(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, argc int, ar
 	if len(out) == 0 {
 		return lib.TJSValue{Ftag: lib.EJS_TAG_UNDEFINED}
 	}
-	if f.out[0] == valueType {
+	if sig.out[0] == valueType {
 		return unwrap(out[0].Interface().(quickjs.Value))
 	}
 	r, err := toJSValue(vm, tls, ctx, out[0].Interface())

@@ -37,6 +37,9 @@ func TestPagesBlocks(t *testing.T) {
 			continue
 		}
 		size := uint64(1 + r.IntN(pageSize))
+		if r.IntN(8) == 0 {
+			size = uint64(1 + r.IntN(slabPages*pageSize))
+		}
 		p := pageAlloc(size)
 		if p == 0 || !owns(p) || p%16 != 0 || pageUsable(p) < size {
 			t.Fatalf("step %d: block %#x for %d bytes (usable %d)", step, p, size, pageUsable(p))
