@@ -139,28 +139,41 @@ func releaseHost(vm *quickjs.VM) {
 }
 
 // RegisterHost defines the global name as a JavaScript function that calls
-// fn. fn's parameters may be int, float64, string, bool, quickjs.Value and
-// any (converted as the wrapper converts), the last one may be
+// fn; see NewHostFunc.
+func RegisterHost(vm *quickjs.VM, name string, fn any) error {
+	f, err := NewHostFunc(vm, name, fn)
+	if err != nil {
+		return err
+	}
+	tls, ctx := handles(vm)
+	global := wrap(vm, lib.XJS_GetGlobalObject(tls, ctx))
+	defer global.Free()
+	return DefineProperty(global, name, f)
+}
+
+// NewHostFunc returns a JavaScript function named name that calls fn. fn's
+// parameters may be int, float64, string, bool, quickjs.Value and any
+// (converted as the wrapper converts), the last one may be
 // ...quickjs.Value; it may return nothing or one value. A quickjs.Value
 // argument is freed after the call (Dup it to keep it); a returned one is
 // handed to JavaScript. A VM with host functions must be closed with Close.
-func RegisterHost(vm *quickjs.VM, name string, fn any) error {
+func NewHostFunc(vm *quickjs.VM, name string, fn any) (quickjs.Value, error) {
 	f, err := newHostFunc(name, fn)
 	if err != nil {
-		return err
+		return quickjs.Value{}, err
 	}
 	t, err := tableOf(vm)
 	if err != nil {
-		return err
+		return quickjs.Value{}, err
 	}
 	if len(t.fns) >= math.MaxInt16 {
-		return fmt.Errorf("jsvm: too many host functions in one VM")
+		return quickjs.Value{}, fmt.Errorf("jsvm: too many host functions in one VM")
 	}
 	t.fns = append(t.fns, f)
 	tls, ctx := handles(vm)
 	cname, err := libc.CString(name)
 	if err != nil {
-		return err
+		return quickjs.Value{}, err
 	}
 	defer libc.Xfree(tls, cname)
 	nin := len(f.sig.in)
@@ -169,11 +182,23 @@ func RegisterHost(vm *quickjs.VM, name string, fn any) error {
 	}
 	fv := lib.XJS_NewCFunction2(tls, ctx, cFunc(callHost), cname, int32(nin), lib.EJS_CFUNC_generic_magic, int32(len(t.fns)-1))
 	if fv.Ftag == lib.EJS_TAG_EXCEPTION {
-		return takeException(vm)
+		return quickjs.Value{}, takeException(vm)
 	}
-	global := lib.XJS_GetGlobalObject(tls, ctx)
-	defer lib.XFreeValue(tls, ctx, global)
-	if lib.XJS_DefinePropertyValueStr(tls, ctx, global, cname, fv, lib.MJS_PROP_C_W_E) < 0 {
+	return wrap(vm, fv), nil
+}
+
+// DefineProperty defines obj[name] as v (writable, enumerable,
+// configurable). It takes v.
+func DefineProperty(obj quickjs.Value, name string, v quickjs.Value) error {
+	vm := obj.VM()
+	tls, ctx := handles(vm)
+	cname, err := libc.CString(name)
+	if err != nil {
+		v.Free()
+		return err
+	}
+	defer libc.Xfree(tls, cname)
+	if lib.XJS_DefinePropertyValueStr(tls, ctx, unwrap(obj), cname, unwrap(v), lib.MJS_PROP_C_W_E) < 0 {
 		return takeException(vm)
 	}
 	return nil

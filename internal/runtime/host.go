@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -140,24 +139,39 @@ func (iso *Isolate) registerGroup(group string) error {
 }
 
 func (iso *Isolate) registerFuncs(fns map[string]any) error {
-	if iso.unadopted == nil {
-		// The first registration: the prelude's adoptHostFunctions asks
-		// adopt for the names, and Install registers the unit loader.
-		iso.unadopted = []string{"adopt", jsprelude.LoadUnitHost}
-		adopt := func() string {
-			names := strings.Join(iso.unadopted, ",")
-			iso.unadopted = iso.unadopted[:0]
-			return names
+	vm := iso.vm
+	if !iso.adoptRegistered {
+		// The prelude's adoptHostFunctions takes the functions made since
+		// its last call as one object: made as globals, each would cost a
+		// definition and a deletion of a global property.
+		adopt := func() quickjs.Value {
+			if !iso.hostPending {
+				v, _ := vm.NewObjectValue()
+				return v
+			}
+			iso.hostPending = false
+			return iso.pendingHost
 		}
-		if err := jsvm.RegisterHost(iso.vm, "__isola_adopt", adopt); err != nil {
+		if err := jsvm.RegisterHost(vm, "__isola_adopt", adopt); err != nil {
 			return fmt.Errorf("register adopt: %w", err)
 		}
+		iso.adoptRegistered = true
+	}
+	if !iso.hostPending {
+		o, err := vm.NewObjectValue()
+		if err != nil {
+			return err
+		}
+		iso.pendingHost, iso.hostPending = o, true
 	}
 	for name, fn := range fns {
-		if err := jsvm.RegisterHost(iso.vm, "__isola_"+name, fn); err != nil {
+		f, err := jsvm.NewHostFunc(vm, name, fn)
+		if err != nil {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
-		iso.unadopted = append(iso.unadopted, name)
+		if err := jsvm.DefineProperty(iso.pendingHost, name, f); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
 	}
 	return nil
 }

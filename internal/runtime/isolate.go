@@ -104,10 +104,12 @@ type Isolate struct {
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores *storeTable
 	groups map[string]bool // host function groups registered (registerGroup)
-	// unadopted are host functions registered but not yet moved out of the
-	// globals by the prelude (registerFuncs, adoptHostFunctions).
-	unadopted []string
-	wfRuns    map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
+	// pendingHost holds the host functions made but not yet taken by the
+	// prelude (registerFuncs, adoptHostFunctions), if hostPending.
+	pendingHost     quickjs.Value
+	hostPending     bool
+	adoptRegistered bool
+	wfRuns          map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
 	// Calls that handed a run's step to another isolate, abandoned when
 	// the run ends (workflow.go).
 	wfHandoff map[*Call]handoff

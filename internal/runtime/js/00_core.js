@@ -3,8 +3,8 @@
 // top-level declarations here are visible to every later file and to nothing
 // in the worker. Globals are installed only through defineGlobal.
 //
-// Host functions arrive as globals named __isola_<name>; they are moved into
-// `host` and deleted so worker code cannot reach them.
+// Host functions arrive in objects the isolate hands over (adoptHostFunctions)
+// and live in `host`, out of the worker's reach.
 
 // Worker code may replace built-ins before a lazy unit loads; the loader
 // keeps its own copies.
@@ -13,16 +13,18 @@ const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const objectKeys = Object.keys;
 
 const host = {};
-// The isolate names the functions it registered since the last call
-// (__isola_adopt): reading every global's name to find them cost each
-// isolate ~50 µs at start-up.
+// The isolate hands over the host functions it made since the last call as
+// one object (__isola_adopt); the first call also takes the two globals the
+// isolate and Install define, and deletes them.
 function adoptHostFunctions() {
-  const names = (host.adopt ?? globalThis.__isola_adopt)().split(",");
-  for (const k of names) {
-    const g = "__isola_" + k;
-    host[k] = globalThis[g];
-    delete globalThis[g];
+  if (host.adopt === undefined) {
+    host.adopt = globalThis.__isola_adopt;
+    host.loadUnit = globalThis.__isola_loadUnit;
+    delete globalThis.__isola_adopt;
+    delete globalThis.__isola_loadUnit;
   }
+  const fns = host.adopt();
+  for (const k of objectKeys(fns)) host[k] = fns[k];
 }
 adoptHostFunctions();
 

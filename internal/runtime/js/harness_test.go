@@ -3,7 +3,6 @@ package js
 import (
 	"crypto/rand"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/isola-run/isola/internal/jsvm"
@@ -20,7 +19,7 @@ func runJS(t *testing.T, script string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer vm.Close()
+	defer jsvm.Close(vm)
 	type timer struct {
 		id     int
 		at     float64
@@ -104,15 +103,15 @@ var extraHost []func(h *testHost)
 // testHost registers host functions as the runtime does: each as a global
 // __isola_<name>, and __isola_adopt, which tells the prelude their names.
 type testHost struct {
-	t     *testing.T
-	vm    *quickjs.VM
-	names []string
+	t       *testing.T
+	vm      *quickjs.VM
+	pending *quickjs.Value // functions registered since the last adopt
 }
 
 // newTestHost registers what every harness gives the prelude alike: log
 // lines to the test's log and random bytes.
 func newTestHost(t *testing.T, vm *quickjs.VM) *testHost {
-	h := &testHost{t: t, vm: vm, names: []string{"adopt", LoadUnitHost}}
+	h := &testHost{t: t, vm: vm}
 	h.register("log", func(level, text string) { t.Logf("console.%s: %s", level, text) })
 	h.register("randomBytes", func(n int) quickjs.Value {
 		b := make([]byte, n)
@@ -124,22 +123,36 @@ func newTestHost(t *testing.T, vm *quickjs.VM) *testHost {
 
 func (h *testHost) register(name string, fn any) {
 	h.t.Helper()
-	if err := h.vm.RegisterFunc("__isola_"+name, fn, false); err != nil {
+	if h.pending == nil {
+		o, err := h.vm.NewObjectValue()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.pending = &o
+	}
+	f, err := jsvm.NewHostFunc(h.vm, name, fn)
+	if err == nil {
+		err = jsvm.DefineProperty(*h.pending, name, f)
+	}
+	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.names = append(h.names, name)
 }
 
-// adopt registers __isola_adopt, which answers the names registered since
-// its last call; call it after the first registrations.
+// adopt registers __isola_adopt, which hands over the functions registered
+// since its last call; call it after the first registrations.
 func (h *testHost) adopt() {
 	h.t.Helper()
-	adopt := func() string {
-		names := strings.Join(h.names, ",")
-		h.names = h.names[:0]
-		return names
+	adopt := func() quickjs.Value {
+		if h.pending == nil {
+			o, _ := h.vm.NewObjectValue()
+			return o
+		}
+		o := *h.pending
+		h.pending = nil
+		return o
 	}
-	if err := h.vm.RegisterFunc("__isola_adopt", adopt, false); err != nil {
+	if err := jsvm.RegisterHost(h.vm, "__isola_adopt", adopt); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -48,7 +48,7 @@ func runWithUnits(t *testing.T, script string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer vm.Close()
+	defer jsvm.Close(vm)
 	c := &Compiled{Lazy: map[string][]byte{}}
 	for _, u := range us {
 		src := u.Source
