@@ -14,8 +14,8 @@ import (
 )
 
 // The host functions below are the whole surface between the prelude and Go.
-// Each becomes the global __isola_<name>, which 00_core.js moves into its
-// private `host` object before any worker code runs.
+// 00_core.js takes them into its private `host` object (adoptHostFunctions)
+// before any worker code runs.
 //
 // Asynchronous ones return a promise. Their work runs on another goroutine and
 // the promise is settled back on the loop (never from another goroutine). A
@@ -103,6 +103,12 @@ func (iso *Isolate) registerHost() error {
 	// when an isolate first needs them (hostNeed in 00_core.js): every
 	// function registered costs each isolate's start a little.
 	fns["need"] = func(group string) error { return iso.registerGroup(group) }
+	// takeDispatch receives the function every event from Go goes through.
+	fns["takeDispatch"] = func(fn quickjs.Value) {
+		if !iso.dispatchSet {
+			iso.dispatch, iso.dispatchSet = fn.Dup(), true
+		}
+	}
 	// memoryTight tells the prelude whether the heap is near its limit: a
 	// null thrown then is QuickJS failing to allocate its out-of-memory
 	// error (it happens when the allocations are still alive, as in an

@@ -106,6 +106,7 @@ type Isolate struct {
 	groups map[string]bool // host function groups registered (registerGroup)
 	// pendingHost holds the host functions made but not yet taken by the
 	// prelude (registerFuncs, adoptHostFunctions), if hostPending.
+	dispatchSet     bool // the prelude handed dispatch over (takeDispatch)
 	pendingHost     quickjs.Value
 	hostPending     bool
 	adoptRegistered bool
@@ -248,13 +249,8 @@ func (iso *Isolate) boot(pre *jsprelude.Compiled) error {
 	if err := pre.Install(vm); err != nil {
 		return fmt.Errorf("prelude: %w", err)
 	}
-	d, err := vm.EvalValue("globalThis.__isola_dispatch", quickjs.EvalGlobal)
-	if err != nil {
-		return err
-	}
-	iso.dispatch = d
-	if _, err := vm.Eval("delete globalThis.__isola_dispatch", quickjs.EvalGlobal); err != nil {
-		return err
+	if !iso.dispatchSet {
+		return errors.New("prelude: no dispatch function")
 	}
 	if err := iso.init(); err != nil {
 		return err

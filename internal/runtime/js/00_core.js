@@ -133,13 +133,13 @@ function setName(fn, name) {
 // Handlers for events the Go side delivers through dispatch(kind, ...args).
 const dispatchers = Object.create(null);
 function onHostEvent(kind, fn) { dispatchers[kind] = fn; }
-globalThis.__isola_dispatch = function dispatch(kind, ...args) {
+host.takeDispatch(function dispatch(kind, ...args) {
   const fn = dispatchers[kind];
   if (!fn) throw new Error("isola: no handler for host event " + kind);
   // Reflect.apply, not fn(...args): a spread call walks the array with the
   // iterator protocol, which costs QuickJS microseconds on every event.
   return Reflect.apply(fn, undefined, args);
-};
+});
 
 // Host calls that can fail return [result, error]; error is "Name: message".
 function hostResult(pair) {

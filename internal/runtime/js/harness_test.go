@@ -55,9 +55,6 @@ func runJS(t *testing.T, script string) string {
 	if _, err := vm.Eval("globalThis.__isola_register({})", quickjs.EvalGlobal); err != nil {
 		t.Fatal(err)
 	}
-	dispatch, err := vm.Eval("globalThis.__isola_dispatch", quickjs.EvalGlobal)
-	_ = dispatch
-	must(err)
 	_, err = vm.Eval(`globalThis.__done = false; (async () => {`+script+`
 })().then(v => { globalThis.__out = String(v); globalThis.__done = true },
           e => { globalThis.__out = "throw: " + (e && e.name ? e.name + ": " + e.message : String(e)); globalThis.__done = true })`, quickjs.EvalGlobal)
@@ -88,7 +85,7 @@ func runJS(t *testing.T, script string) string {
 		} else {
 			delete(timers, tm.id)
 		}
-		if _, err := vm.Call("__isola_dispatch", "timer", tm.id); err != nil {
+		if _, err := h.dispatch.Call(quickjs.UndefinedValue, "timer", tm.id); err != nil {
 			t.Fatalf("timer: %v", err)
 		}
 	}
@@ -103,9 +100,10 @@ var extraHost []func(h *testHost)
 // testHost registers host functions as the runtime does: each as a global
 // __isola_<name>, and __isola_adopt, which tells the prelude their names.
 type testHost struct {
-	t       *testing.T
-	vm      *quickjs.VM
-	pending *quickjs.Value // functions registered since the last adopt
+	t        *testing.T
+	vm       *quickjs.VM
+	pending  *quickjs.Value // functions registered since the last adopt
+	dispatch quickjs.Value  // what the prelude handed to takeDispatch
 }
 
 // newTestHost registers what every harness gives the prelude alike: log
@@ -113,6 +111,7 @@ type testHost struct {
 func newTestHost(t *testing.T, vm *quickjs.VM) *testHost {
 	h := &testHost{t: t, vm: vm}
 	h.register("log", func(level, text string) { t.Logf("console.%s: %s", level, text) })
+	h.register("takeDispatch", func(fn quickjs.Value) { h.dispatch = fn.Dup() })
 	h.register("randomBytes", func(n int) quickjs.Value {
 		b := make([]byte, n)
 		rand.Read(b)
