@@ -10,16 +10,7 @@ import (
 // BenchmarkColdStart is a new isolate from bytecode, the worker's top level
 // evaluated, and its first response.
 func BenchmarkColdStart(b *testing.B) {
-	bu, err := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
-		"worker.js": {Type: "js", Source: `export default { fetch(req) { return new Response("Hello World!"); } };`},
-	}, Main: "worker.js"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := Compile("cold", bu)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := compileWorker(b, "cold", `export default { fetch(req) { return new Response("Hello World!"); } };`)
 	var mem int64
 	for i := 0; i < b.N; i++ {
 		iso, err := NewIsolate(s, Options{})
@@ -37,4 +28,20 @@ func BenchmarkColdStart(b *testing.B) {
 		iso.Close()
 	}
 	b.ReportMetric(float64(mem)/1024, "engineKB")
+}
+
+// compileWorker bundles and compiles a one-module worker.
+func compileWorker(tb testing.TB, name, source string) *Script {
+	tb.Helper()
+	bu, err := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
+		"worker.js": {Type: "js", Source: source},
+	}, Main: "worker.js"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := Compile(name, bu)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

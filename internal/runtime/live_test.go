@@ -3,8 +3,6 @@ package runtime
 import (
 	"net/http/httptest"
 	"testing"
-
-	"github.com/isola-run/isola/internal/bundle"
 )
 
 // A process holds as many live isolates as its memory allows: each one's
@@ -14,16 +12,7 @@ func TestManyLiveIsolates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 1,500 isolates")
 	}
-	bu, err := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
-		"worker.js": {Type: "js", Source: `let n = 0; export default { fetch() { return new Response(String(++n)); } };`},
-	}, Main: "worker.js"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Compile("live", bu)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := compileWorker(t, "live", `let n = 0; export default { fetch() { return new Response(String(++n)); } };`)
 	var live []*Isolate
 	defer func() {
 		for _, iso := range live {
