@@ -1,8 +1,7 @@
 package jsvm
 
 import (
-	"unsafe"
-	_ "unsafe" // go:linkname
+	"unsafe" // and go:linkname
 
 	"modernc.org/libc"
 	lib "modernc.org/libquickjs"
@@ -11,17 +10,18 @@ import (
 
 // The engine gets its memory through the malloc functions of its runtime,
 // and every runtime the wrapper makes uses the engine's default set. Isola
-// replaces that set, once, before any runtime exists, with functions that do
-// what the defaults do (libc's allocator, the same accounting and limit)
-// and also remember which blocks each runtime holds. That is what lets Close
-// end a runtime without the engine's final collection: the blocks are
-// handed back to libc in one pass, whatever objects they held. RATIONALE.md
-// ("An isolate closes without the engine's final sweep") has the figures.
+// replaces that set, once, before any runtime exists, with functions that
+// keep the defaults' accounting and limit, take blocks of up to 32 KiB from
+// the pages of pages.go and larger ones from libc, and remember which blocks
+// each runtime holds. That is what lets Close end a runtime without the
+// engine's final collection: the blocks are handed back in one pass,
+// whatever objects they held. RATIONALE.md ("An isolate closes without the
+// engine's final sweep") has the figures.
 //
 //go:linkname engineMallocFuncs modernc.org/libquickjs._def_malloc_funcs
 var engineMallocFuncs lib.TJSMallocFunctions
 
-// engineHeap is the set of blocks one runtime holds from libc. Only the
+// engineHeap is the set of blocks one runtime holds. Only the
 // goroutine running the runtime touches it, as only that goroutine runs the
 // engine for that runtime.
 type engineHeap struct {
@@ -209,12 +209,13 @@ func init() {
 	}
 }
 
-// Close closes vm without the engine's final collection. Closing a runtime
-// normally walks every object twice and frees each block on its own (a fifth
-// of a small worker's start-up time); here the engine is told it holds no
-// objects, atoms or classes, and the blocks go back to libc in one pass
-// when the engine frees the runtime itself. No finalizer runs: Isola gives
-// the engine none that own anything outside the runtime's blocks.
+// Close closes vm (and drops its host functions) without the engine's final
+// collection. Closing a runtime normally walks every object twice and frees
+// each block on its own (a fifth of a small worker's start-up time); here
+// the engine is told it holds no objects, atoms or classes, and the blocks go
+// back in one pass when the engine frees the runtime itself. No finalizer
+// runs: Isola gives the engine none that own anything outside the runtime's
+// blocks.
 func Close(vm *quickjs.VM) error {
 	releaseHost(vm)
 	m := mirror(vm)
