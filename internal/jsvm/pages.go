@@ -42,6 +42,9 @@ const wholePage = len(sizeClasses) - 1
 // table, a long string); the first page's used field holds how many.
 const runClass = len(sizeClasses)
 
+// populateStep is how much fresh memory is populated at once.
+const populateStep = 1 << 20
+
 // slabPages is how many pages a slab spans: at 32 KiB, what is left at a
 // slab's end is at most 1.6% for every class.
 const slabPages = 8
@@ -57,10 +60,11 @@ type pageMeta struct {
 type freeLink struct{ prev, next uintptr }
 
 var pages struct {
-	mu   sync.Mutex
-	base uintptr // 0: no reservation, everything from libc
-	brk  uintptr // first never-used byte
-	meta []pageMeta
+	mu     sync.Mutex
+	base   uintptr // 0: no reservation, everything from libc
+	brk    uintptr // first never-used byte
+	backed uintptr // pages below it are populated (populate)
+	meta   []pageMeta
 	// Free pages (index 1) and free slabs' runs of pages (index
 	// slabPages), each list linked through the runs' first words.
 	freeRuns [slabPages + 1]uintptr
@@ -80,7 +84,7 @@ func init() {
 	// The metadata too is reserved address space, touched a page at a time
 	// as pages are used, not Go memory.
 	pages.meta = unsafe.Slice((*pageMeta)(unsafe.Add(nil, meta)), n)
-	pages.base, pages.brk = base, base
+	pages.base, pages.brk, pages.backed = base, base, base
 }
 
 // classBySize maps a size, in 64-byte steps, to its class.
@@ -241,6 +245,12 @@ func takeRun(n uint32, c uint8) uintptr {
 		}
 		p = pages.brk
 		pages.brk += uintptr(n) << pageShift
+		if pages.brk > pages.backed {
+			// Populate a megabyte at a time, ahead of use.
+			end := min(max(pages.brk, pages.backed+populateStep), pages.base+reserveSize)
+			populate(pages.backed, end-pages.backed)
+			pages.backed = end
+		}
 	}
 	i := (p - pages.base) >> pageShift
 	for k := range uintptr(n) {
