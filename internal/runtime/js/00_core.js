@@ -14,7 +14,7 @@ const objectKeys = Object.keys;
 
 const host = {};
 // The isolate hands over the host functions it made since the last call as
-// one object (__isola_adopt); the first call also takes the two globals the
+// one object (__isola_adopt); the first call also takes the globals the
 // isolate and Install define, and deletes them.
 function adoptHostFunctions() {
   if (host.adopt === undefined) {
@@ -22,6 +22,7 @@ function adoptHostFunctions() {
     host.loadUnit = globalThis.__isola_loadUnit;
     delete globalThis.__isola_adopt;
     delete globalThis.__isola_loadUnit;
+    delete globalThis.__isola_boot;
   }
   const fns = host.adopt();
   for (const k of objectKeys(fns)) host[k] = fns[k];

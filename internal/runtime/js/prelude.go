@@ -268,6 +268,22 @@ func lazyTable(lazy []*rawUnit) string {
 type Compiled struct {
 	Eager []byte
 	Lazy  map[string][]byte
+
+	sharedOnce sync.Once
+	eager      *jsvm.Bytecode
+	lazy       map[string]*jsvm.Bytecode
+}
+
+// shared returns the bytecode in C memory, copied once per process.
+func (c *Compiled) shared() (*jsvm.Bytecode, map[string]*jsvm.Bytecode) {
+	c.sharedOnce.Do(func() {
+		c.eager = jsvm.NewBytecode(c.Eager)
+		c.lazy = map[string]*jsvm.Bytecode{}
+		for name, code := range c.Lazy {
+			c.lazy[name] = jsvm.NewBytecode(code)
+		}
+	})
+	return c.eager, c.lazy
 }
 
 var (
@@ -327,15 +343,16 @@ const LoadUnitHost = "loadUnit"
 // the eager unit, which takes every __isola_* host function registered so
 // far. Register the other host functions before calling it.
 func (c *Compiled) Install(vm *quickjs.VM) error {
+	eager, lazy := c.shared()
 	// The loader answers undefined for a unit it cannot load; the prelude
 	// turns that into an exception (a Go panic here would skip the
 	// JavaScript's finally blocks).
 	err := jsvm.RegisterHost(vm, "__isola_"+LoadUnitHost, func(name string) quickjs.Value {
-		code, ok := c.Lazy[name]
+		code, ok := lazy[name]
 		if !ok {
 			return quickjs.UndefinedValue
 		}
-		v, err := vm.EvalBytecodeValue(code)
+		v, err := jsvm.EvalBytecodeInHost(vm, code)
 		if err != nil {
 			return quickjs.UndefinedValue
 		}
@@ -344,6 +361,21 @@ func (c *Compiled) Install(vm *quickjs.VM) error {
 	if err != nil {
 		return err
 	}
-	_, err = vm.EvalBytecode(c.Eager)
-	return err
+	// The eager unit runs from a host function too (__isola_boot, which the
+	// unit deletes), so that it is read from the shared copy.
+	var bootErr error
+	if err := jsvm.RegisterHost(vm, "__isola_boot", func() {
+		v, err := jsvm.EvalBytecodeInHost(vm, eager)
+		if err != nil {
+			bootErr = err
+			return
+		}
+		v.Free()
+	}); err != nil {
+		return err
+	}
+	if _, err := vm.Call("__isola_boot"); err != nil {
+		return err
+	}
+	return bootErr
 }
