@@ -92,4 +92,7 @@ func TrimStack(vm *quickjs.VM) {
 	}
 	clear(m.stack[m.sp:])
 	m.stack = m.stack[:m.sp]
+	if m.sp == 0 {
+		m.stack = nil // libc grows it again when needed
+	}
 }
