@@ -97,8 +97,8 @@ func runJS(t *testing.T, script string) string {
 // in every VM the harnesses make.
 var extraHost []func(h *testHost)
 
-// testHost registers host functions as the runtime does: each as a global
-// __isola_<name>, and __isola_adopt, which tells the prelude their names.
+// testHost registers host functions as the runtime does: into an object
+// that __isola_adopt hands the prelude.
 type testHost struct {
 	t        *testing.T
 	vm       *quickjs.VM
