@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/isola-run/isola/internal/bundle"
 )
 
 // Messages held for a commit whose fsync is running come out after it, in
@@ -93,17 +91,7 @@ func TestSyncBatchFailureStillEnds(t *testing.T) {
 // the test ends.
 func startIsolate(t *testing.T, src string) *Isolate {
 	t.Helper()
-	bu, err := bundle.Build(bundle.Options{Modules: map[string]bundle.Module{
-		"worker.js": {Type: "js", Source: src},
-	}, Main: "worker.js"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Compile("test", bu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iso, err := NewIsolate(s, Options{})
+	iso, err := NewIsolate(compileWorker(t, "test", src), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
