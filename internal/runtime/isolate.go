@@ -102,14 +102,14 @@ type Isolate struct {
 	nextCall   int
 
 	// The databases of the Durable Objects living here (storagehost.go).
-	stores *storeTable
-	groups map[string]bool // host function groups registered (registerGroup)
+	stores      *storeTable
+	groups      map[string]bool // host function groups registered (registerGroup)
+	dispatchSet bool            // the prelude handed dispatch over (takeDispatch)
 	// pendingHost holds the host functions made but not yet taken by the
 	// prelude (registerFuncs, adoptHostFunctions), if hostPending.
-	dispatchSet     bool // the prelude handed dispatch over (takeDispatch)
 	pendingHost     quickjs.Value
 	hostPending     bool
-	adoptRegistered bool
+	adoptRegistered bool               // __isola_adopt is registered
 	wfRuns          map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
 	// Calls that handed a run's step to another isolate, abandoned when
 	// the run ends (workflow.go).

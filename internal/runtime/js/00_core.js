@@ -34,8 +34,8 @@ adoptHostFunctions();
 const isolateStart = host.now();
 
 // hostNeed makes a group of host functions ("storage", "actor") available:
-// Go registers a group only in isolates that use it, because the engine
-// wrapper allows about 32,000 Go functions across all live isolates.
+// Go registers a group only in isolates that use it, as each function
+// registered costs every start a little.
 const hostGroups = Object.create(null);
 function hostNeed(group) {
   if (hostGroups[group]) return;

@@ -340,8 +340,8 @@ func Compile() (*Compiled, error) {
 const LoadUnitHost = "loadUnit"
 
 // Install loads the prelude into vm: it registers the unit loader, then runs
-// the eager unit, which takes every __isola_* host function registered so
-// far. Register the other host functions before calling it.
+// the eager unit, which takes the host functions registered so far (through
+// __isola_adopt). Register the other host functions before calling it.
 func (c *Compiled) Install(vm *quickjs.VM) error {
 	eager, lazy := c.shared()
 	// The loader answers undefined for a unit it cannot load; the prelude
