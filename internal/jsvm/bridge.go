@@ -48,8 +48,9 @@ type vmMirror struct {
 
 // runtimeMirror mirrors quickjs.runtime.
 type runtimeMirror struct {
-	cRuntime uintptr
-	tls      *libc.TLS
+	cRuntime          uintptr
+	tls               *libc.TLS
+	callbackClassInit bool
 }
 
 // valueMirror mirrors quickjs.Value.

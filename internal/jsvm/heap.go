@@ -31,6 +31,8 @@ type engineHeap struct {
 	// discarding is set by Close: the runtime's objects are being dropped
 	// wholesale, so single frees are left for the final release.
 	discarding bool
+	// rec is set on a runtime built as a snapshot's template (snapshot.go).
+	rec *recording
 }
 
 // heaps maps a runtime's heap id (kept in the engine's malloc state as its
@@ -38,7 +40,7 @@ type engineHeap struct {
 var heaps slotTable[engineHeap]
 
 func newHeap() *engineHeap {
-	h := &engineHeap{blocks: &blockSet{}}
+	h := &engineHeap{blocks: &blockSet{}, rec: recordNext.Swap(nil)}
 	id, ok := heaps.add(h)
 	if !ok {
 		return nil
@@ -70,12 +72,26 @@ func (h *engineHeap) release(tls *libc.TLS) {
 			pageFreeLocked(p)
 		}
 	})
+	if h.rec != nil {
+		for _, sp := range h.rec.freed {
+			if owns(sp.start) {
+				pageFreeLocked(sp.start)
+			}
+		}
+	}
 	pages.mu.Unlock()
 	h.blocks.each(func(p uintptr) {
 		if !owns(p) {
 			libc.Xfree(tls, p)
 		}
 	})
+	if h.rec != nil {
+		for _, sp := range h.rec.freed {
+			if !owns(sp.start) {
+				libc.Xfree(tls, sp.start)
+			}
+		}
+	}
 	h.blocks = nil
 	heaps.remove(h.id)
 }
@@ -124,6 +140,9 @@ func heapMalloc(tls *libc.TLS, s uintptr, size uint64) uintptr {
 	if h.runtime == 0 {
 		h.runtime = p
 	}
+	if h.rec != nil {
+		h.rec.allocated(tls, p)
+	}
 	h.blocks.add(p)
 	st.Fmalloc_count++
 	st.Fmalloc_size += usable(tls, p)
@@ -148,6 +167,10 @@ func heapFree(tls *libc.TLS, s uintptr, p uintptr) {
 	st.Fmalloc_count--
 	st.Fmalloc_size -= usable(tls, p)
 	h.blocks.remove(p)
+	if h.rec != nil {
+		h.rec.released(tls, p)
+		return
+	}
 	freeBlock(tls, p)
 }
 
@@ -161,6 +184,16 @@ func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
 	if size == 0 {
 		heapFree(tls, s, p)
 		return 0
+	}
+	if h := heapOf(s); h != nil && h.rec != nil {
+		// A template's blocks always move, so that every block it ever
+		// held keeps its own addresses (snapshot.go).
+		q := heapMalloc(tls, s, size)
+		if q != 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Add(nil, q)), size), unsafe.Slice((*byte)(unsafe.Add(nil, p)), min(size, blockSize(tls, p))))
+			heapFree(tls, s, p)
+		}
+		return q
 	}
 	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
 	old := usable(tls, p)

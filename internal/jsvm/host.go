@@ -219,6 +219,9 @@ func callHost(tls *libc.TLS, ctx uintptr, this lib.TJSValue, argc int32, argv ui
 		return throwString(tls, ctx, lib.XJS_ThrowInternalError, "host function not registered")
 	}
 	f := &t.fns[magic]
+	if f.sig == nil {
+		return throwString(tls, ctx, lib.XJS_ThrowInternalError, "host function "+f.name+" has no Go function bound")
+	}
 	vm := t.vm
 	m := mirror(vm)
 	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,7 +24,11 @@ import (
 // rejection carries the string "Name: message"; the prelude turns it into the
 // right error class.
 func (iso *Isolate) registerHost() error {
-	vm := iso.vm
+	return iso.registerFuncs(iso.hostFuncs())
+}
+
+// hostFuncs returns the host functions every isolate starts with, by name.
+func (iso *Isolate) hostFuncs() map[string]any {
 	fns := map[string]any{
 		"log": func(level, text string) { iso.logf(level, text) },
 		"timerStart": func(id int, ms any, repeat bool) {
@@ -35,9 +41,9 @@ func (iso *Isolate) registerHost() error {
 		"randomBytes": func(n int) quickjs.Value {
 			b := make([]byte, n)
 			rand.Read(b)
-			return jsvm.NewArrayBuffer(vm, b)
+			return jsvm.NewArrayBuffer(iso.vm, b)
 		},
-		"crypto": jsprelude.CryptoHost(vm),
+		"crypto": jsprelude.CryptoHost(iso.vm),
 		"respond": func(id int, status int, statusText, headers string, body quickjs.Value) string {
 			return iso.respond(id, status, statusText, headers, body)
 		},
@@ -116,7 +122,7 @@ func (iso *Isolate) registerHost() error {
 	fns["memoryTight"] = func() bool {
 		return float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
 	}
-	return iso.registerFuncs(fns)
+	return fns
 }
 
 func (iso *Isolate) registerGroup(group string) error {
@@ -144,21 +150,24 @@ func (iso *Isolate) registerGroup(group string) error {
 	return nil
 }
 
+// adoptHost is the global through which the prelude's adoptHostFunctions
+// takes the functions made since its last call, as one object: made as
+// globals, each would cost a definition and a deletion of a global property.
+const adoptHost = "__isola_adopt"
+
+func (iso *Isolate) adopt() quickjs.Value {
+	if !iso.hostPending {
+		v, _ := iso.vm.NewObjectValue()
+		return v
+	}
+	iso.hostPending = false
+	return iso.pendingHost
+}
+
 func (iso *Isolate) registerFuncs(fns map[string]any) error {
 	vm := iso.vm
 	if !iso.adoptRegistered {
-		// The prelude's adoptHostFunctions takes the functions made since
-		// its last call as one object: made as globals, each would cost a
-		// definition and a deletion of a global property.
-		adopt := func() quickjs.Value {
-			if !iso.hostPending {
-				v, _ := vm.NewObjectValue()
-				return v
-			}
-			iso.hostPending = false
-			return iso.pendingHost
-		}
-		if err := jsvm.RegisterHost(vm, "__isola_adopt", adopt); err != nil {
+		if err := jsvm.RegisterHost(vm, adoptHost, iso.adopt); err != nil {
 			return fmt.Errorf("register adopt: %w", err)
 		}
 		iso.adoptRegistered = true
@@ -170,7 +179,10 @@ func (iso *Isolate) registerFuncs(fns map[string]any) error {
 		}
 		iso.pendingHost, iso.hostPending = o, true
 	}
-	for name, fn := range fns {
+	// In a fixed order: an isolate cloned from a snapshot finds its
+	// functions where its template's were (jsvm.NewSnapshot).
+	for _, name := range slices.Sorted(maps.Keys(fns)) {
+		fn := fns[name]
 		f, err := jsvm.NewHostFunc(vm, name, fn)
 		if err != nil {
 			return fmt.Errorf("register %s: %w", name, err)

@@ -231,6 +231,30 @@ func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
 }
 
 func (iso *Isolate) boot(pre *jsprelude.Compiled) error {
+	var err error
+	if snap := preludeSnapshotFor(pre); snap != nil {
+		err = iso.bootClone(snap, pre)
+	} else {
+		err = iso.bootPrelude(pre)
+	}
+	if err != nil {
+		return err
+	}
+	if err := iso.init(); err != nil {
+		return err
+	}
+	if _, err := iso.vm.EvalBytecode(iso.script.Bytecode); err != nil {
+		return mapError(err, iso.script.SourceMap)
+	}
+	iso.drain()
+	if iso.dead != nil {
+		return iso.dead
+	}
+	return nil
+}
+
+// bootPrelude makes the VM and runs the prelude in it.
+func (iso *Isolate) bootPrelude(pre *jsprelude.Compiled) error {
 	vm, err := quickjs.NewVM()
 	if err != nil {
 		return err
@@ -251,16 +275,6 @@ func (iso *Isolate) boot(pre *jsprelude.Compiled) error {
 	}
 	if !iso.dispatchSet {
 		return errors.New("prelude: no dispatch function")
-	}
-	if err := iso.init(); err != nil {
-		return err
-	}
-	if _, err := vm.EvalBytecode(iso.script.Bytecode); err != nil {
-		return mapError(err, iso.script.SourceMap)
-	}
-	iso.drain()
-	if iso.dead != nil {
-		return iso.dead
 	}
 	return nil
 }

@@ -29,9 +29,11 @@ function adoptHostFunctions() {
 }
 adoptHostFunctions();
 
-// isolateStart is performance.timeOrigin: the isolate's start, taken here
-// because the unit that defines performance loads on first use.
-const isolateStart = host.now();
+// isolateStart is performance.timeOrigin: the isolate's start, taken at
+// init (90_worker.js) because the unit that defines performance loads on
+// first use, and not here, as isolates start as copies of one that ran this
+// (runtime/snapshot.go).
+let isolateStart = 0;
 
 // hostNeed makes a group of host functions ("storage", "actor") available:
 // Go registers a group only in isolates that use it, as each function

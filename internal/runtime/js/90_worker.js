@@ -112,6 +112,7 @@ const classNamespaces = {};
 // see Isolate.init in Go.
 onHostEvent("init", (json, capsJSON, ...bufs) => {
   const m = JSON.parse(json);
+  isolateStart = $isola.isolateStart = host.now();
   workerName = m.name;
   workerFeatures = m.features;
   if (!workerFeatures.process) delete globalThis.process;

@@ -343,39 +343,53 @@ const LoadUnitHost = "loadUnit"
 // the eager unit, which takes the host functions registered so far (through
 // __isola_adopt). Register the other host functions before calling it.
 func (c *Compiled) Install(vm *quickjs.VM) error {
-	eager, lazy := c.shared()
-	// The loader answers undefined for a unit it cannot load; the prelude
-	// turns that into an exception (a Go panic here would skip the
-	// JavaScript's finally blocks).
-	err := jsvm.RegisterHost(vm, "__isola_"+LoadUnitHost, func(name string) quickjs.Value {
-		code, ok := lazy[name]
-		if !ok {
-			return quickjs.UndefinedValue
-		}
-		v, err := jsvm.EvalBytecodeInHost(vm, code)
-		if err != nil {
-			return quickjs.UndefinedValue
-		}
-		return v
-	})
-	if err != nil {
-		return err
-	}
-	// The eager unit runs from a host function too (__isola_boot, which the
-	// unit deletes), so that it is read from the shared copy.
 	var bootErr error
-	if err := jsvm.RegisterHost(vm, "__isola_boot", func() {
-		v, err := jsvm.EvalBytecodeInHost(vm, eager)
-		if err != nil {
-			bootErr = err
-			return
+	fns := c.hostFuncs(vm, &bootErr)
+	// The loader first, then the eager unit's runner, which the unit
+	// deletes: the eager unit runs from a host function so that it is read
+	// from the shared copy.
+	for _, name := range []string{"__isola_" + LoadUnitHost, "__isola_boot"} {
+		if err := jsvm.RegisterHost(vm, name, fns[name]); err != nil {
+			return err
 		}
-		v.Free()
-	}); err != nil {
-		return err
 	}
 	if _, err := vm.Call("__isola_boot"); err != nil {
 		return err
 	}
 	return bootErr
+}
+
+// HostFuncs returns the host functions Install registers, by name, for a VM
+// cloned from one it was installed in.
+func (c *Compiled) HostFuncs(vm *quickjs.VM) map[string]any {
+	var bootErr error
+	return c.hostFuncs(vm, &bootErr)
+}
+
+func (c *Compiled) hostFuncs(vm *quickjs.VM, bootErr *error) map[string]any {
+	eager, lazy := c.shared()
+	return map[string]any{
+		// The loader answers undefined for a unit it cannot load; the
+		// prelude turns that into an exception (a Go panic here would skip
+		// the JavaScript's finally blocks).
+		"__isola_" + LoadUnitHost: func(name string) quickjs.Value {
+			code, ok := lazy[name]
+			if !ok {
+				return quickjs.UndefinedValue
+			}
+			v, err := jsvm.EvalBytecodeInHost(vm, code)
+			if err != nil {
+				return quickjs.UndefinedValue
+			}
+			return v
+		},
+		"__isola_boot": func() {
+			v, err := jsvm.EvalBytecodeInHost(vm, eager)
+			if err != nil {
+				*bootErr = err
+				return
+			}
+			v.Free()
+		},
+	}
 }
