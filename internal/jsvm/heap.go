@@ -1,6 +1,7 @@
 package jsvm
 
 import (
+	"sync"
 	"unsafe" // and go:linkname
 
 	"modernc.org/libc"
@@ -248,20 +249,31 @@ func init() {
 // the engine is told it holds no objects, atoms or classes, and the blocks go
 // back in one pass when the engine frees the runtime itself. No finalizer
 // runs: Isola gives the engine none that own anything outside the runtime's
-// blocks.
-func Close(vm *quickjs.VM) error {
+// blocks. Values Go still holds may be passed as held: they go with the
+// runtime, without freeing each (freeing the last reference to a function
+// can free much of what it closes over, one object at a time).
+func Close(vm *quickjs.VM, held ...quickjs.Value) error {
 	releaseHost(vm)
 	m := mirror(vm)
-	if m.runtime == nil || m.runtime.cRuntime == 0 {
+	slow := func() error {
+		for _, v := range held {
+			v.Free()
+		}
 		return vm.Close()
+	}
+	if m.runtime == nil || m.runtime.cRuntime == 0 {
+		return slow()
 	}
 	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
 	if rt.Fmalloc_ctx.Fmf.Fjs_malloc != engineMallocFuncs.Fjs_malloc || rt.Fmalloc_ctx.Fmalloc_state.Fopaque == 0 {
-		return vm.Close()
+		return slow()
 	}
 	h := heapOf(uintptr(unsafe.Pointer(&rt.Fmalloc_ctx.Fmalloc_state)))
 	if h == nil {
-		return vm.Close()
+		return slow()
+	}
+	if len(m.goFuncs) == 0 && !m.abandoned && m.depth == 0 {
+		return closeFast(vm, m, h)
 	}
 	h.discarding = true
 	for _, l := range []*lib.Tlist_head{&rt.Fgc_obj_list, &rt.Fgc_zero_ref_count_list, &rt.Ftmp_obj_list, &rt.Fweakref_list, &rt.Fjob_list} {
@@ -282,4 +294,61 @@ func Close(vm *quickjs.VM) error {
 func emptyList(l *lib.Tlist_head) {
 	p := uintptr(unsafe.Pointer(l))
 	l.Fprev, l.Fnext = p, p
+}
+
+// closeFast is the wrapper's Close without the engine's: nothing in the
+// runtime needs the engine to take it apart (no wrapper callbacks, no
+// finalizers), so its blocks go back at once and its TLS, with the stack
+// blocks it grew, goes to the next VM.
+func closeFast(vm *quickjs.VM, m *vmMirror, h *engineHeap) error {
+	vm.SetModuleLoader(nil, nil) // drops the wrapper's process-wide entry
+	intr := (*interrupterMirror)(m.intr)
+	intr.mu.Lock()
+	intr.data = 0
+	intr.mu.Unlock()
+	tls := m.runtime.tls
+	libc.Xfree(tls, m.interruptData)
+	libc.Xfree(tls, m.toStringArgv)
+	h.release(tls)
+	*m.runtime = runtimeMirror{}
+	*m = vmMirror{intr: m.intr}
+	putTLS(tls)
+	return nil
+}
+
+// tlsPool holds TLSes of closed VMs for new ones: a fresh TLS grows its
+// stack one libc block per call depth as the engine first goes deeper.
+var tlsPool struct {
+	sync.Mutex
+	free []*libc.TLS
+}
+
+const tlsPoolSize = 16
+
+func getTLS() *libc.TLS {
+	tlsPool.Lock()
+	if n := len(tlsPool.free); n > 0 {
+		tls := tlsPool.free[n-1]
+		tlsPool.free = tlsPool.free[:n-1]
+		tlsPool.Unlock()
+		return tls
+	}
+	tlsPool.Unlock()
+	return libc.NewTLS()
+}
+
+func putTLS(tls *libc.TLS) {
+	if !stackTrimOK || !tlsAtRest(tls) {
+		tls.Close()
+		return
+	}
+	tlsPool.Lock()
+	if len(tlsPool.free) < tlsPoolSize {
+		tlsPool.free = append(tlsPool.free, tls)
+		tls = nil
+	}
+	tlsPool.Unlock()
+	if tls != nil {
+		tls.Close()
+	}
 }

@@ -115,6 +115,15 @@ func pageAlloc(size uint64) uintptr {
 		return 0
 	}
 	pages.mu.Lock()
+	b := pageAllocLocked(size)
+	pages.mu.Unlock()
+	return b
+}
+
+func pageAllocLocked(size uint64) uintptr {
+	if pages.base == 0 || size > slabPages*pageSize {
+		return 0
+	}
 	var b uintptr
 	if size > pageSize {
 		n := uint32((size + pageSize - 1) / pageSize)
@@ -124,7 +133,6 @@ func pageAlloc(size uint64) uintptr {
 	} else {
 		b = takeBlock(classOf(size))
 	}
-	pages.mu.Unlock()
 	return b
 }
 

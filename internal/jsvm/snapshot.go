@@ -469,24 +469,39 @@ type interrupterMirror struct {
 // JavaScript; its memory limit, module loader and rejection tracking are
 // the caller's to set, as after quickjs.NewVM. Close it with Close.
 func (s *Snapshot) Clone() (*quickjs.VM, []quickjs.Value, error) {
-	tls := libc.NewTLS()
+	tls := getTLS()
 	h := &engineHeap{blocks: &blockSet{}}
 	id, ok := heaps.add(h)
 	if !ok {
-		tls.Close()
+		putTLS(tls)
 		return nil, nil, errors.New("jsvm: too many runtimes")
 	}
 	h.id = id
 	addrs := make([]uintptr, len(s.blocks))
+	// The blocks are taken under one hold of the pages' lock: each take
+	// alone would contend with every other engine allocating.
+	pages.mu.Lock()
+	for i, b := range s.blocks {
+		addrs[i] = pageAllocLocked(uint64(b.size))
+	}
+	pages.mu.Unlock()
 	var extra uint64
 	for i, b := range s.blocks {
-		p := allocBlock(tls, uint64(b.size))
+		p := addrs[i]
+		if p == 0 {
+			p = libc.Xmalloc(tls, libc.Tsize_t(b.size))
+		}
 		if p == 0 {
 			for _, q := range addrs[:i] {
 				freeBlock(tls, q)
 			}
+			for _, q := range addrs[i+1:] {
+				if q != 0 {
+					freeBlock(tls, q)
+				}
+			}
 			heaps.remove(id)
-			tls.Close()
+			putTLS(tls)
 			return nil, nil, errors.New("jsvm: out of memory cloning a snapshot")
 		}
 		addrs[i] = p

@@ -96,3 +96,11 @@ func TrimStack(vm *quickjs.VM) {
 		m.stack = nil // libc grows it again when needed
 	}
 }
+
+// tlsAtRest reports whether tls holds nothing of a call: what a TLS must be
+// to serve another VM.
+func tlsAtRest(tls *libc.TLS) bool {
+	m := tlsOf(tls)
+	return m.sp == 0 && len(m.allocaStack) == 0 && len(m.allocas) == 0 && len(m.jumpBuffers) == 0 &&
+		len(m.pthreadCleanupItems) == 0 && len(m.pthreadKeyValues) == 0
+}

@@ -669,9 +669,8 @@ func (iso *Isolate) shutdown() {
 	if iso.rejections != nil {
 		iso.rejections.Close()
 	}
-	iso.dispatch.Free()
 	iso.stopProfile()
-	jsvm.Close(iso.vm)
+	jsvm.Close(iso.vm, iso.dispatch)
 }
 
 // Memory reports the engine's heap size for this isolate. It must not race
