@@ -43,7 +43,7 @@ func (iso *Isolate) hostFuncs() map[string]any {
 			rand.Read(b)
 			return jsvm.NewArrayBuffer(iso.vm, b)
 		},
-		"crypto": jsprelude.CryptoHost(iso.vm),
+		"crypto":  jsprelude.CryptoHost(iso.vm),
 		"urlFast": jsprelude.URLFast,
 		"respond": func(id int, status int, statusText, headers string, body quickjs.Value) string {
 			return iso.respond(id, status, statusText, headers, body)

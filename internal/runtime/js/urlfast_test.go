@@ -155,7 +155,6 @@ var urlFastWant = []string{
 	"http://localhost:8080/api/v1/items?limit=10&offset=20|http:|localhost:8080|8080|/api/v1/items|?limit=10&offset=20|",
 }
 
-
 func jsString(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
