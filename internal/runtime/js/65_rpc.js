@@ -442,42 +442,54 @@ async function stubHandle(st) {
   return st.handle;
 }
 
+// One handler serves every stub, finding the stub's state on its target
+// (each stub has a target of its own): a handler per stub cost a platform
+// three closures and an object for every stub it made. Not a WeakMap from
+// target to state: the state holds the proxy, which holds the target, and
+// the engine never collects such an entry, so no stub would ever be
+// released (TestLoaderGetReleasesHandles).
+const kStubState = Symbol("stubState");
+const stubHandler = {
+  get(t, prop) {
+    const st = t[kStubState];
+    const fetcher = st.kind === "fetcher";
+    if (typeof prop === "symbol") {
+      if (prop === kStub) return st;
+      if (prop === rpcDispose) return fetcher ? undefined : st.dispose ??= () => disposeStub(st);
+      if (prop === Symbol.toStringTag) return st.tag || (fetcher ? "Fetcher" : "JsRpcStub");
+      return undefined;
+    }
+    if (prop === "then") return undefined;
+    if (st.members !== undefined && rpcHasOwn.call(st.members, prop)) return st.members[prop];
+    if (fetcher) {
+      if (prop === "fetch") return st.fetch ??= (input, init) => stubFetch(st, input, init);
+      if (prop === "connect") {
+        return () => { throw new Error("connect() over a service binding is not supported yet by Isola."); };
+      }
+    } else if (prop === "dup") {
+      return () => rpcDup(st);
+    }
+    const local = rpcLocalMember(t, prop);
+    if (local !== rpcMissing) return local;
+    // One member proxy per name and stub: a platform calls the same few
+    // methods over and over, and each proxy costs a function, a handler
+    // and its closures.
+    const props = st.props ??= new Map();
+    let m = props.get(prop);
+    if (m === undefined) props.set(prop, m = rpcProperty(st, [prop]));
+    return m;
+  },
+  apply(t, thisArg, args) {
+    return rpcInvoke(t[kStubState], rpcNoBufs, "call", args);
+  },
+  set() { throw new TypeError("RPC stubs are read-only."); },
+};
+
 function makeStub(st) {
   st.disposed = false;
-  const fetcher = st.kind === "fetcher";
-  const proxy = new Proxy(st.target || (fetcher ? {} : function RpcStub() {}), {
-    get(t, prop) {
-      if (typeof prop === "symbol") {
-        if (prop === kStub) return st;
-        if (prop === rpcDispose) return fetcher ? undefined : st.dispose ??= () => disposeStub(st);
-        if (prop === Symbol.toStringTag) return st.tag || (fetcher ? "Fetcher" : "JsRpcStub");
-        return undefined;
-      }
-      if (prop === "then") return undefined;
-      if (st.members !== undefined && rpcHasOwn.call(st.members, prop)) return st.members[prop];
-      if (fetcher) {
-        if (prop === "fetch") return st.fetch ??= (input, init) => stubFetch(st, input, init);
-        if (prop === "connect") {
-          return () => { throw new Error("connect() over a service binding is not supported yet by Isola."); };
-        }
-      } else if (prop === "dup") {
-        return () => rpcDup(st);
-      }
-      const local = rpcLocalMember(t, prop);
-      if (local !== rpcMissing) return local;
-      // One member proxy per name and stub: a platform calls the same few
-      // methods over and over, and each proxy costs a function, a handler
-      // and its closures.
-      const props = st.props ??= new Map();
-      let m = props.get(prop);
-      if (m === undefined) props.set(prop, m = rpcProperty(st, [prop]));
-      return m;
-    },
-    apply(t, thisArg, args) {
-      return rpcInvoke(st, rpcNoBufs, "call", args);
-    },
-    set() { throw new TypeError("RPC stubs are read-only."); },
-  });
+  const target = st.target || (st.kind === "fetcher" ? {} : function RpcStub() {});
+  target[kStubState] = st;
+  const proxy = new Proxy(target, stubHandler);
   st.proxy = proxy;
   if (typeof st.handle === "number") stubRegistry.register(proxy, st.shared || st.handle, st);
   return proxy;
