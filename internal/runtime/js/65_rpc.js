@@ -542,43 +542,60 @@ function rpcLocalMember(t, prop) {
 // rpcProperty is a member of a stub: call it, or await it to read it (each
 // then() is a read of its own, as in workerd).
 function rpcProperty(st, path) {
-  return new Proxy(function RpcProperty() {}, {
-    get(t, prop) {
-      if (typeof prop === "symbol") return undefined;
-      if (prop === "then" || prop === "catch" || prop === "finally") {
-        const p = rpcInvoke(st, path, "get", rpcNoBufs);
-        return (a, b) => p[prop](a, b);
-      }
-      const local = rpcLocalMember(t, prop);
-      if (local !== rpcMissing) return local;
-      return rpcProperty(st, path.concat(prop));
-    },
-    apply(t, thisArg, args) { return rpcInvoke(st, path, "call", args); },
-  });
+  const t = function RpcProperty() {};
+  t[kRpcProperty] = { st, path };
+  return new Proxy(t, rpcPropertyHandler);
 }
+
+// Member and pending-call proxies, like stubs, share their handlers and keep
+// their state on their targets.
+const kRpcProperty = Symbol("rpcProperty");
+const rpcPropertyHandler = {
+  get(t, prop) {
+    if (typeof prop === "symbol") return undefined;
+    const { st, path } = t[kRpcProperty];
+    if (prop === "then" || prop === "catch" || prop === "finally") {
+      const p = rpcInvoke(st, path, "get", rpcNoBufs);
+      return (a, b) => p[prop](a, b);
+    }
+    const local = rpcLocalMember(t, prop);
+    if (local !== rpcMissing) return local;
+    return rpcProperty(st, path.concat(prop));
+  },
+  apply(t, thisArg, args) {
+    const { st, path } = t[kRpcProperty];
+    return rpcInvoke(st, path, "call", args);
+  },
+};
 
 // rpcPending is the RpcPromise of a call: p resolves to the result, path
 // leads from it to the member this proxy stands for.
 function rpcPending(p, path) {
-  let settled = null;
-  return new Proxy(function RpcPromise() {}, {
-    get(t, prop) {
-      if (typeof prop === "symbol") {
-        return prop === rpcDispose ? () => { p.then(rpcDisposeValue, rpcIgnore); } : undefined;
-      }
-      if (prop === "then" || prop === "catch" || prop === "finally") {
-        settled ??= path.length ? p.then((v) => rpcPipelineGet(v, path)) : p;
-        return (a, b) => settled[prop](a, b);
-      }
-      const local = rpcLocalMember(t, prop);
-      if (local !== rpcMissing) return local;
-      return rpcPending(p, path.concat(prop));
-    },
-    apply(t, thisArg, args) {
-      return rpcPending(p.then((v) => rpcPipelineCall(v, path, args)), rpcNoBufs);
-    },
-  });
+  const t = function RpcPromise() {};
+  t[kRpcPending] = { p, path, settled: null };
+  return new Proxy(t, rpcPendingHandler);
 }
+
+const kRpcPending = Symbol("rpcPending");
+const rpcPendingHandler = {
+  get(t, prop) {
+    const s = t[kRpcPending];
+    if (typeof prop === "symbol") {
+      return prop === rpcDispose ? () => { s.p.then(rpcDisposeValue, rpcIgnore); } : undefined;
+    }
+    if (prop === "then" || prop === "catch" || prop === "finally") {
+      const settled = s.settled ??= s.path.length ? s.p.then((v) => rpcPipelineGet(v, s.path)) : s.p;
+      return (a, b) => settled[prop](a, b);
+    }
+    const local = rpcLocalMember(t, prop);
+    if (local !== rpcMissing) return local;
+    return rpcPending(s.p, s.path.concat(prop));
+  },
+  apply(t, thisArg, args) {
+    const { p, path } = t[kRpcPending];
+    return rpcPending(p.then((v) => rpcPipelineCall(v, path, args)), rpcNoBufs);
+  },
+};
 
 function rpcIgnore() {}
 
