@@ -77,6 +77,9 @@ type Isolate struct {
 	quietQueued int // how many of queue came through postQuiet
 	wake        chan struct{}
 	dead        error // set once; guarded by mu
+	// parked is set, under mu, when the loop's goroutine has ended because
+	// the isolate was idle (loop); the next post or kill starts another.
+	parked bool
 	done        chan struct{}
 
 	// Loop-goroutine state.
@@ -210,10 +213,10 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 	return iso, nil
 }
 
-// run is the isolate's goroutine: it creates the VM (a VM must stay on the
-// goroutine that uses it) and then runs the loop until the isolate dies.
+// run is the isolate's first goroutine: it creates the VM and then runs the
+// loop. The VM is used by one goroutine at a time: this one, and after the
+// isolate has parked, the one the next post starts (serve).
 func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
-	defer close(iso.done)
 	if err := iso.boot(pre); err != nil {
 		iso.kill(err)
 		if iso.rejections != nil {
@@ -222,12 +225,34 @@ func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
 		if iso.vm != nil {
 			jsvm.Close(iso.vm)
 		}
+		close(iso.done)
 		ready <- err
 		return
 	}
 	ready <- nil
-	iso.loop()
+	iso.serve()
+}
+
+// serve runs the loop until the isolate parks or dies.
+func (iso *Isolate) serve() {
+	if iso.loop() {
+		return
+	}
 	iso.shutdown()
+	close(iso.done)
+}
+
+// wakeLocked wakes the loop; iso.mu is held. A parked isolate gets a
+// goroutine again.
+func (iso *Isolate) wakeLocked() {
+	select {
+	case iso.wake <- struct{}{}:
+	default:
+	}
+	if iso.parked {
+		iso.parked = false
+		go iso.serve()
+	}
 }
 
 func (iso *Isolate) boot(pre *jsprelude.Compiled) error {
@@ -423,11 +448,8 @@ func (iso *Isolate) enqueue(fn func(), quiet bool) bool {
 	if quiet {
 		iso.quietQueued++
 	}
+	iso.wakeLocked()
 	iso.mu.Unlock()
-	select {
-	case iso.wake <- struct{}{}:
-	default:
-	}
 	return true
 }
 
@@ -450,11 +472,8 @@ func (iso *Isolate) closeIfIdle() bool {
 		}
 		iso.dead = ErrIsolateDead
 	}
+	iso.wakeLocked()
 	iso.mu.Unlock()
-	select {
-	case iso.wake <- struct{}{}:
-	default:
-	}
 	return true
 }
 
@@ -469,22 +488,23 @@ func (iso *Isolate) kill(err error) {
 	if iso.dead == nil {
 		iso.dead = err
 	}
+	iso.wakeLocked()
 	iso.mu.Unlock()
-	select {
-	case iso.wake <- struct{}{}:
-	default:
-	}
 }
 
-func (iso *Isolate) loop() {
+// loop runs turns until the isolate dies (it returns false) or parks (true):
+// an isolate with no timer that has had nothing to do for stackTrimDelay
+// gives back the engine's stack blocks and ends its goroutine, whose stack
+// (~5 KB once shrunk) an idle isolate need not keep.
+func (iso *Isolate) loop() (parked bool) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		if err := iso.Err(); err != nil {
-			return
+			return false
 		}
 		// Arm the timer for the earliest deadline: a JavaScript timer's, or
-		// the moment an idle isolate gives back the engine's stack blocks.
+		// the moment an idle isolate trims its stack and parks.
 		wait := time.Hour
 		if len(iso.timers) > 0 {
 			wait = time.Until(iso.timers[0].at)
@@ -492,7 +512,9 @@ func (iso *Isolate) loop() {
 				wait = 0
 			}
 		}
-		trim := jsvm.StackHeld(iso.vm) > 0 && wait > stackTrimDelay
+		// Only a wait with something to give back is cut short: an isolate
+		// waiting on a distant timer keeps its goroutine.
+		trim := wait > stackTrimDelay && (len(iso.timers) == 0 || jsvm.StackHeld(iso.vm) > 0)
 		if trim {
 			wait = stackTrimDelay
 		}
@@ -511,6 +533,15 @@ func (iso *Isolate) loop() {
 		}
 		if trim && !woken {
 			jsvm.TrimStack(iso.vm)
+			if len(iso.timers) == 0 {
+				iso.mu.Lock()
+				if len(iso.queue) == 0 && iso.dead == nil {
+					iso.parked = true
+					iso.mu.Unlock()
+					return true
+				}
+				iso.mu.Unlock()
+			}
 			continue
 		}
 		iso.turn()
@@ -519,7 +550,8 @@ func (iso *Isolate) loop() {
 
 // stackTrimDelay is how long an isolate waits idle before it gives back the
 // blocks of the engine's stack (~30 KiB after a request, more after deep
-// recursion). Taking them again costs a request ~2 µs.
+// recursion) and, with no timer set, parks. Taking the blocks again costs a
+// request ~2 µs, and a goroutine's stack grows again by copying.
 const stackTrimDelay = 100 * time.Millisecond
 
 // turn runs queued work, then due timers, then microtasks, and finally
