@@ -80,7 +80,7 @@ type Isolate struct {
 	// parked is set, under mu, when the loop's goroutine has ended because
 	// the isolate was idle (loop); the next post or kill starts another.
 	parked bool
-	done        chan struct{}
+	done   chan struct{}
 
 	// Loop-goroutine state.
 	timers     timerHeap
