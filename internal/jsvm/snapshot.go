@@ -592,3 +592,6 @@ func BindHost(vm *quickjs.VM, fns map[string]any) error {
 
 // Size is the engine memory each clone copies.
 func (s *Snapshot) Size() int { return len(s.data) }
+
+// Pointers is how many pointers each clone fixes.
+func (s *Snapshot) Pointers() int { return len(s.relocs) }

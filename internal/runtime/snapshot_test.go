@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/isola-run/isola/internal/jsvm"
 	jsprelude "github.com/isola-run/isola/internal/runtime/js"
 )
 
@@ -21,7 +22,7 @@ func TestPreludeSnapshotBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("snapshot: %d KB", s.Size()/1024)
+	t.Logf("snapshot: %d KB, %d pointers", s.Size()/1024, s.Pointers())
 	if !snapshotOff && !jsProfiling && preludeSnapshotFor(pre) == nil {
 		t.Fatal("isolates start without the snapshot")
 	}
@@ -70,5 +71,25 @@ func TestClonedIsolatesAreIndependent(t *testing.T) {
 	}
 	if origins[0] == origins[1] || origins[1] == origins[2] {
 		t.Errorf("isolates share a time origin: %v", origins)
+	}
+}
+
+// BenchmarkPreludeClone is the copy an isolate starts from, and its close.
+func BenchmarkPreludeClone(b *testing.B) {
+	pre, err := jsprelude.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := buildPreludeSnapshot(pre)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		vm, values, err := s.Clone()
+		if err != nil {
+			b.Fatal(err)
+		}
+		jsvm.Close(vm, values...)
 	}
 }
