@@ -41,7 +41,10 @@ type engineHeap struct {
 var heaps slotTable[engineHeap]
 
 func newHeap() *engineHeap {
-	h := &engineHeap{blocks: &blockSet{}, rec: recordNext.Swap(nil)}
+	h := &engineHeap{blocks: &blockSet{}}
+	if recordNext.Load() != nil {
+		h.rec = claimRecording()
+	}
 	id, ok := heaps.add(h)
 	if !ok {
 		return nil

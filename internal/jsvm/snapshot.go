@@ -1,11 +1,14 @@
 package jsvm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	goruntime "runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -83,15 +86,39 @@ type snapShape struct {
 
 // recording is what a template's heap notes while it is built.
 type recording struct {
-	seq   map[uintptr]uint64 // live blocks: allocation order
-	next  uint64
-	freed []span // blocks the runtime freed, kept until the heap goes
+	goroutine uint64             // the builder's
+	seq       map[uintptr]uint64 // live blocks: allocation order
+	next      uint64
+	freed     []span // blocks the runtime freed, kept until the heap goes
 }
 
 type span struct{ start, end uintptr }
 
-// recordNext is claimed by the next heap made: the template's.
+// recordNext is claimed by the next heap the builder's goroutine makes: the
+// template's. Another goroutine's runtime, made meanwhile, must not take it:
+// a heap that records never reuses what it frees.
 var recordNext atomic.Pointer[recording]
+
+// claimRecording is newHeap's: the pending recording, if this goroutine
+// is its builder.
+func claimRecording() *recording {
+	r := recordNext.Load()
+	if r == nil || r.goroutine != goroutineID() || !recordNext.CompareAndSwap(r, nil) {
+		return nil
+	}
+	return r
+}
+
+// goroutineID is the current goroutine's number, from its stack trace's
+// first line. It is slow (~1 µs), and asked only while a snapshot's
+// template is being made.
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:goruntime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	id, _ := strconv.ParseUint(string(b[:bytes.IndexByte(b, ' ')]), 10, 64)
+	return id
+}
 
 func (r *recording) allocated(tls *libc.TLS, p uintptr) {
 	clear(unsafe.Slice((*byte)(unsafe.Add(nil, p)), blockSize(tls, p)))
@@ -143,7 +170,7 @@ func NewSnapshot(build func() (*quickjs.VM, []quickjs.Value, error)) (*Snapshot,
 }
 
 func buildTemplate(build func() (*quickjs.VM, []quickjs.Value, error)) (*template, error) {
-	rec := &recording{seq: map[uintptr]uint64{}}
+	rec := &recording{goroutine: goroutineID(), seq: map[uintptr]uint64{}}
 	recordNext.Store(rec)
 	vm, values, err := build()
 	recordNext.CompareAndSwap(rec, nil)

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
+	lib "modernc.org/libquickjs"
 	"modernc.org/quickjs"
 )
 
@@ -116,4 +118,39 @@ func TestSnapshotClones(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// A runtime another goroutine makes while a template is being built must not
+// take the template's recording (a recording heap never reuses its frees).
+func TestRecordingIsTheBuildersOnly(t *testing.T) {
+	rec := &recording{goroutine: goroutineID(), seq: map[uintptr]uint64{}}
+	recordNext.Store(rec)
+	defer recordNext.CompareAndSwap(rec, nil)
+	done := make(chan *engineHeap)
+	go func() {
+		vm, err := quickjs.NewVM()
+		if err != nil {
+			t.Error(err)
+			done <- nil
+			return
+		}
+		h := heaps.get(rtOf(vm).Fmalloc_ctx.Fmalloc_state.Fopaque)
+		done <- h
+		Close(vm)
+	}()
+	if h := <-done; h == nil || h.rec != nil {
+		t.Fatal("another goroutine's runtime took the recording")
+	}
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(vm)
+	if h := heaps.get(rtOf(vm).Fmalloc_ctx.Fmalloc_state.Fopaque); h == nil || h.rec != rec {
+		t.Fatal("the builder's runtime did not take the recording")
+	}
+}
+
+func rtOf(vm *quickjs.VM) *lib.TJSRuntime {
+	return (*lib.TJSRuntime)(unsafe.Add(nil, mirror(vm).runtime.cRuntime))
 }
