@@ -14,14 +14,7 @@ import (
 // Isolates start as clones of a snapshot only if it builds: a failure would
 // only be logged and every isolate would start the long way.
 func TestPreludeSnapshotBuilds(t *testing.T) {
-	pre, err := jsprelude.Compile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := buildPreludeSnapshot(pre)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pre, s := newPreludeSnapshot(t)
 	t.Logf("snapshot: %d KB, %d pointers", s.Size()/1024, s.Pointers())
 	if !snapshotOff && !jsProfiling && preludeSnapshotFor(pre) == nil {
 		t.Fatal("isolates start without the snapshot")
@@ -76,14 +69,7 @@ func TestClonedIsolatesAreIndependent(t *testing.T) {
 
 // BenchmarkPreludeClone is the copy an isolate starts from, and its close.
 func BenchmarkPreludeClone(b *testing.B) {
-	pre, err := jsprelude.Compile()
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := buildPreludeSnapshot(pre)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, s := newPreludeSnapshot(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		vm, values, err := s.Clone()
@@ -92,4 +78,19 @@ func BenchmarkPreludeClone(b *testing.B) {
 		}
 		jsvm.Close(vm, values...)
 	}
+}
+
+// newPreludeSnapshot builds a snapshot of the prelude, as the first isolate
+// of a process does.
+func newPreludeSnapshot(tb testing.TB) (*jsprelude.Compiled, *jsvm.Snapshot) {
+	tb.Helper()
+	pre, err := jsprelude.Compile()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := buildPreludeSnapshot(pre)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pre, s
 }
