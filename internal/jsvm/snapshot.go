@@ -2,6 +2,7 @@ package jsvm
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -139,7 +140,6 @@ var snapshotMu sync.Mutex
 type template struct {
 	vm     *quickjs.VM
 	values []quickjs.Value
-	heap   *engineHeap
 	blocks []uintptr // live, in allocation order
 	sizes  []uintptr
 	byAddr []int  // indexes of blocks sorted by address
@@ -187,11 +187,9 @@ func buildTemplate(build func() (*quickjs.VM, []quickjs.Value, error)) (*templat
 		Close(vm)
 		return nil, errors.New("jsvm: snapshot: the template's runtime was not the one recorded")
 	}
-	t := &template{vm: vm, values: values, heap: h, rt: rt}
+	t := &template{vm: vm, values: values, rt: rt}
 	h.blocks.each(func(p uintptr) { t.blocks = append(t.blocks, p) })
-	slices.SortFunc(t.blocks, func(x, y uintptr) int {
-		return int(rec.seq[x]) - int(rec.seq[y])
-	})
+	slices.SortFunc(t.blocks, func(x, y uintptr) int { return cmp.Compare(rec.seq[x], rec.seq[y]) })
 	tls := m.runtime.tls
 	for _, p := range t.blocks {
 		n := uintptr(blockSize(tls, p))
@@ -205,12 +203,7 @@ func buildTemplate(build func() (*quickjs.VM, []quickjs.Value, error)) (*templat
 	}
 	sort.Slice(t.byAddr, func(i, j int) bool { return t.blocks[t.byAddr[i]] < t.blocks[t.byAddr[j]] })
 	t.freed = slices.Clone(rec.freed)
-	slices.SortFunc(t.freed, func(x, y span) int {
-		if x.start < y.start {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(t.freed, func(x, y span) int { return cmp.Compare(x.start, y.start) })
 	return t, nil
 }
 
