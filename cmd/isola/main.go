@@ -54,6 +54,9 @@ Environment:
                           (a table of functions, then folded stacks for flame graphs)
   ISOLA_CPU_PROFILE=FILE  isola dev profiles the Go runtime (pprof's format) and writes
                           it to FILE on Ctrl-C or SIGTERM: go tool pprof FILE
+  ISOLA_SNAPSHOT=off      every isolate makes its context and runs the prelude itself
+                          instead of starting as a copy of one that did (slower; for
+                          telling a snapshot problem from another)
 `
 
 func main() {
