@@ -26,6 +26,16 @@ type inflight struct {
 	wmu       sync.Mutex // serialises writes to w from op goroutines
 	gone      bool       // guarded by wmu: the client went away
 	devErrors bool
+	// final is a whole response, set by the loop before done receives
+	// nil: ServeHTTP's goroutine writes it, which keeps the headers' parsing
+	// and net/http's writing off the loop.
+	final *finalResponse
+}
+
+type finalResponse struct {
+	status  int
+	headers string // name, value, ... joined by NUL
+	data    []byte
 }
 
 // RequestError is a failed invocation: the worker threw, or a limit was hit.
@@ -95,7 +105,7 @@ func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts Serve
 	defer wall.Stop()
 	select {
 	case err := <-req.done:
-		return err
+		return req.finish(err)
 	case <-wall.C:
 		iso.post(func() { iso.failRequest(req, fmt.Errorf("Worker did not respond within %s.", iso.limits.Wall)) })
 	case <-r.Context().Done():
@@ -104,6 +114,13 @@ func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts Serve
 		req.wmu.Unlock()
 		iso.post(func() { iso.failRequest(req, errors.New("Client disconnected.")) })
 	case <-iso.done:
+		// A response handed over just before the isolate died is still
+		// the answer.
+		select {
+		case err := <-req.done:
+			return req.finish(err)
+		default:
+		}
 		req.wmu.Lock()
 		defer req.wmu.Unlock()
 		if !req.gone {
@@ -114,10 +131,37 @@ func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts Serve
 	}
 	select {
 	case err := <-req.done:
-		return err
+		return req.finish(err)
 	case <-iso.done:
+		select {
+		case err := <-req.done:
+			return req.finish(err)
+		default:
+		}
 		return &RequestError{iso.Err()}
 	}
+}
+
+// finish writes the whole response the loop handed over, if it did and the
+// client is still there.
+func (req *inflight) finish(err error) error {
+	f := req.final
+	if f == nil {
+		return err
+	}
+	req.wmu.Lock()
+	defer req.wmu.Unlock()
+	if req.gone {
+		return err
+	}
+	h := req.w.Header()
+	setResponseHeaders(h, f.headers)
+	if h.Get("Content-Length") == "" && f.status != 204 && f.status != 304 {
+		h.Set("Content-Length", strconv.Itoa(len(f.data)))
+	}
+	req.w.WriteHeader(f.status)
+	req.w.Write(f.data)
+	return err
 }
 
 func requestURL(r *http.Request) string {
@@ -126,6 +170,20 @@ func requestURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+// setResponseHeaders adds a worker's response headers (name, value, ...
+// joined by NUL) to h.
+func setResponseHeaders(h http.Header, blob string) {
+	for rest := blob; rest != ""; {
+		var k, v string
+		k, rest, _ = strings.Cut(rest, "\x00")
+		v, rest, _ = strings.Cut(rest, "\x00")
+		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], v)
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // no sniffing: workerd sends no type it was not given
+	}
 }
 
 // respond is called by the prelude with the worker's Response. body is
@@ -154,46 +212,17 @@ func (iso *Isolate) respond(id, status int, statusText, headers string, body qui
 		}
 		data = buf
 	}
-	h := req.w.Header()
-	for rest := headers; rest != ""; {
-		var k, v string
-		k, rest, _ = strings.Cut(rest, "\x00")
-		v, rest, _ = strings.Cut(rest, "\x00")
-		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], v)
-	}
-	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = nil // no sniffing: workerd sends no type it was not given
-	}
 	if !streaming {
-		if h.Get("Content-Length") == "" && status != 204 && status != 304 {
-			h.Set("Content-Length", strconv.Itoa(len(data)))
-		}
 		delete(iso.inflight, id)
-		write := func() {
-			req.wmu.Lock()
-			if !req.gone {
-				req.w.WriteHeader(status)
-				req.w.Write(data)
-			}
-			req.wmu.Unlock()
-			req.done <- nil
-		}
-		// net/http buffers the first 2 KiB of a response in memory, so a
-		// small body is written here without waiting on the network; a
-		// larger one could block the loop on a slow client.
-		if len(data) <= smallBody {
-			write()
-		} else {
-			go write()
-		}
+		req.final = &finalResponse{status: status, headers: headers, data: data}
+		req.done <- nil
 		return ""
 	}
+	setResponseHeaders(req.w.Header(), headers)
 	req.streaming = true
 	req.w.WriteHeader(status)
 	return strconv.Itoa(id)
 }
-
-const smallBody = 2048
 
 // writeChunk writes one chunk of a streamed response and flushes it, so the
 // client sees it at once; the promise settles when the write is done, which
