@@ -273,5 +273,13 @@ onHostEvent("fetch", (id, method, url, headerBlob, bodyId) => {
     fail(e);
     return;
   }
-  Promise.resolve(result).then(send).catch(fail);
+  // One reaction, not .then(send).catch(fail): a promise and a job less on
+  // every request a handler answers asynchronously.
+  Promise.resolve(result).then((resp) => {
+    try {
+      send(resp);
+    } catch (e) {
+      fail(e);
+    }
+  }, fail);
 });
