@@ -110,6 +110,11 @@ func (iso *Isolate) hostFuncs() map[string]any {
 	// when an isolate first needs them (hostNeed in 00_core.js): every
 	// function registered costs each isolate's start a little.
 	fns["need"] = func(group string) error { return iso.registerGroup(group) }
+	fns["rpcSettlers"] = func(call, fetch quickjs.Value) {
+		if !iso.settlersSet {
+			iso.settleCall, iso.settleFetch, iso.settlersSet = call.Dup(), fetch.Dup(), true
+		}
+	}
 	// takeDispatch receives the function every event from Go goes through.
 	fns["takeDispatch"] = func(fn quickjs.Value) {
 		if !iso.dispatchSet {
@@ -223,15 +228,37 @@ func (iso *Isolate) async(work func() (result func() quickjs.Value, err error)) 
 // the loop. It lets a reply that arrives by callback settle the promise
 // without a goroutine waiting for it.
 func (iso *Isolate) pending() (quickjs.Value, func(result func() quickjs.Value, err error)) {
+	return iso.pendingVia(quickjs.Value{}, "")
+}
+
+// pendingVia is pending whose promise settle(resolve, reject, value, failed,
+// extra) settles, where value is the result or the error's "Name: message":
+// the prelude's own conversion of the result runs in the job that settles
+// the promise instead of in a then() of its own. settle is not freed.
+func (iso *Isolate) pendingVia(settle quickjs.Value, extra string) (quickjs.Value, func(result func() quickjs.Value, err error)) {
 	pc, err := iso.vm.NewPromiseCapability()
 	if err != nil {
 		panic(err) // out of memory: the host call throws
 	}
 	iso.pendingOps++
-	settle := func(result func() quickjs.Value, err error) {
+	via := settle.VM() != nil
+	settled := func(result func() quickjs.Value, err error) {
 		iso.pendingOps--
 		if err == errAbandoned {
 			// Never settled: what awaits it is garbage now.
+		} else if via {
+			var v any = quickjs.Undefined{}
+			if err != nil {
+				v = errorName(err) + ": " + errorText(err)
+			} else if result != nil {
+				if r := result(); !r.IsUndefined() {
+					defer r.Free()
+					v = r
+				}
+			}
+			if _, cerr := settle.Call(quickjs.UndefinedValue, pc.Resolve, pc.Reject, v, err != nil, extra); cerr != nil {
+				pc.Reject.Call(quickjs.UndefinedValue, "Error: "+cerr.Error())
+			}
 		} else if err != nil {
 			pc.Reject.Call(quickjs.UndefinedValue, errorName(err)+": "+errorText(err))
 		} else {
@@ -255,7 +282,7 @@ func (iso *Isolate) pending() (quickjs.Value, func(result func() quickjs.Value, 
 	complete := func(result func() quickjs.Value, err error) {
 		iso.post(func() {
 			if iso.untrackOp(pc) {
-				settle(result, err)
+				settled(result, err)
 			}
 		}) // false: the isolate died; shutdown released pc
 	}

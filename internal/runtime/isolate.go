@@ -111,6 +111,11 @@ type Isolate struct {
 	// pendingHost holds the host functions made but not yet taken by the
 	// prelude (registerFuncs, adoptHostFunctions), if hostPending.
 	pendingHost     quickjs.Value
+	// settleCall and settleFetch unpack an RPC reply and settle the call's
+	// promise with it, in one job (65_rpc.js hands them over when it loads,
+	// through host.rpcSettlers).
+	settleCall, settleFetch quickjs.Value
+	settlersSet             bool
 	hostPending     bool
 	adoptRegistered bool               // __isola_adopt is registered
 	wfRuns          map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
@@ -702,7 +707,11 @@ func (iso *Isolate) shutdown() {
 		iso.rejections.Close()
 	}
 	iso.stopProfile()
-	jsvm.Close(iso.vm, iso.dispatch)
+	held := []quickjs.Value{iso.dispatch}
+	if iso.settlersSet {
+		held = append(held, iso.settleCall, iso.settleFetch)
+	}
+	jsvm.Close(iso.vm, held...)
 }
 
 // Memory reports the engine's heap size for this isolate. It must not race

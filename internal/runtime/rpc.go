@@ -250,7 +250,16 @@ func (iso *Isolate) startCall(t Target, call *Call, err error) quickjs.Value {
 		}
 	}
 	gate := iso.outputGate()
-	promise, complete := iso.pending()
+	var promise quickjs.Value
+	var complete func(func() quickjs.Value, error)
+	switch {
+	case !iso.settlersSet:
+		promise, complete = iso.pending()
+	case call.Fetch != nil:
+		promise, complete = iso.pendingVia(iso.settleFetch, call.Fetch.URL)
+	default:
+		promise, complete = iso.pendingVia(iso.settleCall, "")
+	}
 	released := false
 	release := func() {
 		if released {

@@ -66,7 +66,7 @@ func buildPreludeSnapshot(pre *jsprelude.Compiled) (*jsvm.Snapshot, error) {
 		}
 		// What a clone gets in Go is what bootClone sets: the dispatch
 		// function and its host functions, nothing else.
-		if t.hostPending || len(t.groups) > 0 || len(t.handles) > 0 || len(t.timerByID) > 0 || t.pendingOps > 0 || t.nextID > 0 || t.nextHandle > 0 {
+		if t.hostPending || t.settlersSet || len(t.groups) > 0 || len(t.handles) > 0 || len(t.timerByID) > 0 || t.pendingOps > 0 || t.nextID > 0 || t.nextHandle > 0 {
 			return t.vm, nil, errors.New("the prelude's start left state in Go that a clone would not have")
 		}
 		return t.vm, []quickjs.Value{t.dispatch}, nil

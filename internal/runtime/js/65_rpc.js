@@ -702,8 +702,32 @@ function rpcSendCall(handle, path, op, json, caps, bufs) {
   } catch (e) {
     return Promise.reject(typeof e === "string" ? hostError(e) : e);
   }
-  return p.then(unpackReply, rpcHostRejection);
+  return p; // settled by rpcSettleCall
 }
+
+// Go settles a call's promise through these (host.rpcSettlers): the reply
+// is unpacked in the job that settles the promise, not in a then() that
+// would cost every call a promise and a job more. failed: v is the
+// "Name: message" of a failure in Go.
+function rpcSettleCall(resolve, reject, v, failed) {
+  try {
+    if (failed) rpcHostRejection(v);
+    resolve(unpackReply(v));
+  } catch (e) {
+    reject(e);
+  }
+}
+
+function rpcSettleFetch(resolve, reject, v, failed, url) {
+  try {
+    if (failed) rpcHostRejection(v);
+    resolve(v[0] === "F" ? fetchedResponse(v[1], v[2], v[3], v[4], v[5], url) : unpackReply(v));
+  } catch (e) {
+    reject(e);
+  }
+}
+
+host.rpcSettlers(rpcSettleCall, rpcSettleFetch);
 
 function rpcHostRejection(e) {
   throw typeof e === "string" ? hostError(e) : e;
@@ -779,8 +803,7 @@ function stubFetchSend(handle, parts) {
   } catch (e) {
     return Promise.reject(typeof e === "string" ? hostError(e) : e);
   }
-  const url = parts[1];
-  return p.then((packed) => packed[0] === "F" ? fetchedResponse(packed[1], packed[2], packed[3], packed[4], packed[5], url) : unpackReply(packed), rpcHostRejection);
+  return p; // settled by rpcSettleFetch
 }
 
 // rpcHandleFetch serves a fetch() through a stub that came in HTTP's terms
