@@ -110,15 +110,15 @@ type Isolate struct {
 	dispatchSet bool            // the prelude handed dispatch over (takeDispatch)
 	// pendingHost holds the host functions made but not yet taken by the
 	// prelude (registerFuncs, adoptHostFunctions), if hostPending.
-	pendingHost     quickjs.Value
+	pendingHost quickjs.Value
 	// settleCall and settleFetch unpack an RPC reply and settle the call's
 	// promise with it, in one job (65_rpc.js hands them over when it loads,
 	// through host.rpcSettlers).
 	settleCall, settleFetch quickjs.Value
 	settlersSet             bool
-	hostPending     bool
-	adoptRegistered bool               // __isola_adopt is registered
-	wfRuns          map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
+	hostPending             bool
+	adoptRegistered         bool               // __isola_adopt is registered
+	wfRuns                  map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
 	// Calls that handed a run's step to another isolate, abandoned when
 	// the run ends (workflow.go).
 	wfHandoff map[*Call]handoff
