@@ -189,7 +189,8 @@ func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
 		heapFree(tls, s, p)
 		return 0
 	}
-	if h := heapOf(s); h != nil && h.rec != nil {
+	h := heapOf(s)
+	if h != nil && h.rec != nil {
 		// A template's blocks always move, so that every block it ever
 		// held keeps its own addresses (snapshot.go).
 		q := heapMalloc(tls, s, size)
@@ -220,7 +221,6 @@ func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
 	if q == 0 {
 		return 0
 	}
-	h := heapOf(s)
 	if q != p {
 		h.blocks.remove(p)
 		h.blocks.add(q)
