@@ -269,16 +269,10 @@ func (t *template) normalize() error {
 			return err
 		}
 	}
-	// Shapes: each hashed shape's hash and chain, and the buckets.
-	for _, sh := range t.hashedShapes() {
-		s := (*lib.TJSShape)(unsafe.Add(nil, sh))
-		if err := t.zero(uintptr(unsafe.Pointer(&s.Fhash)), 4); err != nil {
-			return err
-		}
-		if err := t.zero(uintptr(unsafe.Pointer(&s.Fshape_hash_next)), 8); err != nil {
-			return err
-		}
-	}
+	// The shape hash table's buckets, and every shape's hash and chain: a
+	// hashed shape's are rebuilt for each clone; one that is not hashed
+	// keeps those it had, which nothing reads again (only a hashed shape's
+	// copy is ever hashed).
 	if err := t.zero(rt.Fshape_hash, uintptr(rt.Fshape_hash_size)*8); err != nil {
 		return err
 	}
@@ -286,16 +280,12 @@ func (t *template) normalize() error {
 	for el := rt.Fgc_obj_list.Fnext; el != list; el = (*lib.Tlist_head)(unsafe.Add(nil, el)).Fnext {
 		switch *(*uint8)(unsafe.Add(nil, el-8+3)) & 0x7f {
 		case lib.EJS_GC_OBJ_TYPE_SHAPE:
-			// A shape that is not hashed keeps the hash and chain it had,
-			// which nothing reads again (only a hashed shape's copy is
-			// ever hashed).
-			if s := (*lib.TJSShape)(unsafe.Add(nil, el)); s.Fis_hashed == 0 {
-				if err := t.zero(uintptr(unsafe.Pointer(&s.Fhash)), 4); err != nil {
-					return err
-				}
-				if err := t.zero(uintptr(unsafe.Pointer(&s.Fshape_hash_next)), 8); err != nil {
-					return err
-				}
+			s := (*lib.TJSShape)(unsafe.Add(nil, el))
+			if err := t.zero(uintptr(unsafe.Pointer(&s.Fhash)), 4); err != nil {
+				return err
+			}
+			if err := t.zero(uintptr(unsafe.Pointer(&s.Fshape_hash_next)), 8); err != nil {
+				return err
 			}
 		case lib.EJS_GC_OBJ_TYPE_JS_OBJECT:
 			// An object's second flag byte has one flag; the engine leaves
