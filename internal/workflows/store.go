@@ -25,6 +25,13 @@ type Store struct {
 
 	prepared map[string]*sql.Stmt // writer goroutine only
 
+	// readPrepared holds the read pool's statements: preparing one costs
+	// SQLite more than running it, and database/sql prepares afresh for
+	// every DB.Query (status reads of a busy platform spent half their time
+	// parsing SQL).
+	readMu       sync.Mutex
+	readPrepared map[string]*sql.Stmt
+
 	mu      sync.Mutex
 	queue   []writeReq
 	wake    chan struct{}
@@ -184,7 +191,7 @@ func OpenStore(path string) (*Store, error) {
 		read.Close()
 		return nil, fmt.Errorf("workflows: %s: %w", path, err)
 	}
-	s := &Store{read: read, write: write, wconn: wconn, wake: make(chan struct{}, 1), stopped: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
+	s := &Store{read: read, write: write, wconn: wconn, wake: make(chan struct{}, 1), stopped: make(chan struct{}), prepared: map[string]*sql.Stmt{}, readPrepared: map[string]*sql.Stmt{}}
 	go s.writer()
 	return s, nil
 }
@@ -230,6 +237,11 @@ func (s *Store) Close() error {
 	for _, st := range s.prepared {
 		st.Close()
 	}
+	s.readMu.Lock()
+	for _, st := range s.readPrepared {
+		st.Close()
+	}
+	s.readMu.Unlock()
 	s.wconn.Close()
 	err1 := s.read.Close()
 	err2 := s.write.Close()
@@ -430,7 +442,38 @@ func scanInstance(r scanner) (*Instance, error) {
 
 // Instance reads one instance; ErrNotFound if there is none.
 func (s *Store) Instance(workflow, id string) (*Instance, error) {
-	return getInstance(s.read.QueryRow, workflow, id)
+	return getInstance(s.readRow, workflow, id)
+}
+
+// readStmt is the read pool's prepared statement for query, a constant.
+func (s *Store) readStmt(query string) (*sql.Stmt, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if st, ok := s.readPrepared[query]; ok {
+		return st, nil
+	}
+	st, err := s.read.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	s.readPrepared[query] = st
+	return st, nil
+}
+
+func (s *Store) readRow(query string, args ...any) *sql.Row {
+	st, err := s.readStmt(query)
+	if err != nil {
+		return s.read.QueryRow(query, args...) // reports the same error
+	}
+	return st.QueryRow(args...)
+}
+
+func (s *Store) readQuery(query string, args ...any) (*sql.Rows, error) {
+	st, err := s.readStmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Query(args...)
 }
 
 func getInstance(query func(string, ...any) *sql.Row, workflow, id string) (*Instance, error) {
@@ -487,7 +530,7 @@ func (s *Store) List(f ListFilter) ([]*Instance, error) {
 
 // Steps returns an instance's journal in the order it was recorded.
 func (s *Store) Steps(workflow, id string) ([]*Step, error) {
-	return readSteps(s.read.Query, workflow, id)
+	return readSteps(s.readQuery, workflow, id)
 }
 
 func readSteps(query func(string, ...any) (*sql.Rows, error), workflow, id string) ([]*Step, error) {
@@ -519,7 +562,7 @@ func readSteps(query func(string, ...any) (*sql.Rows, error), workflow, id strin
 
 // PendingEvents returns the events no wait has consumed yet, oldest first.
 func (s *Store) PendingEvents(workflow, id string) ([]*Event, error) {
-	return pendingEvents(s.read.Query, workflow, id)
+	return pendingEvents(s.readQuery, workflow, id)
 }
 
 func pendingEvents(query func(string, ...any) (*sql.Rows, error), workflow, id string) ([]*Event, error) {
@@ -567,13 +610,13 @@ func (s *Store) Active() ([][2]string, error) {
 // NextWake is the earliest wake time of any instance; 0 for none.
 func (s *Store) NextWake() (int64, error) {
 	var ms sql.NullInt64
-	err := s.read.QueryRow(`SELECT MIN(wake_ms) FROM instances WHERE wake_ms IS NOT NULL`).Scan(&ms)
+	err := s.readRow(`SELECT MIN(wake_ms) FROM instances WHERE wake_ms IS NOT NULL`).Scan(&ms)
 	return ms.Int64, err
 }
 
 // NextExpiry is the earliest time a finished instance's retention ends.
 func (s *Store) NextExpiry() (int64, error) {
 	var ms sql.NullInt64
-	err := s.read.QueryRow(`SELECT MIN(expire_ms) FROM instances WHERE expire_ms IS NOT NULL`).Scan(&ms)
+	err := s.readRow(`SELECT MIN(expire_ms) FROM instances WHERE expire_ms IS NOT NULL`).Scan(&ms)
 	return ms.Int64, err
 }
