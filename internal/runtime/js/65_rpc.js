@@ -854,8 +854,8 @@ function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) 
   let target, path, args;
   try {
     args = rpcDecodeParts(json, capsJSON, bufs, stubs);
-    target = JSON.parse(targetJSON);
-    path = JSON.parse(pathJSON);
+    target = rpcParsedTarget(targetJSON);
+    path = rpcParsedPath(pathJSON);
   } catch (e) {
     rpcAnswer(id, false, e, stubs);
     return;
@@ -868,6 +868,30 @@ function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) 
 }
 
 const rpcResolved = Promise.resolve();
+
+// A platform calls the same few targets and methods over and over: their
+// descriptions are parsed once. Neither is changed by the code that uses
+// them (a target's props are decoded afresh for every call).
+const rpcTargets = new Map();
+const rpcPaths = new Map();
+function rpcParsedTarget(json) {
+  let t = rpcTargets.get(json);
+  if (t === undefined) {
+    t = JSON.parse(json);
+    if (rpcTargets.size >= 256) rpcTargets.clear();
+    rpcTargets.set(json, t);
+  }
+  return t;
+}
+function rpcParsedPath(json) {
+  let p = rpcPaths.get(json);
+  if (p === undefined) {
+    p = JSON.parse(json);
+    if (rpcPaths.size >= 256) rpcPaths.clear();
+    rpcPaths.set(json, p);
+  }
+  return p;
+}
 
 function rpcServe(id, target, path, op, args, stubs) {
   let result;
