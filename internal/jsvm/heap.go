@@ -34,6 +34,9 @@ type engineHeap struct {
 	discarding bool
 	// rec is set on a runtime built as a snapshot's template (snapshot.go).
 	rec *recording
+	// refused is set when the memory limit refused an allocation
+	// (AllocationRefused reads and clears it).
+	refused bool
 }
 
 // heaps maps a runtime's heap id (kept in the engine's malloc state as its
@@ -130,11 +133,12 @@ func freeBlock(tls *libc.TLS, p uintptr) {
 
 func heapMalloc(tls *libc.TLS, s uintptr, size uint64) uintptr {
 	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
-	if st.Fmalloc_size+size > st.Fmalloc_limit {
-		return 0
-	}
 	h := heapOf(s)
 	if h == nil {
+		return 0
+	}
+	if st.Fmalloc_size+size > st.Fmalloc_limit {
+		h.refused = true
 		return 0
 	}
 	p := allocBlock(tls, size)
@@ -203,6 +207,9 @@ func heapRealloc(tls *libc.TLS, s uintptr, p uintptr, size uint64) uintptr {
 	st := (*lib.TJSMallocState)(unsafe.Add(nil, s))
 	old := usable(tls, p)
 	if st.Fmalloc_size+size-old+lib.MMALLOC_OVERHEAD > st.Fmalloc_limit && size > old {
+		if h != nil {
+			h.refused = true
+		}
 		return 0
 	}
 	var q uintptr
@@ -354,4 +361,26 @@ func putTLS(tls *libc.TLS) {
 	if tls != nil {
 		tls.Close()
 	}
+}
+
+// AllocationRefused reports whether vm's memory limit has refused an
+// allocation since the last call, and forgets it. When the engine runs out
+// of memory so completely that it cannot make its out-of-memory error, it
+// throws null instead; by the time anyone sees the null, unwinding may have
+// freed what filled the heap, so the heap's size no longer tells.
+func AllocationRefused(vm *quickjs.VM) bool {
+	m := mirror(vm)
+	if m.runtime == nil || m.runtime.cRuntime == 0 {
+		return false
+	}
+	rt := (*lib.TJSRuntime)(unsafe.Add(nil, m.runtime.cRuntime))
+	if rt.Fmalloc_ctx.Fmf.Fjs_malloc != engineMallocFuncs.Fjs_malloc {
+		return false
+	}
+	h := heaps.get(rt.Fmalloc_ctx.Fmalloc_state.Fopaque)
+	if h == nil || !h.refused {
+		return false
+	}
+	h.refused = false
+	return true
 }

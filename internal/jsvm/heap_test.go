@@ -93,6 +93,14 @@ func TestHeapKeepsTheMemoryLimit(t *testing.T) {
 	if err != nil || v != "2,4,6" {
 		t.Fatalf("after the limit: %v %v", v, err)
 	}
+	// The refusal is remembered, once: unwinding freed what filled the heap,
+	// so its size no longer shows what happened.
+	if !AllocationRefused(vm) {
+		t.Error("AllocationRefused = false after the limit refused an allocation")
+	}
+	if AllocationRefused(vm) {
+		t.Error("AllocationRefused = true a second time")
+	}
 }
 
 // The engine's TLS stack keeps a block per call depth it ever reached;

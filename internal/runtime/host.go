@@ -121,12 +121,14 @@ func (iso *Isolate) hostFuncs() map[string]any {
 			iso.dispatch, iso.dispatchSet = fn.Dup(), true
 		}
 	}
-	// memoryTight tells the prelude whether the heap is near its limit: a
-	// null thrown then is QuickJS failing to allocate its out-of-memory
-	// error (it happens when the allocations are still alive, as in an
-	// async frame), not a value the code threw.
+	// memoryTight tells the prelude whether the memory limit refused an
+	// allocation in this turn, or the heap is near the limit: a null thrown
+	// then is QuickJS failing to allocate its out-of-memory error, not a
+	// value the code threw. The refusal is what tells when unwinding has
+	// freed what filled the heap (a synchronous allocation loop); the size,
+	// when the allocations are still alive (an async frame).
 	fns["memoryTight"] = func() bool {
-		return float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
+		return jsvm.AllocationRefused(iso.vm) || float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
 	}
 	return fns
 }
