@@ -492,13 +492,12 @@ func (iso *Isolate) workflowCall(b *WorkflowBinding, op, id, arg string, bufs []
 			ids[i] = in.ID
 		}
 		return pack(ids...), nil
-	case "get", "status":
+	case "get":
+		return nil, e.Exists(b.Name, id)
+	case "status":
 		in, err := e.Instance(b.Name, id)
 		if err != nil {
 			return nil, err
-		}
-		if op == "get" {
-			return nil, nil
 		}
 		args := []any{string(in.Status), nil, nil, nil}
 		if in.Error != nil {

@@ -157,6 +157,15 @@ func (e *Engine) Instance(workflow, id string) (*Instance, error) {
 	return in, nil
 }
 
+// Exists reports whether workflow has an instance id (ErrNotFound if not):
+// get() asks only that, and reads no row to find out.
+func (e *Engine) Exists(workflow, id string) error {
+	if _, err := e.workflow(workflow); err != nil {
+		return err
+	}
+	return e.store.Exists(workflow, id)
+}
+
 // NotFound is the error get() throws for a missing instance (the
 // reference's message names no id).
 func NotFound() error {

@@ -445,6 +445,16 @@ func (s *Store) Instance(workflow, id string) (*Instance, error) {
 	return getInstance(s.readRow, workflow, id)
 }
 
+// Exists reports whether the instance is stored: nil, or ErrNotFound.
+func (s *Store) Exists(workflow, id string) error {
+	var one int
+	err := s.readRow(`SELECT 1 FROM instances WHERE workflow = ? AND id = ?`, workflow, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
 // readStmt is the read pool's prepared statement for query, a constant.
 func (s *Store) readStmt(query string) (*sql.Stmt, error) {
 	s.readMu.Lock()
