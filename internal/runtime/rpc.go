@@ -384,7 +384,9 @@ func (iso *Isolate) deliver(c *Call, target string) {
 	for i := range free {
 		free[i].Free()
 	}
-	if err != nil {
+	// The callee's code runs inside this call: a limit it hit has ended the
+	// isolate, and shutdown fails the call with the limit's message.
+	if err != nil && iso.Err() == nil {
 		iso.finishCall(id, Message{}, err)
 	}
 }

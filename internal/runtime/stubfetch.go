@@ -152,7 +152,8 @@ func (iso *Isolate) deliverFetch(id int, req *FetchRequest, target string) {
 	if free != nil {
 		free.Free()
 	}
-	if err != nil {
+	// A limit the callee hit has ended the isolate (deliver).
+	if err != nil && iso.Err() == nil {
 		iso.finishCall(id, Message{}, err)
 	}
 }

@@ -817,7 +817,7 @@ function rpcHandleFetch(id, target, method, url, headers, kind, body) {
     rpcResolved.then(() => actorServe(id, target, ["fetch"], "call", [req], rpcNoStubs));
     return;
   }
-  rpcResolved.then(() => rpcServe(id, target, ["fetch"], "call", [req], rpcNoStubs));
+  rpcServe(id, target, ["fetch"], "call", [req], rpcNoStubs);
 }
 const rpcNoStubs = Object.freeze([]);
 
@@ -846,9 +846,10 @@ function rpcIsEntryClass(fn) {
 
 // rpcHandleInvoke serves a call Go delivers, and answers through rpcReturn
 // or rpcThrow. Stubs that came with the arguments are disposed once the
-// answer is sent. The worker's code runs in a job of its own: a limit hit
-// there (an interrupt, which JavaScript cannot catch) then ends the isolate
-// through the job loop, which fails the call with the limit's message.
+// answer is sent. The worker's code runs at once, in the host's call: a
+// limit hit there (an interrupt, which JavaScript cannot catch) comes out of
+// that call, and Go ends the isolate, which fails the call with the limit's
+// message (deliver). A job of its own cost every call a promise reaction.
 function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) {
   const stubs = [];
   let target, path, args;
@@ -864,7 +865,7 @@ function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) 
     rpcResolved.then(() => actorServe(id, target, path, op, args, stubs));
     return;
   }
-  rpcResolved.then(() => rpcServe(id, target, path, op, args, stubs));
+  rpcServe(id, target, path, op, args, stubs);
 }
 
 const rpcResolved = Promise.resolve();

@@ -157,11 +157,10 @@ onHostEvent("rpcFetchInvoke", (id, targetJSON, method, url, headers, kind, body)
     return;
   }
   const req = receivedRequest(method, url, headers, kind, body);
-  // In a job of its own, as rpcServe runs calls (a limit hit there ends the
-  // isolate through the job loop).
-  fetchCallResolved.then(() => serveFetchCall(id, req));
+  // At once, as rpcServe runs calls (a limit hit there ends the isolate in
+  // deliverFetch).
+  serveFetchCall(id, req);
 });
-const fetchCallResolved = Promise.resolve();
 const fetchTargets = new Map();
 
 function serveFetchCall(id, req) {
