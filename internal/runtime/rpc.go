@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -148,11 +149,6 @@ type capIn struct {
 	K string `json:"k,omitempty"` // its kind, for exports
 }
 
-type capOut struct {
-	H int    `json:"h"`
-	K string `json:"k"`
-}
-
 // exportCaps turns the capability list the prelude wrote into Targets.
 func (iso *Isolate) exportCaps(capsJSON string) ([]Target, error) {
 	if capsJSON == "" || capsJSON == "[]" {
@@ -186,12 +182,52 @@ func (iso *Isolate) importCaps(ts []Target) string {
 	if len(ts) == 0 {
 		return "[]"
 	}
-	out := make([]capOut, len(ts))
+	b := make([]byte, 0, 24*len(ts))
+	b = append(b, '[')
 	for i, t := range ts {
-		out[i] = capOut{H: iso.addHandle(t), K: t.Kind()}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"h":`...)
+		b = strconv.AppendInt(b, int64(iso.addHandle(t)), 10)
+		b = append(b, `,"k":`...)
+		b = appendJSONString(b, t.Kind())
+		b = append(b, '}')
 	}
-	b, _ := json.Marshal(out)
-	return string(b)
+	return string(append(b, ']'))
+}
+
+// parsePath reads a call's path as the prelude writes it: most are one
+// plain name, read without encoding/json.
+func parsePath(s string) ([]string, error) {
+	if s == "[]" {
+		return nil, nil
+	}
+	if len(s) > 4 && strings.HasPrefix(s, `["`) && strings.HasSuffix(s, `"]`) {
+		name := s[2 : len(s)-2]
+		if !strings.ContainsAny(name, `"\`) {
+			return []string{name}, nil
+		}
+	}
+	var path []string
+	err := json.Unmarshal([]byte(s), &path)
+	return path, err
+}
+
+// pathJSON is a call's path as the prelude reads it.
+func pathJSON(path []string) string {
+	if len(path) == 0 {
+		return "[]"
+	}
+	b := make([]byte, 0, 16*len(path))
+	b = append(b, '[')
+	for i, name := range path {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, name)
+	}
+	return string(append(b, ']'))
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
@@ -226,8 +262,7 @@ func (iso *Isolate) messageArgs(m Message) ([]any, []quickjs.Value) {
 // promise resolves to the prelude's packed reply: [ok, json, caps, ...bufs].
 func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string, bufs []quickjs.Value) quickjs.Value {
 	t, ok := iso.handles[handle]
-	var path []string
-	err := json.Unmarshal([]byte(pathJSON), &path)
+	path, err := parsePath(pathJSON)
 	var caps []Target
 	if err == nil && ok {
 		caps, err = iso.exportCaps(capsJSON)
@@ -378,9 +413,9 @@ func (iso *Isolate) deliver(c *Call, target string) {
 		iso.deliverFetch(id, c.Fetch, target)
 		return
 	}
-	path, _ := json.Marshal(c.Path)
+	path := pathJSON(c.Path)
 	args, free := iso.messageArgs(c.Args)
-	_, err := iso.call("rpcInvoke", append([]any{id, target, string(path), c.Op}, args...)...)
+	_, err := iso.call("rpcInvoke", append([]any{id, target, path, c.Op}, args...)...)
 	for i := range free {
 		free[i].Free()
 	}
@@ -463,7 +498,7 @@ func (t *exportTarget) Kind() string {
 }
 
 func (t *exportTarget) Invoke(c *Call) {
-	target := fmt.Sprintf(`{"kind":"export","id":%d}`, t.id)
+	target := `{"kind":"export","id":` + strconv.Itoa(t.id) + `}`
 	if !t.iso.post(func() { t.iso.deliver(c, target) }) {
 		c.Reply(Message{}, errors.New("The RPC stub's isolate has gone away (it was evicted or hit a limit)."))
 	}
@@ -506,13 +541,22 @@ func (t *EntryTarget) Kind() string { return "fetcher" }
 func (t *EntryTarget) target(iso *Isolate) string {
 	if t.Props == nil {
 		t.once.Do(func() {
-			b, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": "", "propsCaps": "[]"})
-			t.plain = string(b)
+			t.plain = entryTargetJSON(t.Name, "", "[]")
 		})
 		return t.plain
 	}
-	b, _ := json.Marshal(map[string]string{"kind": "entry", "name": t.Name, "props": t.Props.JSON, "propsCaps": iso.importCaps(t.Props.Caps)})
-	return string(b)
+	return entryTargetJSON(t.Name, t.Props.JSON, iso.importCaps(t.Props.Caps))
+}
+
+func entryTargetJSON(name, props, propsCaps string) string {
+	b := make([]byte, 0, 48+len(name)+len(props)+len(propsCaps))
+	b = append(b, `{"kind":"entry","name":`...)
+	b = appendJSONString(b, name)
+	b = append(b, `,"props":`...)
+	b = appendJSONString(b, props)
+	b = append(b, `,"propsCaps":`...)
+	b = appendJSONString(b, propsCaps)
+	return string(append(b, '}'))
 }
 
 func (t *EntryTarget) Invoke(c *Call) {
