@@ -20,26 +20,28 @@ const headerValueBadRe = /[\0\r\n]/;
 
 // A value that needs neither trimming nor refusing, the usual one, costs
 // one regular expression test (QuickJS spends about a microsecond on each).
-// eslint-disable-next-line no-control-regex
-const headerValueWorkRe = /^[\t\n\r ]|[\t\n\r ]$|[\0\r\n]/;
+// Made on first use, as is the table of names below: every isolate starts
+// with this unit, and most never set a header.
+let headerValueWorkRe = null;
 function normalizeHeaderValue(v) {
   v = String(v);
-  if (!headerValueWorkRe.test(v)) return v;
+  // eslint-disable-next-line no-control-regex
+  if (!(headerValueWorkRe ??= /^[\t\n\r ]|[\t\n\r ]$|[\0\r\n]/).test(v)) return v;
   v = v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
   if (headerValueBadRe.test(v)) throw new TypeError("Invalid header value.");
   return v;
 }
 // Names checked once: a worker uses the same few header names over and over.
-const headerNamesSeen = new Map();
+let headerNamesSeen = null;
 function normalizeHeaderName(n) {
-  if (typeof n === "string") {
+  if (typeof n === "string" && headerNamesSeen !== null) {
     const lower = headerNamesSeen.get(n);
     if (lower !== undefined) return lower;
   }
   n = String(n);
   if (!headerNameRe.test(n)) throw new TypeError(`Invalid header name.`);
   const lower = n.toLowerCase();
-  if (headerNamesSeen.size >= 256) headerNamesSeen.clear();
+  if (headerNamesSeen === null || headerNamesSeen.size >= 256) headerNamesSeen = new Map();
   headerNamesSeen.set(n, lower);
   return lower;
 }
