@@ -1,9 +1,13 @@
 package app
 
 import (
+	"io"
+	"log"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/isola-run/isola/internal/runtime"
 )
 
 const loaderConfig = `{ "name": "platform", "main": "worker.js", "compatibility_date": "2026-11-01", "worker_loaders": [{ "binding": "LOADER" }] }`
@@ -187,5 +191,45 @@ export default {
 	}
 	if body := <-done; body != "slow" {
 		t.Errorf("slow tenant: %q", body)
+	}
+}
+
+// A platform's get(id).getEntrypoint() shares its handles with the get()s
+// before it (66_loader.js, the memo), but a worker the cache has forgotten
+// still runs getCode again, and a stub kept from before still answers.
+func TestLoaderMemoFollowsTheCache(t *testing.T) {
+	a, err := LoadWith(project(t, map[string]string{
+		"wrangler.jsonc": loaderConfig,
+		"worker.js": `let calls = 0, kept = null;
+const load = (env, id) => env.LOADER.get(id, () => {
+  calls++;
+  return { compatibilityDate: "2026-01-01", mainModule: "m.js",
+    modules: { "m.js": "export default { fetch() { return new Response('" + id + "') } }" } };
+});
+export default {
+  async fetch(req, env) {
+    const id = new URL(req.url).pathname.slice(1);
+    const ep = load(env, id).getEntrypoint();
+    if (id === "a" && kept === null) kept = ep;
+    const own = await (await ep.fetch("http://x/")).text();
+    const old = await (await kept.fetch("http://x/")).text();
+    return new Response(own + " " + old + " " + calls);
+  },
+};`,
+	}), log.New(io.Discard, "", 0), Options{Loader: runtime.LoaderLimits{Workers: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, c := range []struct{ path, want string }{
+		{"/a", "a a 1"},
+		{"/a", "a a 1"}, // cached: no getCode
+		{"/b", "b a 2"}, // b pushes a out of the one-worker cache
+		{"/a", "a a 3"}, // a is forgotten: getCode again
+		{"/a", "a a 3"},
+	} {
+		if code, body := get(t, a, "GET", c.path, ""); code != 200 || body != c.want {
+			t.Fatalf("GET %s: %d %q, want %q", c.path, code, body, c.want)
+		}
 	}
 }

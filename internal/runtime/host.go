@@ -102,6 +102,9 @@ func (iso *Isolate) hostFuncs() map[string]any {
 			return iso.addHandle(t)
 		},
 		"loaderGet": func(handle int, id string) int { return iso.loaderGet(handle, id) },
+		"loaderTouch": func(handle int, id string, worker int) bool {
+			return iso.loaderTouch(handle, id, worker)
+		},
 		"loaderPut": func(handle int, id, code, caps string, bufs ...quickjs.Value) quickjs.Value {
 			return iso.loaderPut(handle, id, code, caps, buffersOf(bufs))
 		},

@@ -358,6 +358,9 @@ type LoaderBinding struct {
 
 func (l *LoaderBinding) Kind() string { return "loader" }
 
+// key is the cache's key for id under this binding.
+func (l *LoaderBinding) key(id string) string { return l.Name + "\x00" + id }
+
 func (l *LoaderBinding) Invoke(c *Call) {
 	c.Reply(Message{}, errors.New("a Worker Loader is not callable"))
 }
@@ -378,10 +381,22 @@ func (iso *Isolate) loaderGet(handle int, id string) int {
 	if !ok || id == "" {
 		return 0
 	}
-	if w := l.Cache.get(l.Name + "\x00" + id); w != nil {
+	if w := l.Cache.get(l.key(id)); w != nil {
 		return iso.addHandle(&workerRef{w})
 	}
 	return 0
+}
+
+// loaderTouch answers host.loaderTouch: whether (loader, id) is still cached
+// as the worker behind the handle worker, which the prelude's memo holds
+// (66_loader.js). Like loaderGet it counts as a use of the id.
+func (iso *Isolate) loaderTouch(handle int, id string, worker int) bool {
+	l, ok := iso.handles[handle].(*LoaderBinding)
+	ref, ok2 := iso.handles[worker].(*workerRef)
+	if !ok || !ok2 || id == "" {
+		return false
+	}
+	return l.Cache.get(l.key(id)) == ref.w
 }
 
 // loaderPut answers host.loaderPut: a promise of a worker handle, settled
@@ -472,7 +487,7 @@ func (l *LoaderBinding) build(id, codeJSON string, caps []Target, bufs [][]byte,
 	if err != nil {
 		return nil, &startError{err.Error()}
 	}
-	key := l.Name + "\x00" + id
+	key := l.key(id)
 	name := "dynamic:" + id
 	if id == "" {
 		key = l.Cache.newAnonKey()

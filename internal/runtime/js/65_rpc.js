@@ -485,13 +485,15 @@ const stubHandler = {
   set() { throw new TypeError("RPC stubs are read-only."); },
 };
 
+// A stub with an owner (a Worker Loader's memo entry, 66_loader.js) shares
+// its owner's handle: the owner releases it, once no stub holds the owner.
 function makeStub(st) {
   st.disposed = false;
   const target = st.target || (st.kind === "fetcher" ? {} : function RpcStub() {});
   target[kStubState] = st;
   const proxy = new Proxy(target, stubHandler);
   st.proxy = proxy;
-  if (typeof st.handle === "number") stubRegistry.register(proxy, st.shared || st.handle, st);
+  if (typeof st.handle === "number" && st.owner === undefined) stubRegistry.register(proxy, st.shared || st.handle, st);
   return proxy;
 }
 
@@ -499,6 +501,7 @@ function makeStub(st) {
 // own; the handle goes when the last of them does.
 function rpcDup(st) {
   if (st.disposed) throw rpcDisposedError();
+  if (st.owner !== undefined) return makeStub({ handle: st.handle, kind: st.kind, noTransfer: st.noTransfer, owner: st.owner });
   let shared = st.shared;
   if (!shared) {
     shared = st.shared = { handle: st.handle, refs: 1 };
@@ -512,7 +515,7 @@ function rpcDup(st) {
 function disposeStub(st) {
   if (st.disposed) return;
   st.disposed = true;
-  if (typeof st.handle !== "number") return; // released once it arrives
+  if (typeof st.handle !== "number" || st.owner !== undefined) return; // released once it arrives, or by its owner
   stubRegistry.unregister(st);
   if (st.shared) {
     if (--st.shared.refs === 0) host.rpcRelease(st.handle);
