@@ -222,7 +222,6 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 // loop. The VM is used by one goroutine at a time: this one, and after the
 // isolate has parked, the one the next post starts (serve).
 func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
-	growStack()
 	if err := iso.boot(pre); err != nil {
 		iso.kill(err)
 		if iso.rejections != nil {
@@ -241,7 +240,6 @@ func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
 
 // serve runs the loop until the isolate parks or dies.
 func (iso *Isolate) serve() {
-	growStack() // after parking, a new goroutine
 	if iso.loop() {
 		return
 	}
@@ -825,22 +823,3 @@ func (iso *Isolate) HandleCount() int {
 		return 0
 	}
 }
-
-// growStack gives the goroutine it runs on a stack the engine's calls fit
-// in, at once. A goroutine starts with 8 KiB; the transpiled engine's
-// frames are large, and an isolate's first turns would otherwise grow the
-// stack by doubling, each time copying it and adjusting every frame on it
-// (about 5% of the CPU of a cold load). One large frame grows it in one
-// step, while it is nearly empty. 32 KiB measured best: more costs a new
-// isolate more to allocate and zero than the copies it saves.
-//
-//go:noinline
-func growStack() {
-	var frame [32 << 10]byte
-	holdFrame(&frame)
-}
-
-// holdFrame keeps growStack's frame from being optimized away.
-//
-//go:noinline
-func holdFrame(*[32 << 10]byte) {}
