@@ -858,8 +858,8 @@ function rpcHandleInvoke(id, targetJSON, pathJSON, op, json, capsJSON, ...bufs) 
   let target, path, args;
   try {
     args = rpcDecodeParts(json, capsJSON, bufs, stubs);
-    target = rpcParsedTarget(targetJSON);
-    path = rpcParsedPath(pathJSON);
+    target = rpcParsedOnce(rpcTargets, targetJSON);
+    path = rpcParsedOnce(rpcPaths, pathJSON);
   } catch (e) {
     rpcAnswer(id, false, e, stubs);
     return;
@@ -878,23 +878,14 @@ const rpcResolved = Promise.resolve();
 // them (a target's props are decoded afresh for every call).
 const rpcTargets = new Map();
 const rpcPaths = new Map();
-function rpcParsedTarget(json) {
-  let t = rpcTargets.get(json);
-  if (t === undefined) {
-    t = JSON.parse(json);
-    if (rpcTargets.size >= 256) rpcTargets.clear();
-    rpcTargets.set(json, t);
+function rpcParsedOnce(cache, json) {
+  let v = cache.get(json);
+  if (v === undefined) {
+    v = JSON.parse(json);
+    if (cache.size >= 256) cache.clear();
+    cache.set(json, v);
   }
-  return t;
-}
-function rpcParsedPath(json) {
-  let p = rpcPaths.get(json);
-  if (p === undefined) {
-    p = JSON.parse(json);
-    if (rpcPaths.size >= 256) rpcPaths.clear();
-    rpcPaths.set(json, p);
-  }
-  return p;
+  return v;
 }
 
 function rpcServe(id, target, path, op, args, stubs) {
