@@ -78,10 +78,11 @@ class WorkerStub {
   }
 }
 
-// A worker handle is held by the WorkerStubs that resolved to it (several,
-// when concurrent get()s of one id share a getCode) and released when the
-// last of them is collected: each get() makes a handle, and one kept for
-// ever would pin its worker, evicted or not, in this isolate's table.
+// A worker handle that getCode led to is held by the WorkerStubs that
+// resolved to it (several, when concurrent get()s of one id share a
+// getCode) and released when the last of them is collected: one kept for
+// ever would pin its worker, evicted or not, in this isolate's table. (A
+// cached id's handle is the memo's, below.)
 const workerHandleHolders = new Map();
 const workerHandleRegistry = new FinalizationRegistry((wh) => {
   const n = workerHandleHolders.get(wh) - 1;
