@@ -4,9 +4,9 @@ export default {
   async fetch() {
     const log = [];
     await new Promise((done) => {
-      setTimeout(() => log.push("timeout 50"), 50);
+      setTimeout(() => log.push("timeout 250"), 250);
       setTimeout(() => log.push("timeout 0 a"), 0);
-      setTimeout(() => log.push("timeout 30"), 30);
+      setTimeout(() => log.push("timeout 150"), 150);
       setTimeout(() => log.push("timeout 0 b"));
       const cancelled = setTimeout(() => log.push("cancelled!"), 5);
       clearTimeout(cancelled);
@@ -17,11 +17,12 @@ export default {
         n++;
         log.push(`interval ${n}`);
         if (n === 3) clearInterval(iv);
-      }, 20); // fires at 20, 40, 60: 10ms clear of the timeouts
+      }, 100); // fires at 100, 200, 300: 50 ms clear of the timeouts, as a
+      // busy machine can hold a timer back, or this block, by more than 10 ms
       setTimeout((a, b) => log.push(`args ${a} ${b}`), 1, "x", "y");
       Promise.resolve().then(() => log.push("microtask"));
       log.push("sync");
-      setTimeout(done, 100);
+      setTimeout(done, 400);
     });
     return Response.json({
       log,
