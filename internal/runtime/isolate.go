@@ -327,7 +327,6 @@ func normalizeModule(_ *quickjs.VM, _, name string) (string, error) {
 // worker itself (for ctx.exports).
 func (iso *Isolate) init() error {
 	type initMsg struct {
-		Name     string          `json:"name"`
 		Vars     json.RawMessage `json:"vars,omitempty"`
 		Env      *string         `json:"env"`
 		Bindings map[string]int  `json:"bindings"`
@@ -338,7 +337,7 @@ func (iso *Isolate) init() error {
 		SubReqs  int             `json:"subRequests"`
 		Features compat.Features `json:"features"`
 	}
-	m := initMsg{Name: iso.script.Name, Bindings: map[string]int{}, Blocked: iso.outbound.Blocked, SubReqs: iso.limits.SubRequests, Features: iso.features}
+	m := initMsg{Bindings: map[string]int{}, Blocked: iso.outbound.Blocked, SubReqs: iso.limits.SubRequests, Features: iso.features}
 	var msg Message
 	if iso.env.Vars != "" {
 		m.Vars = json.RawMessage(iso.env.Vars)

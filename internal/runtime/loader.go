@@ -488,13 +488,13 @@ func (l *LoaderBinding) build(id, codeJSON string, caps []Target, bufs [][]byte,
 		return nil, &startError{err.Error()}
 	}
 	key := l.key(id)
-	name := "dynamic:" + id
 	if id == "" {
 		key = l.Cache.newAnonKey()
-		name = "dynamic"
 	}
 	hash := code.hash()
-	script, err := l.Cache.script(name, hash, &code)
+	// Ids with the same code share one script, so it is named by its code:
+	// the first id's name would label every later id's profile.
+	script, err := l.Cache.script("dynamic@"+hash[:12], hash, &code)
 	if err != nil {
 		return nil, startFailure(err)
 	}

@@ -2,7 +2,6 @@
 // handlers the host invokes (fetch for now; RPC, Durable Objects and
 // Workflows build on the same entry points).
 
-let workerName = "worker";
 let workerEnv = {};
 let workerModule = null;
 // `exports` from cloudflare:workers, and ctx.exports: two objects with the
@@ -108,12 +107,11 @@ let selfHandle = 0;
 // The namespaces of the worker's Durable Object classes that have storage.
 const classNamespaces = {};
 
-// init receives the worker's name, env and outbound policy as one message;
+// init receives the worker's env and outbound policy as one message;
 // see Isolate.init in Go.
 onHostEvent("init", (json, capsJSON, ...bufs) => {
   const m = JSON.parse(json);
   isolateStart = $isola.isolateStart = host.now();
-  workerName = m.name;
   workerFeatures = m.features;
   if (!workerFeatures.process) delete globalThis.process;
   workerEnv = m.vars ? m.vars : {};
