@@ -211,7 +211,7 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 	}
 	iso.lastUse.Store(time.Now().UnixNano())
 	ready := make(chan error, 1)
-	go iso.run(pre, ready)
+	goLoop(func() { iso.run(pre, ready) })
 	if err := <-ready; err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (iso *Isolate) wakeLocked() {
 	}
 	if iso.parked {
 		iso.parked = false
-		go iso.serve()
+		goLoop(iso.serve)
 	}
 }
 
