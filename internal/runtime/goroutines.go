@@ -6,7 +6,7 @@ import (
 )
 
 // An isolate's loop runs the engine's deep frames: on a new goroutine, whose
-// stack starts at 8 KiB, a cold start grows it to 64 KiB by three doublings,
+// stack starts at 8 KiB, a cold start grows it to ~64 KiB by doublings,
 // each copying the stack so far, and so does the first request after an
 // idle spell (an idle isolate ends its goroutine, loop). So loops run on a
 // few goroutines that, between loops, wait for the next one with their
@@ -44,7 +44,8 @@ func runLoops(loop func()) {
 // loopStackFloor is the stack a waiting goroutine occupies: the collector
 // halves a goroutine's stack while it uses less than a quarter of it, so a
 // goroutine waiting in a frame this size keeps at least four times as much,
-// the 64 KiB a cold start reaches.
+// 32 KiB, leaving a cold start one doubling at most. A 16 KiB floor cost
+// resident memory per idle worker (RATIONALE.md).
 const loopStackFloor = 8 << 10
 
 // nextLoop waits for the next loop, or returns nil if enough goroutines
