@@ -10,6 +10,8 @@
 //   - scale (Isola only): 100,000 ids one after another, memory bounded
 //
 //     go run ./bench/loader [-duration 10s] [-rounds 3] [-scale 100000]
+//
+// -rounds 0 skips the speed figures (memory and scale only).
 package main
 
 import (
@@ -78,8 +80,10 @@ func main() {
 		rt.Stop()
 	}
 	fmt.Printf("\n%-22s %12s %12s %8s\n", "(medians)", "workerd", "isola", "ratio")
-	fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 30x)\n", "cold loads/s", median(rates["cold"]["workerd"]), median(rates["cold"]["isola"]), median(ratios["cold"]))
-	fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 2x)\n", "warm requests/s", median(rates["warm"]["workerd"]), median(rates["warm"]["isola"]), median(ratios["warm"]))
+	if *rounds > 0 {
+		fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 30x)\n", "cold loads/s", median(rates["cold"]["workerd"]), median(rates["cold"]["isola"]), median(ratios["cold"]))
+		fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 2x)\n", "warm requests/s", median(rates["warm"]["workerd"]), median(rates["warm"]["isola"]), median(ratios["warm"]))
+	}
 	fmt.Printf("%-22s %12.0f %12.0f %7.2fx  (goal ≤ 300 KB)\n", "KB per idle worker", memKB["workerd"], memKB["isola"], memKB["isola"]/memKB["workerd"])
 
 	if *scale > 0 {
