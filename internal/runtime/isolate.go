@@ -574,6 +574,7 @@ func (iso *Isolate) turn() {
 	// A refusal the memory limit made in an earlier turn, whose error the
 	// code caught, says nothing of a null thrown now (memoryTight).
 	jsvm.AllocationRefused(iso.vm)
+	gcSeen := jsvm.GCThreshold(iso.vm)
 	for _, job := range jobs {
 		if iso.Err() != nil {
 			return
@@ -602,6 +603,17 @@ func (iso *Isolate) turn() {
 			iso.reportUncaught(err)
 		}
 		iso.drain()
+	}
+	// A collection ran during the turn: collect once more, and set the next
+	// threshold from what is left (jsvm.SettleGCThreshold says why). A
+	// threshold near the memory limit is left alone: heapWasNearLimit reads
+	// it later.
+	if iso.Err() == nil && jsvm.GCThreshold(iso.vm) != gcSeen {
+		jsvm.RunGC(iso.vm)
+		iso.drain()
+		if iso.Err() == nil && float64(jsvm.GCThreshold(iso.vm)) <= 0.9*float64(iso.limits.Memory) {
+			jsvm.SettleGCThreshold(iso.vm, gcSeen)
+		}
 	}
 	// One commit for everything this pass of the loop ran (group commit):
 	// each event's writes are still atomic (they are inside the one
