@@ -414,6 +414,11 @@ func (e *netError) JSName() string { return "TypeError" }
 // heapWasNearLimit reports whether the heap came near its limit recently
 // (see jsvm.GCThreshold): a collection ran with the heap above 60% of it.
 func (iso *Isolate) heapWasNearLimit() bool {
-	return float64(jsvm.GCThreshold(iso.vm)) > 0.9*float64(iso.limits.Memory) ||
-		float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
+	return iso.gcThresholdNearLimit() || float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
+}
+
+// gcThresholdNearLimit: the collector last ran with the heap above 60% of
+// the limit (its threshold is 1.5 times the heap it left).
+func (iso *Isolate) gcThresholdNearLimit() bool {
+	return float64(jsvm.GCThreshold(iso.vm)) > 0.9*float64(iso.limits.Memory)
 }

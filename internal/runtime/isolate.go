@@ -611,7 +611,7 @@ func (iso *Isolate) turn() {
 	if iso.Err() == nil && jsvm.GCThreshold(iso.vm) != gcSeen {
 		jsvm.RunGC(iso.vm)
 		iso.drain()
-		if iso.Err() == nil && float64(jsvm.GCThreshold(iso.vm)) <= 0.9*float64(iso.limits.Memory) {
+		if iso.Err() == nil && !iso.gcThresholdNearLimit() {
 			jsvm.SettleGCThreshold(iso.vm, gcSeen)
 		}
 	}
