@@ -129,3 +129,56 @@ func TestTrimStack(t *testing.T) {
 		t.Fatalf("after TrimStack: %v %v", v, err)
 	}
 }
+
+// A VM trimmed at rest leaves its stack as a spare, which the next VM that
+// has none takes whole; a deep one's stack is freed, not kept.
+func TestTrimmedStackIsReadiedForTheNextVM(t *testing.T) {
+	newVM := func() *quickjs.VM {
+		vm, err := quickjs.NewVM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { Close(vm) })
+		return vm
+	}
+	const shallow = `function f(n) { return n ? f(n - 1) + 1 : 0 } f(5)`
+	a, b := newVM(), newVM()
+	TrimStack(b)
+	spareStacks.Lock()
+	spareStacks.free = nil // the blocks stay allocated; fine in a test
+	spareStacks.Unlock()
+	if _, err := a.Eval(shallow, quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
+	held := StackHeld(a)
+	if held == 0 || held > spareStackBytes {
+		t.Fatalf("a shallow call left %d bytes of stack blocks", held)
+	}
+	first := tlsOf(mirror(a).runtime.tls).stack[0].p
+	TrimStack(a)
+	if StackHeld(a) != 0 || len(spareStacks.free) != 1 {
+		t.Fatalf("after TrimStack: %d bytes held, %d spares", StackHeld(a), len(spareStacks.free))
+	}
+	TrimStack(b) // nothing to give
+	if len(spareStacks.free) != 1 {
+		t.Fatalf("an empty stack became a spare")
+	}
+	ReadyStack(b)
+	if StackHeld(b) != held || tlsOf(mirror(b).runtime.tls).stack[0].p != first || len(spareStacks.free) != 0 {
+		t.Fatalf("ReadyStack: %d bytes held (want %d), %d spares", StackHeld(b), held, len(spareStacks.free))
+	}
+	ReadyStack(a) // none left: a grows its own
+	for _, vm := range []*quickjs.VM{a, b} {
+		if v, err := vm.Eval(shallow, quickjs.EvalGlobal); err != nil || v != 5 {
+			t.Fatalf("after the swap: %v %v", v, err)
+		}
+	}
+	const deep = `function g(n) { return n ? g(n - 1) + 1 : 0 } g(200)`
+	if _, err := b.Eval(deep, quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
+	TrimStack(b)
+	if StackHeld(b) != 0 || len(spareStacks.free) != 0 {
+		t.Fatalf("a deep stack: %d bytes held after TrimStack, %d spares", StackHeld(b), len(spareStacks.free))
+	}
+}

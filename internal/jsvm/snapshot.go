@@ -480,6 +480,7 @@ type interrupterMirror struct {
 // the caller's to set, as after quickjs.NewVM. Close it with Close.
 func (s *Snapshot) Clone() (*quickjs.VM, []quickjs.Value, error) {
 	tls := getTLS()
+	readyStack(tls)
 	h := &engineHeap{blocks: &blockSet{}}
 	id, ok := heaps.add(h)
 	if !ok {

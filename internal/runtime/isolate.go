@@ -548,14 +548,16 @@ func (iso *Isolate) loop() (parked bool) {
 			}
 			continue
 		}
+		jsvm.ReadyStack(iso.vm)
 		iso.turn()
 	}
 }
 
 // stackTrimDelay is how long an isolate waits idle before it gives back the
 // blocks of the engine's stack (~30 KiB after a request, more after deep
-// recursion) and, with no timer set, parks. Taking the blocks again costs a
-// request ~2 µs, and a goroutine's stack grows again by copying.
+// recursion) and, with no timer set, parks. The next turn takes a spare
+// stack if one is left (jsvm.ReadyStack), else grows one, and a goroutine's
+// stack grows again by copying.
 const stackTrimDelay = 100 * time.Millisecond
 
 // turn runs queued work, then due timers, then microtasks, and finally
