@@ -28,9 +28,14 @@ import (
 
 // hostTable is one VM's host functions.
 type hostTable struct {
-	id  uintptr
-	vm  *quickjs.VM
-	fns []hostFunc
+	id uintptr
+	vm *quickjs.VM
+	// recv is what a function whose first parameter has recv's type gets
+	// there (SetHostReceiver, BindHost): functions shared by many VMs
+	// (a HostBinding) take the VM's Go object as a parameter instead of
+	// each VM making closures over it.
+	recv reflect.Value
+	fns  []hostFunc
 }
 
 type hostFunc struct {
@@ -42,13 +47,28 @@ type hostFunc struct {
 // hostSig is what a call needs to know of a function's type. Every isolate
 // registers functions of the same few dozen types, so they share these.
 type hostSig struct {
-	typ      reflect.Type
-	in       []argKind
-	variadic bool // the last of in is ...quickjs.Value
+	typ reflect.Type
+	// self is what the first parameter takes, if JavaScript does not
+	// give it: the VM, or the VM's receiver.
+	self     selfKind
+	in       []argKind // what JavaScript gives
+	variadic bool      // the last of in is ...quickjs.Value
 	out      []reflect.Type
 }
 
-var hostSigs sync.Map // reflect.Type -> *hostSig
+type selfKind uint8
+
+const (
+	selfNone selfKind = iota
+	selfVM            // the first parameter is a *quickjs.VM: the VM called
+	selfRecv          // the first parameter has the type of the VM's receiver
+)
+
+type sigKey struct{ fn, recv reflect.Type }
+
+var hostSigs sync.Map // sigKey -> *hostSig
+
+var vmType = reflect.TypeFor[*quickjs.VM]()
 
 type argKind uint8
 
@@ -90,6 +110,17 @@ func releaseHost(vm *quickjs.VM) {
 	}
 }
 
+// SetHostReceiver makes recv what vm's host functions whose first parameter
+// has recv's type get there. Set it before registering such functions.
+func SetHostReceiver(vm *quickjs.VM, recv any) error {
+	t, err := tableOf(vm)
+	if err != nil {
+		return err
+	}
+	t.recv = reflect.ValueOf(recv)
+	return nil
+}
+
 // RegisterHost defines the global name as a JavaScript function that calls
 // fn; see NewHostFunc.
 func RegisterHost(vm *quickjs.VM, name string, fn any) error {
@@ -106,15 +137,21 @@ func RegisterHost(vm *quickjs.VM, name string, fn any) error {
 // NewHostFunc returns a JavaScript function named name that calls fn. fn's
 // parameters may be int, float64, string, bool, quickjs.Value and any
 // (converted as the wrapper converts), the last one may be
-// ...quickjs.Value; it may return nothing or one value. A quickjs.Value
+// ...quickjs.Value; it may return nothing or one value. Its first parameter
+// may instead be a *quickjs.VM, which gets the VM called, or of the type of
+// vm's receiver (SetHostReceiver), which gets that. A quickjs.Value
 // argument is freed after the call (Dup it to keep it); a returned one is
 // handed to JavaScript. A VM with host functions must be closed with Close.
 func NewHostFunc(vm *quickjs.VM, name string, fn any) (quickjs.Value, error) {
-	f, err := newHostFunc(name, fn)
+	t, err := tableOf(vm)
 	if err != nil {
 		return quickjs.Value{}, err
 	}
-	t, err := tableOf(vm)
+	var recv reflect.Type
+	if t.recv.IsValid() {
+		recv = t.recv.Type()
+	}
+	f, err := newHostFunc(name, fn, recv)
 	if err != nil {
 		return quickjs.Value{}, err
 	}
@@ -156,28 +193,40 @@ func DefineProperty(obj quickjs.Value, name string, v quickjs.Value) error {
 	return nil
 }
 
-func newHostFunc(name string, fn any) (hostFunc, error) {
+// newHostFunc analyses fn; recv, if not nil, is the type of the receiver
+// of the VMs it will serve.
+func newHostFunc(name string, fn any, recv reflect.Type) (hostFunc, error) {
 	v := reflect.ValueOf(fn)
 	if !v.IsValid() {
 		return hostFunc{}, fmt.Errorf("jsvm: host function %s is nil", name)
 	}
-	if sig, ok := hostSigs.Load(v.Type()); ok {
+	key := sigKey{v.Type(), recv}
+	if sig, ok := hostSigs.Load(key); ok {
 		return hostFunc{name: name, fn: v, sig: sig.(*hostSig)}, nil
 	}
-	sig, err := newHostSig(v.Type())
+	sig, err := newHostSig(v.Type(), recv)
 	if err != nil {
 		return hostFunc{}, fmt.Errorf("jsvm: host function %s: %w", name, err)
 	}
-	hostSigs.Store(v.Type(), sig)
+	hostSigs.Store(key, sig)
 	return hostFunc{name: name, fn: v, sig: sig}, nil
 }
 
-func newHostSig(t reflect.Type) (*hostSig, error) {
+func newHostSig(t, recv reflect.Type) (*hostSig, error) {
 	if t.Kind() != reflect.Func || t.NumOut() > 1 {
 		return nil, fmt.Errorf("%s is not a function with at most one result", t)
 	}
 	sig := &hostSig{typ: t, variadic: t.IsVariadic()}
-	for i := range t.NumIn() {
+	first := 0
+	if t.NumIn() > 0 && !(sig.variadic && t.NumIn() == 1) {
+		switch t.In(0) {
+		case vmType:
+			sig.self, first = selfVM, 1
+		case recv:
+			sig.self, first = selfRecv, 1
+		}
+	}
+	for i := first; i < t.NumIn(); i++ {
 		pt := t.In(i)
 		if sig.variadic && i == t.NumIn()-1 {
 			if pt.Elem() != valueType {
@@ -258,7 +307,7 @@ func callHost(tls *libc.TLS, ctx uintptr, this lib.TJSValue, argc int32, argv ui
 		}
 		m.abandoned = true // runtime.Goexit
 	}()
-	r = f.call(vm, tls, ctx, int(argc), argv)
+	r = f.call(t, tls, ctx, int(argc), argv)
 	returned = true
 	return r
 }
@@ -295,7 +344,8 @@ func throwString(tls *libc.TLS, ctx uintptr, throw func(*libc.TLS, uintptr, uint
 	return throw(tls, ctx, uintptr(unsafe.Pointer(&percentS[0])), libc.VaList(bp+8, p))
 }
 
-func (f *hostFunc) call(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, argc int, argv uintptr) lib.TJSValue {
+func (f *hostFunc) call(t *hostTable, tls *libc.TLS, ctx uintptr, argc int, argv uintptr) lib.TJSValue {
+	vm := t.vm
 	sig := f.sig
 	fixed := len(sig.in)
 	if sig.variadic {
@@ -307,7 +357,20 @@ func (f *hostFunc) call(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, argc int, ar
 	if !sig.variadic && argc > fixed {
 		return throwString(tls, ctx, lib.XJS_ThrowTypeError, "too many arguments in call to "+f.name)
 	}
-	in := make([]reflect.Value, argc)
+	self := 0
+	if sig.self != selfNone {
+		self = 1
+	}
+	in := make([]reflect.Value, self+argc)
+	switch sig.self {
+	case selfVM:
+		in[0] = reflect.ValueOf(vm)
+	case selfRecv:
+		if !t.recv.IsValid() {
+			return throwString(tls, ctx, lib.XJS_ThrowInternalError, "host function "+f.name+" has no receiver")
+		}
+		in[0] = t.recv
+	}
 	var owned []quickjs.Value
 	defer func() {
 		for i := range owned {
@@ -321,7 +384,7 @@ func (f *hostFunc) call(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, argc int, ar
 			kind = sig.in[i]
 		}
 		var err error
-		in[i], err = convertArg(vm, tls, ctx, kind, sig.typ.In(min(i, sig.typ.NumIn()-1)), a, &owned)
+		in[self+i], err = convertArg(vm, tls, ctx, kind, sig.typ.In(min(self+i, sig.typ.NumIn()-1)), a, &owned)
 		if err != nil {
 			return throwString(tls, ctx, lib.XJS_ThrowTypeError, fmt.Sprintf("calling %s: %v", f.name, err))
 		}

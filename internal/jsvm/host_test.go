@@ -62,6 +62,32 @@ func TestHostConvertsArgumentsAndResults(t *testing.T) {
 	}
 }
 
+// A function's first parameter may be the VM called, or the VM's receiver:
+// neither is an argument JavaScript passes.
+func TestHostFunctionsTakeTheVMAndItsReceiver(t *testing.T) {
+	type owner struct{ name string }
+	vm := newHostVM(t)
+	if err := SetHostReceiver(vm, &owner{"A"}); err != nil {
+		t.Fatal(err)
+	}
+	register(t, vm, "who", func(o *owner, s string, rest ...quickjs.Value) string {
+		return o.name + ":" + s + ":" + fmt.Sprint(len(rest))
+	})
+	register(t, vm, "same", func(v *quickjs.VM) bool { return v == vm })
+	got, err := vm.Eval(`[who("x"), who("y", 1, 2), same(), who.length].join(";")`, quickjs.EvalGlobal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "A:x:0;A:y:2;true;1" {
+		t.Errorf("got %v", got)
+	}
+	// In a VM without a receiver, a *owner is an argument JavaScript
+	// cannot give.
+	if _, err := NewHostFunc(newHostVM(t), "early", func(o *owner) {}); err == nil || !strings.Contains(err.Error(), "parameter of type") {
+		t.Errorf("a *owner parameter with no receiver set: %v", err)
+	}
+}
+
 func TestHostRejectsWrongArguments(t *testing.T) {
 	vm := newHostVM(t)
 	register(t, vm, "f", func(n int, s string) int { return n + len(s) })

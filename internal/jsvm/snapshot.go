@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"reflect"
 	"math/rand/v2"
 	goruntime "runtime"
 	"slices"
@@ -557,17 +558,6 @@ func (s *Snapshot) Clone() (*quickjs.VM, []quickjs.Value, error) {
 		toStringArgv:  argv,
 	}
 	vm := (*quickjs.VM)(unsafe.Pointer(m))
-	if len(s.hostNames) > 0 {
-		t, err := tableOf(vm)
-		if err != nil {
-			Close(vm)
-			return nil, nil, err
-		}
-		t.fns = make([]hostFunc, len(s.hostNames))
-		for i, name := range s.hostNames {
-			t.fns[i].name = name
-		}
-	}
 	values := make([]quickjs.Value, len(s.values))
 	for i, v := range s.values {
 		jv := lib.TJSValue{Ftag: v.tag}
@@ -580,24 +570,53 @@ func (s *Snapshot) Clone() (*quickjs.VM, []quickjs.Value, error) {
 	return vm, values, nil
 }
 
-// BindHost gives a cloned VM's host functions their Go functions, by the
-// names they were registered under in the snapshot's template.
-func BindHost(vm *quickjs.VM, fns map[string]any) error {
+// HostBinding is the Go side of a snapshot's host functions, made once and
+// shared by every clone: a clone's functions would otherwise be closures
+// over its own Go object, dozens made at each start and kept while it
+// lives (~2 KB an idle isolate). Functions that need that object take it as
+// their first parameter, from the clone's receiver (BindHost).
+type HostBinding struct {
+	recv reflect.Type
+	fns  []hostFunc
+}
+
+// NewHostBinding gives the snapshot's host functions their Go functions, by
+// the names they were registered under in its template. recv is the type of
+// the receivers BindHost will be given (nil: none).
+func (s *Snapshot) NewHostBinding(fns map[string]any, recv reflect.Type) (*HostBinding, error) {
+	b := &HostBinding{recv: recv, fns: make([]hostFunc, len(s.hostNames))}
+	for i, name := range s.hostNames {
+		fn, ok := fns[name]
+		if !ok {
+			return nil, fmt.Errorf("jsvm: no Go function for host function %s", name)
+		}
+		f, err := newHostFunc(name, fn, recv)
+		if err != nil {
+			return nil, err
+		}
+		b.fns[i] = f
+	}
+	return b, nil
+}
+
+// BindHost gives vm, a clone of b's snapshot, b's host functions, with recv
+// as its receiver (of the type b was made for).
+func BindHost(vm *quickjs.VM, b *HostBinding, recv any) error {
+	r := reflect.ValueOf(recv)
+	if b.recv != nil && (!r.IsValid() || r.Type() != b.recv) {
+		return fmt.Errorf("jsvm: BindHost: a receiver of type %T for functions that take %v", recv, b.recv)
+	}
 	t, err := tableOf(vm)
 	if err != nil {
 		return err
 	}
-	for i := range t.fns {
-		fn, ok := fns[t.fns[i].name]
-		if !ok {
-			return fmt.Errorf("jsvm: no Go function for host function %s", t.fns[i].name)
-		}
-		f, err := newHostFunc(t.fns[i].name, fn)
-		if err != nil {
-			return err
-		}
-		t.fns[i] = f
+	if len(t.fns) > 0 {
+		return errors.New("jsvm: BindHost: the VM has host functions already")
 	}
+	// Capped, so that a function registered later (NewHostFunc) appends to
+	// a copy, not to the shared array.
+	t.fns = b.fns[:len(b.fns):len(b.fns)]
+	t.recv = r
 	return nil
 }
 

@@ -2,6 +2,7 @@ package jsvm
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -66,6 +67,15 @@ func TestSnapshotClones(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("snapshot: %d bytes in %d blocks, %d pointers, %d hashed shapes", len(s.data), len(s.blocks), len(s.relocs), len(s.shapes))
+	// The clones share one binding; each gets its own receiver.
+	type base struct{ n int }
+	binding, err := s.NewHostBinding(map[string]any{"hostAdd": func(b *base, x, y int) int { return x + y + b.n }}, reflect.TypeFor[*base]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NewHostBinding(map[string]any{}, nil); err == nil || !strings.Contains(err.Error(), "hostAdd") {
+		t.Errorf("a binding without hostAdd: %v", err)
+	}
 	var vms []*quickjs.VM
 	var randoms []string
 	for i := range 20 {
@@ -74,7 +84,10 @@ func TestSnapshotClones(t *testing.T) {
 			t.Fatal(err)
 		}
 		vms = append(vms, vm)
-		if err := BindHost(vm, map[string]any{"hostAdd": func(a, b int) int { return a + b + 1000 }}); err != nil {
+		if err := BindHost(vm, binding, "not a *base"); err == nil {
+			t.Fatal("BindHost took a receiver of the wrong type")
+		}
+		if err := BindHost(vm, binding, &base{1000 * (i + 1)}); err != nil {
 			t.Fatal(err)
 		}
 		// The value kept by Go is the clone's function.
@@ -82,7 +95,7 @@ func TestSnapshotClones(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := `{"calls":1,"name":"c1","secret":2,"reg":1,"size":3,"o":{"a":1,"b":"two","c":[1,2,3],"d":{"e":2}},"host":1002}`
+		want := fmt.Sprintf(`{"calls":1,"name":"c1","secret":2,"reg":1,"size":3,"o":{"a":1,"b":"two","c":[1,2,3],"d":{"e":2}},"host":%d}`, 1000*(i+1)+2)
 		if r != want {
 			t.Fatalf("clone %d: %v, want %s", i, r, want)
 		}
@@ -97,7 +110,7 @@ func TestSnapshotClones(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := fmt.Sprint(got); !strings.HasPrefix(s, `2000:1:42:{"calls":2,"name":"c2"`) || !strings.HasSuffix(s, `"host":1003}:function`) {
+		if s := fmt.Sprint(got); !strings.HasPrefix(s, `2000:1:42:{"calls":2,"name":"c2"`) || !strings.HasSuffix(s, fmt.Sprintf(`"host":%d}:function`, 1000*(i+1)+3)) {
 			t.Fatalf("clone %d: %s", i, s)
 		}
 		if _, err := vm.Eval(`globalThis.gc && gc()`, quickjs.EvalGlobal); err != nil {

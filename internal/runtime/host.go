@@ -24,69 +24,80 @@ import (
 // rejection carries the string "Name: message"; the prelude turns it into the
 // right error class.
 func (iso *Isolate) registerHost() error {
-	return iso.registerFuncs(iso.hostFuncs())
+	if err := jsvm.SetHostReceiver(iso.vm, iso); err != nil {
+		return err
+	}
+	return iso.registerFuncs(isolateHost)
 }
 
-// hostFuncs returns the host functions every isolate starts with, by name.
-func (iso *Isolate) hostFuncs() map[string]any {
-	fns := map[string]any{
-		"log": func(level, text string) { iso.logf(level, text) },
-		"timerStart": func(id int, ms any, repeat bool) {
+// isolateHost is the host functions every isolate starts with, by name.
+// Each takes its isolate as its first parameter (jsvm.SetHostReceiver)
+// rather than closing over it: one set serves every isolate, and an
+// isolate started from the snapshot binds them without making any
+// (jsvm.HostBinding). Set in init: the functions lead back to registerHost.
+var isolateHost map[string]any
+
+func init() { isolateHost = isolateHostFuncs() }
+
+func isolateHostFuncs() map[string]any {
+	return map[string]any{
+		"log": func(iso *Isolate, level, text string) { iso.logf(level, text) },
+		"timerStart": func(iso *Isolate, id int, ms any, repeat bool) {
 			iso.timerStart(id, number(ms), repeat)
 		},
-		"timerStop": func(id int) { iso.timerStop(id) },
+		"timerStop": func(iso *Isolate, id int) { iso.timerStop(id) },
 		"now": func() float64 {
 			return float64(time.Now().UnixNano()) / 1e6
 		},
-		"randomBytes": func(n int) quickjs.Value {
+		"randomBytes": func(iso *Isolate, n int) quickjs.Value {
 			b := make([]byte, n)
 			rand.Read(b)
 			return jsvm.NewArrayBuffer(iso.vm, b)
 		},
-		"crypto":  jsprelude.CryptoHost(iso.vm),
+		"crypto":  jsprelude.CryptoHost,
 		"urlFast": jsprelude.URLFast,
-		"respond": func(id int, status int, statusText, headers string, body quickjs.Value) string {
+		"respond": func(iso *Isolate, id int, status int, statusText, headers string, body quickjs.Value) string {
 			return iso.respond(id, status, statusText, headers, body)
 		},
-		"fail": func(id int, text string) { iso.failFromJS(id, text) },
-		"read": func(id int) quickjs.Value {
+		"fail": func(iso *Isolate, id int, text string) { iso.failFromJS(id, text) },
+		"read": func(iso *Isolate, id int) quickjs.Value {
 			return iso.readBody(id, false)
 		},
-		"readAll": func(id int) quickjs.Value {
+		"readAll": func(iso *Isolate, id int) quickjs.Value {
 			return iso.readBody(id, true)
 		},
-		"cancelBody": func(id int) {
+		"cancelBody": func(iso *Isolate, id int) {
 			if b, ok := iso.bodies[id]; ok {
 				b.close()
 				delete(iso.bodies, id)
 			}
 		},
-		"write": func(id int, chunk quickjs.Value) quickjs.Value {
+		"write": func(iso *Isolate, id int, chunk quickjs.Value) quickjs.Value {
 			return iso.writeChunk(id, chunk)
 		},
-		"closeStream": func(id int, errText string) { iso.closeStream(id, errText) },
-		"fetch": func(meta string, body quickjs.Value) quickjs.Value {
+		"closeStream": func(iso *Isolate, id int, errText string) { iso.closeStream(id, errText) },
+		"fetch": func(iso *Isolate, meta string, body quickjs.Value) quickjs.Value {
 			return iso.fetch(meta, body)
 		},
-		"rpcCall": func(handle int, path, op, args, caps string, bufs ...quickjs.Value) quickjs.Value {
+		"rpcCall": func(iso *Isolate, handle int, path, op, args, caps string, bufs ...quickjs.Value) quickjs.Value {
 			return iso.rpcCall(handle, path, op, args, caps, bufs)
 		},
-		"rpcFetch": func(handle int, method, url, headers string, body quickjs.Value) quickjs.Value {
+		"rpcFetch": func(iso *Isolate, handle int, method, url, headers string, body quickjs.Value) quickjs.Value {
 			return iso.rpcFetch(handle, method, url, headers, body)
 		},
-		"rpcFetchReturn": func(id, status int, statusText, headers string, body quickjs.Value) {
+		"rpcFetchReturn": func(iso *Isolate, id, status int, statusText, headers string, body quickjs.Value) {
 			iso.rpcFetchReturn(id, status, statusText, headers, body)
 		},
-		"rpcRelease": func(handle int) { iso.releaseHandle(handle) },
-		"rpcReturn": func(id int, json, caps string, bufs ...quickjs.Value) {
+		"rpcRelease": func(iso *Isolate, handle int) { iso.releaseHandle(handle) },
+		"rpcReturn": func(iso *Isolate, id int, json, caps string, bufs ...quickjs.Value) {
 			iso.rpcReply(id, false, json, caps, bufs)
 		},
-		"rpcThrow": func(id int, json, caps string, bufs ...quickjs.Value) {
+		"rpcThrow": func(iso *Isolate, id int, json, caps string, bufs ...quickjs.Value) {
 			iso.rpcReply(id, true, json, caps, bufs)
 		},
 		// entry makes a stub handle for an entrypoint of the worker behind a
 		// worker handle (a dynamic worker, or this worker for ctx.exports).
-		"entry": func(workerHandle int, name, props, propsCaps string) int {
+		"entry": func(iso *Isolate, workerHandle int, name, props, propsCaps string) int {
 			ref, ok := iso.handles[workerHandle].(*workerRef)
 			if !ok {
 				return 0
@@ -101,39 +112,38 @@ func (iso *Isolate) hostFuncs() map[string]any {
 			}
 			return iso.addHandle(t)
 		},
-		"loaderGet": func(handle int, id string) int { return iso.loaderGet(handle, id) },
-		"loaderTouch": func(handle int, id string, worker int) bool {
+		"loaderGet": func(iso *Isolate, handle int, id string) int { return iso.loaderGet(handle, id) },
+		"loaderTouch": func(iso *Isolate, handle int, id string, worker int) bool {
 			return iso.loaderTouch(handle, id, worker)
 		},
-		"loaderPut": func(handle int, id, code, caps string, bufs ...quickjs.Value) quickjs.Value {
+		"loaderPut": func(iso *Isolate, handle int, id, code, caps string, bufs ...quickjs.Value) quickjs.Value {
 			return iso.loaderPut(handle, id, code, caps, buffersOf(bufs))
 		},
+		// Durable Objects and their storage have groups of their own, registered
+		// when an isolate first needs them (hostNeed in 00_core.js): every
+		// function registered costs each isolate's start a little.
+		"need": func(iso *Isolate, group string) error { return iso.registerGroup(group) },
+		"rpcSettlers": func(iso *Isolate, call, fetch quickjs.Value) {
+			if !iso.settlersSet {
+				iso.settleCall, iso.settleFetch, iso.settlersSet = call.Dup(), fetch.Dup(), true
+			}
+		},
+		// takeDispatch receives the function every event from Go goes through.
+		"takeDispatch": func(iso *Isolate, fn quickjs.Value) {
+			if !iso.dispatchSet {
+				iso.dispatch, iso.dispatchSet = fn.Dup(), true
+			}
+		},
+		// memoryTight tells the prelude whether the memory limit refused an
+		// allocation in this turn, or the heap is near the limit: a null thrown
+		// then is QuickJS failing to allocate its out-of-memory error, not a
+		// value the code threw. The refusal is what tells when unwinding has
+		// freed what filled the heap (a synchronous allocation loop); the size,
+		// when the allocations are still alive (an async frame).
+		"memoryTight": func(iso *Isolate) bool {
+			return jsvm.AllocationRefused(iso.vm) || float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
+		},
 	}
-	// Durable Objects and their storage have groups of their own, registered
-	// when an isolate first needs them (hostNeed in 00_core.js): every
-	// function registered costs each isolate's start a little.
-	fns["need"] = func(group string) error { return iso.registerGroup(group) }
-	fns["rpcSettlers"] = func(call, fetch quickjs.Value) {
-		if !iso.settlersSet {
-			iso.settleCall, iso.settleFetch, iso.settlersSet = call.Dup(), fetch.Dup(), true
-		}
-	}
-	// takeDispatch receives the function every event from Go goes through.
-	fns["takeDispatch"] = func(fn quickjs.Value) {
-		if !iso.dispatchSet {
-			iso.dispatch, iso.dispatchSet = fn.Dup(), true
-		}
-	}
-	// memoryTight tells the prelude whether the memory limit refused an
-	// allocation in this turn, or the heap is near the limit: a null thrown
-	// then is QuickJS failing to allocate its out-of-memory error, not a
-	// value the code threw. The refusal is what tells when unwinding has
-	// freed what filled the heap (a synchronous allocation loop); the size,
-	// when the allocations are still alive (an async frame).
-	fns["memoryTight"] = func() bool {
-		return jsvm.AllocationRefused(iso.vm) || float64(jsvm.Memory(iso.vm).MallocSize) > 0.9*float64(iso.limits.Memory)
-	}
-	return fns
 }
 
 func (iso *Isolate) registerGroup(group string) error {
@@ -178,7 +188,7 @@ func (iso *Isolate) adopt() quickjs.Value {
 func (iso *Isolate) registerFuncs(fns map[string]any) error {
 	vm := iso.vm
 	if !iso.adoptRegistered {
-		if err := jsvm.RegisterHost(vm, adoptHost, iso.adopt); err != nil {
+		if err := jsvm.RegisterHost(vm, adoptHost, (*Isolate).adopt); err != nil {
 			return fmt.Errorf("register adopt: %w", err)
 		}
 		iso.adoptRegistered = true

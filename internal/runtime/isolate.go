@@ -263,7 +263,7 @@ func (iso *Isolate) wakeLocked() {
 func (iso *Isolate) boot(pre *jsprelude.Compiled) error {
 	var err error
 	if snap := preludeSnapshotFor(pre); snap != nil {
-		err = iso.bootClone(snap, pre)
+		err = iso.bootClone(snap)
 	} else {
 		err = iso.bootPrelude(pre)
 	}

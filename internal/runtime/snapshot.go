@@ -5,6 +5,7 @@ import (
 	"log"
 	"maps"
 	"os"
+	"reflect"
 	"sync"
 
 	"github.com/isola-run/isola/internal/jsvm"
@@ -23,13 +24,14 @@ var snapshotOff = os.Getenv("ISOLA_SNAPSHOT") == "off"
 type preludeSnapshot struct {
 	once sync.Once
 	snap *jsvm.Snapshot
+	host *jsvm.HostBinding // the Go side of its host functions, for every clone
 }
 
 var preludeSnapshots sync.Map // *jsprelude.Compiled -> *preludeSnapshot
 
 // preludeSnapshotFor returns pre's snapshot, building it on first use, or
 // nil when isolates start without one.
-func preludeSnapshotFor(pre *jsprelude.Compiled) *jsvm.Snapshot {
+func preludeSnapshotFor(pre *jsprelude.Compiled) *preludeSnapshot {
 	if snapshotOff || jsProfiling {
 		return nil
 	}
@@ -43,9 +45,20 @@ func preludeSnapshotFor(pre *jsprelude.Compiled) *jsvm.Snapshot {
 			log.Printf("isola: isolates start without a snapshot: %v", err)
 			return
 		}
-		ps.snap = snap
+		fns := maps.Clone(isolateHost)
+		fns[adoptHost] = (*Isolate).adopt
+		maps.Copy(fns, pre.HostFuncs())
+		host, err := snap.NewHostBinding(fns, reflect.TypeFor[*Isolate]())
+		if err != nil {
+			log.Printf("isola: isolates start without a snapshot: %v", err)
+			return
+		}
+		ps.snap, ps.host = snap, host
 	})
-	return ps.snap
+	if ps.snap == nil {
+		return nil
+	}
+	return ps
 }
 
 func buildPreludeSnapshot(pre *jsprelude.Compiled) (*jsvm.Snapshot, error) {
@@ -74,8 +87,8 @@ func buildPreludeSnapshot(pre *jsprelude.Compiled) (*jsvm.Snapshot, error) {
 }
 
 // bootClone starts the isolate as a copy of snap.
-func (iso *Isolate) bootClone(snap *jsvm.Snapshot, pre *jsprelude.Compiled) error {
-	vm, values, err := snap.Clone()
+func (iso *Isolate) bootClone(snap *preludeSnapshot) error {
+	vm, values, err := snap.snap.Clone()
 	if err != nil {
 		return err
 	}
@@ -83,10 +96,7 @@ func (iso *Isolate) bootClone(snap *jsvm.Snapshot, pre *jsprelude.Compiled) erro
 	vm.SetMemoryLimit(iso.limits.Memory)
 	vm.SetModuleLoader(missingModule, normalizeModule)
 	iso.rejections = jsvm.TrackRejections(vm)
-	fns := iso.hostFuncs()
-	fns[adoptHost] = iso.adopt
-	maps.Copy(fns, pre.HostFuncs(vm))
-	if err := jsvm.BindHost(vm, fns); err != nil {
+	if err := jsvm.BindHost(vm, snap.host, iso); err != nil {
 		return err
 	}
 	iso.adoptRegistered = true

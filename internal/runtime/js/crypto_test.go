@@ -11,7 +11,7 @@ func init() { extraHost = append(extraHost, registerCryptoHost) }
 
 // registerCryptoHost installs the host.crypto bridge the runtime provides:
 // __isola_crypto(op, paramsJSON, ...ArrayBuffers) -> [result, "Name: message" | null].
-func registerCryptoHost(h *testHost) { h.register("crypto", CryptoHost(h.vm)) }
+func registerCryptoHost(h *testHost) { h.register("crypto", CryptoHost) }
 
 // cryptoHelpers are small encoders the crypto tests' scripts share.
 const cryptoHelpers = `

@@ -359,29 +359,30 @@ func (c *Compiled) Install(vm *quickjs.VM) error {
 	return bootErr
 }
 
-// HostFuncs returns the host functions Install registers, by name, for a VM
-// cloned from one it was installed in.
-func (c *Compiled) HostFuncs(vm *quickjs.VM) map[string]any {
-	var bootErr error
-	return c.hostFuncs(vm, &bootErr)
+// HostFuncs returns the host functions Install registers, by name, for VMs
+// cloned from one it was installed in: each takes the VM it serves as its
+// first parameter (jsvm.NewHostFunc), so one set serves them all.
+func (c *Compiled) HostFuncs() map[string]any {
+	eager, lazy := c.shared()
+	return map[string]any{
+		"__isola_" + LoadUnitHost: func(vm *quickjs.VM, name string) quickjs.Value {
+			return loadUnit(vm, lazy, name)
+		},
+		// A clone never boots (the eager unit deleted its global in the
+		// VM cloned); the binding needs a function all the same.
+		"__isola_boot": func(vm *quickjs.VM) {
+			if v, err := jsvm.EvalBytecodeInHost(vm, eager); err == nil {
+				v.Free()
+			}
+		},
+	}
 }
 
 func (c *Compiled) hostFuncs(vm *quickjs.VM, bootErr *error) map[string]any {
 	eager, lazy := c.shared()
 	return map[string]any{
-		// The loader answers undefined for a unit it cannot load; the
-		// prelude turns that into an exception (a Go panic here would skip
-		// the JavaScript's finally blocks).
 		"__isola_" + LoadUnitHost: func(name string) quickjs.Value {
-			code, ok := lazy[name]
-			if !ok {
-				return quickjs.UndefinedValue
-			}
-			v, err := jsvm.EvalBytecodeInHost(vm, code)
-			if err != nil {
-				return quickjs.UndefinedValue
-			}
-			return v
+			return loadUnit(vm, lazy, name)
 		},
 		"__isola_boot": func() {
 			v, err := jsvm.EvalBytecodeInHost(vm, eager)
@@ -392,4 +393,19 @@ func (c *Compiled) hostFuncs(vm *quickjs.VM, bootErr *error) map[string]any {
 			v.Free()
 		},
 	}
+}
+
+// loadUnit answers undefined for a unit it cannot load; the prelude turns
+// that into an exception (a Go panic here would skip the JavaScript's
+// finally blocks).
+func loadUnit(vm *quickjs.VM, lazy map[string]*jsvm.Bytecode, name string) quickjs.Value {
+	code, ok := lazy[name]
+	if !ok {
+		return quickjs.UndefinedValue
+	}
+	v, err := jsvm.EvalBytecodeInHost(vm, code)
+	if err != nil {
+		return quickjs.UndefinedValue
+	}
+	return v
 }
