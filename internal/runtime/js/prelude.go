@@ -343,8 +343,17 @@ const LoadUnitHost = "loadUnit"
 // the eager unit, which takes the host functions registered so far (through
 // __isola_adopt). Register the other host functions before calling it.
 func (c *Compiled) Install(vm *quickjs.VM) error {
+	fns := c.HostFuncs()
+	// Here the eager unit's runner also keeps what went wrong.
 	var bootErr error
-	fns := c.hostFuncs(vm, &bootErr)
+	fns["__isola_boot"] = func() {
+		v, err := jsvm.EvalBytecodeInHost(vm, c.eager)
+		if err != nil {
+			bootErr = err
+			return
+		}
+		v.Free()
+	}
 	// The loader first, then the eager unit's runner, which the unit
 	// deletes: the eager unit runs from a host function so that it is read
 	// from the shared copy.
@@ -374,23 +383,6 @@ func (c *Compiled) HostFuncs() map[string]any {
 			if v, err := jsvm.EvalBytecodeInHost(vm, eager); err == nil {
 				v.Free()
 			}
-		},
-	}
-}
-
-func (c *Compiled) hostFuncs(vm *quickjs.VM, bootErr *error) map[string]any {
-	eager, lazy := c.shared()
-	return map[string]any{
-		"__isola_" + LoadUnitHost: func(name string) quickjs.Value {
-			return loadUnit(vm, lazy, name)
-		},
-		"__isola_boot": func() {
-			v, err := jsvm.EvalBytecodeInHost(vm, eager)
-			if err != nil {
-				*bootErr = err
-				return
-			}
-			v.Free()
 		},
 	}
 }
