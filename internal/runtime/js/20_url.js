@@ -823,10 +823,11 @@ function urlBasicParse(input, base, url, stateOverride) {
 }
 
 function urlSerializePath(url) {
-  if (typeof url.path === "string") return url.path;
-  let out = "";
-  for (const segment of url.path) out += "/" + segment;
-  return out;
+  const path = url.path;
+  if (typeof path === "string") return path;
+  // One native join, not a loop of concatenations: pathname is read on
+  // nearly every request (url.pathname === "/api").
+  return path.length === 0 ? "" : "/" + path.join("/");
 }
 
 function urlSerialize(url, excludeFragment = false) {
