@@ -15,6 +15,7 @@ import (
 
 	"github.com/isola-run/isola/internal/runtime"
 	"github.com/isola-run/isola/internal/testutil/reference"
+	"github.com/isola-run/isola/internal/workflows"
 )
 
 // The dynamic-workflows example, unmodified: the dispatcher loads tenant
@@ -25,7 +26,7 @@ const dynamicWorkflowsPackage = "@cloudflare/dynamic-workflows"
 
 // dynamicWorkflowsExample copies the example into a temporary directory
 // and gives it the npm package, as `npm install` in its folder would.
-func dynamicWorkflowsExample(t *testing.T) string {
+func dynamicWorkflowsExample(t testing.TB) string {
 	t.Helper()
 	src := "../../../shared/examples/dynamic-workflows"
 	dir := t.TempDir()
@@ -243,7 +244,10 @@ export default {
 
 func TestDynamicWorkflowCodeChangesWhileSleeping(t *testing.T) {
 	dir := project(t, map[string]string{"wrangler.jsonc": codeChangeConfig, "worker.js": codeChangeWorker})
-	a, logs := loadLinked(t, dir, Options{})
+	// Code changes while an instance sleeps for hours, whose run is dropped
+	// and replayed on waking; this sleep is short, and would be waited out
+	// in memory, on the code it began on, unless told otherwise.
+	a, logs := loadLinked(t, dir, Options{Workflows: workflows.Options{SleepInMemory: -1}})
 	h := workerHandler{a}
 	send := func(method, path, body string) string {
 		t.Helper()

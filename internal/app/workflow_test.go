@@ -88,3 +88,57 @@ func (a *App) debugLog(f workflows.ListFilter) string {
 }
 
 var workflowsListAll = workflows.ListFilter{}
+
+// A short sleep is waited out by the live run, as the reference's engine
+// does: run() is not started again, and its code outside steps runs once.
+// The instance reads "waiting" meanwhile, as a sleeping one does.
+func TestShortSleepIsWaitedOutWithoutReplay(t *testing.T) {
+	a, logs := load(t, map[string]string{
+		"wrangler.jsonc": `{"name":"w","main":"worker.js","compatibility_date":"2026-04-01",
+  "workflows":[{"name":"nap","binding":"WF","class_name":"Nap"}]}`,
+		"worker.js": `
+import { WorkflowEntrypoint } from "cloudflare:workers";
+const starts = {};
+export class Nap extends WorkflowEntrypoint {
+  async run(event, step) {
+    starts[event.instanceId] = (starts[event.instanceId] || 0) + 1;
+    const a = await step.do("a", async () => 1);
+    await step.sleep("nap", 400);
+    await step.sleepUntil("until", Date.now() + 100);
+    const b = await step.do("b", async () => a + 1);
+    return { b, starts: starts[event.instanceId] };
+  }
+}
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/status") return Response.json(await (await env.WF.get(url.searchParams.get("id"))).status());
+    const inst = await env.WF.create();
+    return Response.json({ id: inst.id });
+  },
+};`,
+	})
+	code, body := get(t, a, "GET", "/create", "")
+	var created struct{ ID string }
+	if code != 200 || json.Unmarshal([]byte(body), &created) != nil {
+		t.Fatalf("create: %d %s\n%s", code, body, logs)
+	}
+	status := "/status?id=" + created.ID
+	pollStatus(t, a, status, "waiting", 2*time.Second)
+	st := pollStatus(t, a, status, "complete", 5*time.Second)
+	out, _ := json.Marshal(st["output"])
+	if string(out) != `{"b":2,"starts":1}` {
+		t.Fatalf("output = %s, want run() started once\n%s", out, logs)
+	}
+	steps, err := a.Workflows.Store().Steps("nap", created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name+":"+string(s.State))
+	}
+	if got := strings.Join(names, " "); got != "a:done nap:done until:done b:done" {
+		t.Fatalf("journal: %s", got)
+	}
+}

@@ -191,6 +191,13 @@ func (c *LoaderCache) trimMemory() {
 	}
 }
 
+// roomy is the Worker.roomy hook: at most half the isolate budget is live.
+func (c *LoaderCache) roomy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return 2*c.live.Len() < c.limits.Isolates
+}
+
 // started is the Worker.onStart hook: count the new isolate and, past the
 // budget, close the least recently used one.
 func (c *LoaderCache) started(w *Worker) {
@@ -534,6 +541,7 @@ func (l *LoaderBinding) build(id, codeJSON string, caps []Target, bufs [][]byte,
 	opts.Features = features
 	w := NewWorker(script, opts)
 	w.onStart = l.Cache.started
+	w.roomy = l.Cache.roomy
 	w.code = id + "@" + hash[:12]
 	// Start it now, as workerd does: a worker that cannot start fails the
 	// caller with the reason, and is not cached.

@@ -22,6 +22,11 @@ type Worker struct {
 	// them against its budget). It is called without w.mu held.
 	onStart func(*Worker)
 	live    *list.Element // the cache's entry for the live isolate; the cache owns it
+	// roomy, when set, says whether the worker's isolate may stay busy a
+	// while for something that could let go of it: a workflow run waiting
+	// out a sleep in memory keeps the isolates it runs in busy, and a loader
+	// cache near its budget wants them idle, to evict.
+	roomy func() bool
 
 	// code names a dynamic worker's code, "<loader id>@<version>"; empty
 	// for the app's own workers. Workflow instances record it (RanOn).

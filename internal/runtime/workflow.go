@@ -60,6 +60,7 @@ type liveRun struct {
 	steps    int // step.do calls, against limit
 	inflight int // step.do callbacks running
 	blocked  int // sleeps and waits not over
+	held     int // sleeps waited out in memory (workflows.ActHold)
 	// handedOff lists the isolates with calls that handed the step on:
 	// when the run ends they abandon those calls.
 	handedOff map[*Isolate]bool
@@ -128,6 +129,14 @@ func (iso *Isolate) startWorkflowRun(lr *liveRun) {
 	if err != nil {
 		run.Lost(err)
 	}
+}
+
+// mayHoldSleep says whether a run may wait out a sleep here, in memory,
+// keeping this isolate busy meanwhile: not in a loader cache near its
+// budget, which would rather evict it (the run is then dropped and replayed
+// when the sleep is due, as every longer sleep is).
+func (iso *Isolate) mayHoldSleep() bool {
+	return iso.worker == nil || iso.worker.roomy == nil || iso.worker.roomy()
 }
 
 // forgetRun drops what the run's home isolate keeps for it.
@@ -288,7 +297,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		lr.mu.Unlock()
 		// Not under lr.mu: the engine calls lr.ended with its own lock held.
 		a := run.Step(workflows.StepRequest{Kind: workflows.StepKind(kind), Name: name, Count: count,
-			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ})
+			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ, MayHold: iso.mayHoldSleep()})
 		switch a.Action {
 		case workflows.ActAbandon:
 			return []any{"abandon", 0}
@@ -311,6 +320,40 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			lr.mu.Lock()
 			lr.blocked++
 			lr.mu.Unlock()
+		case workflows.ActHold:
+			lr.mu.Lock()
+			lr.held++
+			lr.mu.Unlock()
+			return []any{"hold", count, float64(a.DelayMs)}
+		}
+		return []any{string(a.Action), count}
+	}
+	// wfSleepDue ends a sleep answered "hold", when its timer fires:
+	// ["done", n], ["block", n] (see wfStep) or ["abandon", 0].
+	fns["wfSleepDue"] = func(h int, name string, count int) []any {
+		lr := stepOf(h)
+		if lr == nil {
+			return []any{"abandon", 0}
+		}
+		lr.mu.Lock()
+		run := lr.run
+		if run != nil {
+			lr.held--
+		}
+		lr.mu.Unlock()
+		if run == nil {
+			return []any{"abandon", 0}
+		}
+		a := run.SleepDue(name, count)
+		switch a.Action {
+		case workflows.ActDone:
+			return []any{"done", count, nil, "", 0.0}
+		case workflows.ActBlock:
+			lr.mu.Lock()
+			lr.blocked++
+			lr.mu.Unlock()
+		case workflows.ActFailed:
+			return []any{"failed", count, a.Error.Name, a.Error.Message}
 		}
 		return []any{string(a.Action), count}
 	}
@@ -383,7 +426,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		}
 		lr.mu.Lock()
 		run := lr.run
-		idle := lr.inflight == 0 && lr.blocked > 0
+		idle := lr.inflight == 0 && lr.held == 0 && lr.blocked > 0
 		lr.mu.Unlock()
 		if run == nil {
 			return true

@@ -77,6 +77,9 @@ func (e *Engine) liveStatusLocked(k instKey, st Status) Status {
 		if r.pause {
 			return WaitingForPause
 		}
+		if r.sleepingLocked() {
+			return Waiting
+		}
 		return Running
 	}
 	if e.inQueue[k] && st != Queued && !st.Finished() {

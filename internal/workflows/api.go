@@ -176,6 +176,14 @@ func NotFound() error {
 // running). Pausing a paused instance does nothing.
 func (e *Engine) Pause(workflow, id string) error {
 	return e.control(workflow, id, func(r *Run) error {
+		if r.sleepingLocked() {
+			// A sleep waited out in memory ends at once, as the
+			// reference's ends on a pause; resuming replays the run,
+			// which finds the sleep in the journal.
+			r.pause = true
+			r.pauseNowLocked()
+			return nil
+		}
 		if !r.pause {
 			r.pause = true
 			r.setStatusLocked(WaitingForPause, 0)
@@ -382,6 +390,12 @@ func (e *Engine) SendEvent(workflow, id, typ string, payload Value) error {
 			if s := r.steps[bk]; s != nil && s.State == StepWaiting && s.Type == typ {
 				r.wakeNow = true
 			}
+		}
+		if r.wakeNow && r.sleepingLocked() {
+			// A wait this event ends sits beside a sleep waited out in
+			// memory: drop the run now, so that it runs again at once,
+			// instead of when the sleep is over.
+			r.suspendLocked()
 		}
 	} else if e.inQueue[k] {
 		for i := range w.queue {

@@ -44,12 +44,25 @@ type Options struct {
 	Now func() time.Time
 	// Log receives engine messages (nil: dropped).
 	Log func(level, msg string)
+	// SleepInMemory: a sleep due within this long is waited out by the
+	// live run, as the reference's engine waits out every sleep, instead
+	// of the run being dropped and replayed when the sleep ends (0:
+	// DefaultSleepInMemory with the real clock, none with a clock of the
+	// caller's, which cannot drive the isolates' timers; negative: none).
+	// MaxSleepingInMemory bounds the runs doing so at once (0:
+	// DefaultMaxSleepingInMemory). Such a run does not count against
+	// MaxRunning: it is waiting, and it is dropped (and replayed when due)
+	// whenever something needs it gone. See RATIONALE.md.
+	SleepInMemory       time.Duration
+	MaxSleepingInMemory int
 }
 
 const (
 	DefaultMaxRunning            = 1000
 	DefaultMaxRunningPerWorkflow = 500
 	DefaultRetention             = 30 * 24 * time.Hour
+	DefaultSleepInMemory         = 5 * time.Second
+	DefaultMaxSleepingInMemory   = 10_000
 )
 
 // WithDefaults fills in the zero fields.
@@ -62,6 +75,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention
+	}
+	if o.SleepInMemory == 0 && o.Now == nil {
+		o.SleepInMemory = DefaultSleepInMemory
+	}
+	if o.MaxSleepingInMemory <= 0 {
+		o.MaxSleepingInMemory = DefaultMaxSleepingInMemory
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -99,6 +118,7 @@ type Engine struct {
 	live      map[instKey]*Run
 	inQueue   map[instKey]bool
 	running   int
+	sleepers  int // live runs sleeping in memory (Run.held)
 	nextRunID int64
 	stepSeq   int64
 	eventSeq  int64
@@ -371,8 +391,13 @@ func (e *Engine) begin(r *Run, q queued) {
 func (e *Engine) endLocked(r *Run) {
 	if cur, ok := e.live[r.key]; ok && cur == r {
 		delete(e.live, r.key)
-		r.wf.live--
-		e.running--
+		if len(r.held) > 0 {
+			e.sleepers--
+		} else {
+			r.wf.live--
+			e.running--
+		}
+		r.held = nil
 	}
 	r.stopped = true
 	if f := r.onEnd; f != nil {

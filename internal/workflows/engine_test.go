@@ -460,3 +460,120 @@ func TestCountsReportLiveRunsAsRunning(t *testing.T) {
 	close(release)
 	h.waitStatus("w", "busy", Complete)
 }
+
+// holdRunner's run(): step "a", a sleep of 5 s that it may wait out in
+// memory, step "b". When held it reports the answer and waits for the test
+// to say the timer fired, then asks SleepDue, as the prelude does.
+func holdRunner(held chan<- Answer, fire <-chan struct{}, execs *atomic.Int64) *funcRunner {
+	runner := &funcRunner{}
+	runner.fn = func(r *Run) {
+		if _, ok := doStep(r, "a", 1, execs, `"A"`); !ok {
+			return
+		}
+		ans := r.Step(StepRequest{Kind: KindSleep, Name: "nap", Count: 1, DurationMs: 5000, MayHold: true})
+		if ans.Action == ActHold {
+			held <- ans
+			<-fire
+			ans = r.SleepDue("nap", 1)
+		}
+		switch ans.Action {
+		case ActBlock:
+			r.Suspend()
+			return
+		case ActDone:
+		default:
+			return
+		}
+		if _, ok := doStep(r, "b", 1, execs, `"B"`); !ok {
+			return
+		}
+		r.Finish(&Value{JSON: `"done"`}, nil)
+	}
+	return runner
+}
+
+func TestShortSleepWaitedOutInMemory(t *testing.T) {
+	held, fire := make(chan Answer, 1), make(chan struct{})
+	var execs atomic.Int64
+	runner := holdRunner(held, fire, &execs)
+	other := &funcRunner{fn: func(r *Run) { r.Finish(&Value{JSON: `"other"`}, nil) }}
+	h := newHarness(t, "", Options{MaxRunning: 1, SleepInMemory: 10 * time.Second},
+		Workflow{Name: "wf", ClassName: "W", Runner: runner}, Workflow{Name: "other", ClassName: "O", Runner: other})
+	h.create("wf", "one")
+	if ans := <-held; ans.DelayMs != 5000 {
+		t.Fatalf("held for %d ms, want 5000", ans.DelayMs)
+	}
+	// Sleeping, even in memory, is waiting; and a waiting run leaves its
+	// slot to the queue.
+	h.waitStatus("wf", "one", Waiting)
+	h.create("other", "two")
+	h.waitStatus("other", "two", Complete)
+
+	h.clock.Add(5 * time.Second)
+	fire <- struct{}{}
+	if in := h.waitStatus("wf", "one", Complete); in.Output.JSON != `"done"` {
+		t.Fatalf("output %s", in.Output.JSON)
+	}
+	if n := runner.starts.Load(); n != 1 {
+		t.Fatalf("run() started %d times, want once: the sleep was not waited out in memory", n)
+	}
+	steps, err := h.store.Steps("wf", "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 3 || steps[1].Name != "nap" || steps[1].State != StepDone {
+		t.Fatalf("journal %+v, want a, nap (done), b", steps)
+	}
+}
+
+func TestHeldSleepNotYetDueIsDroppedAndReplayed(t *testing.T) {
+	held, fire := make(chan Answer, 2), make(chan struct{}, 2)
+	var execs atomic.Int64
+	runner := holdRunner(held, fire, &execs)
+	h := newHarness(t, "", Options{SleepInMemory: 10 * time.Second}, Workflow{Name: "wf", ClassName: "W", Runner: runner})
+	h.create("wf", "one")
+	<-held
+	fire <- struct{}{} // the timer fired, but the engine's clock has not moved
+	h.waitStatus("wf", "one", Waiting)
+	h.clock.Add(6 * time.Second)
+	h.engine.Tick()
+	h.waitStatus("wf", "one", Complete)
+	if n := runner.starts.Load(); n != 2 {
+		t.Fatalf("run() started %d times, want twice (dropped, then replayed)", n)
+	}
+	if n := execs.Load(); n != 2 {
+		t.Fatalf("%d step callbacks ran, want 2", n)
+	}
+}
+
+func TestPauseEndsASleepWaitedOutInMemory(t *testing.T) {
+	held, fire := make(chan Answer, 2), make(chan struct{}, 2)
+	var execs atomic.Int64
+	runner := holdRunner(held, fire, &execs)
+	h := newHarness(t, "", Options{SleepInMemory: 10 * time.Second}, Workflow{Name: "wf", ClassName: "W", Runner: runner})
+	h.create("wf", "one")
+	<-held
+	if err := h.engine.Pause("wf", "one"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStatus("wf", "one", Paused) // at once, not when the sleep ends
+	fire <- struct{}{}
+	h.clock.Add(6 * time.Second)
+	if err := h.engine.Resume("wf", "one"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStatus("wf", "one", Complete)
+	if n := runner.starts.Load(); n != 2 {
+		t.Fatalf("run() started %d times, want twice", n)
+	}
+}
+
+func TestSleepsAreNotHeldWithAClockOfTheCallers(t *testing.T) {
+	o := Options{Now: time.Now}.WithDefaults()
+	if o.SleepInMemory != 0 {
+		t.Fatalf("SleepInMemory = %v with a caller's clock, want 0", o.SleepInMemory)
+	}
+	if o := (Options{}).WithDefaults(); o.SleepInMemory != DefaultSleepInMemory {
+		t.Fatalf("SleepInMemory = %v, want the default", o.SleepInMemory)
+	}
+}

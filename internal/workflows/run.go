@@ -33,6 +33,11 @@ type Run struct {
 	onEnd   func() // see OnEnd
 	// codeChanged: RanOn changed the instance's code, not yet written.
 	codeChanged bool
+	// held: the sleeps the run waits out in memory (ActHold). While there
+	// are some the run holds no running slot (Engine.sleepers counts it).
+	held map[stepKey]bool
+	// doing counts the step.do callbacks running (ActRun, not yet StepDone).
+	doing int
 }
 
 // OnEnd registers f to be called once the run ends, however it ends
@@ -77,6 +82,7 @@ const (
 	ActBlock   Action = "block"   // a sleep or wait not over yet
 	ActAbandon Action = "abandon" // stop: the instance was paused, terminated or restarted
 	ActPast    Action = "past"    // a new sleepUntil whose time has passed
+	ActHold    Action = "hold"    // a sleep to wait out in memory: DelayMs, then SleepDue
 )
 
 // Answer is the engine's reply to a step call.
@@ -86,6 +92,7 @@ type Answer struct {
 	Error     *ErrorInfo
 	EventType string
 	EventMs   int64
+	DelayMs   int64 // ActHold: how long until the sleep is due
 }
 
 // StepRequest describes a step call as the runner saw it.
@@ -98,6 +105,9 @@ type StepRequest struct {
 	UntilMs    int64
 	DurationMs int64
 	Type       string
+	// MayHold: the runner can wait out a sleep in memory (ActHold) and
+	// call SleepDue when it is over.
+	MayHold bool
 }
 
 func (r *Run) seq() int64 {
@@ -125,6 +135,7 @@ func (r *Run) Step(req StepRequest) Answer {
 	switch req.Kind {
 	case KindDo:
 		if s == nil {
+			r.doing++
 			return Answer{Action: ActRun}
 		}
 		if s.State == StepFailed {
@@ -155,6 +166,10 @@ func (r *Run) Step(req StepRequest) Answer {
 			s.State, s.EndMs = StepDone, now
 			r.write(s, false)
 			return Answer{Action: ActDone}
+		}
+		if req.MayHold && r.mayHoldLocked(s.WakeMs-now) {
+			r.holdLocked(k)
+			return Answer{Action: ActHold, DelayMs: s.WakeMs - now}
 		}
 		r.block(k)
 		return Answer{Action: ActBlock}
@@ -208,6 +223,83 @@ func waitTimeoutMessage(s *Step) string {
 	return fmt.Sprintf("Execution timed out after %dms", s.WakeMs-s.StartMs)
 }
 
+// mayHoldLocked says whether a sleep due in delayMs is waited out in
+// memory: short enough, and room for one more run doing so.
+func (r *Run) mayHoldLocked(delayMs int64) bool {
+	o := &r.e.opts
+	return o.SleepInMemory > 0 && delayMs <= o.SleepInMemory.Milliseconds() && !r.pause && !r.wakeNow &&
+		(len(r.held) > 0 || r.e.sleepers < o.MaxSleepingInMemory)
+}
+
+// holdLocked notes a sleep waited out in memory. A run whose every
+// pending step is such a sleep is waiting: its running slot goes to the
+// queue meanwhile.
+func (r *Run) holdLocked(k stepKey) {
+	e := r.e
+	if len(r.held) == 0 {
+		r.wf.live--
+		e.running--
+		e.sleepers++
+		e.kickDispatch()
+	}
+	if r.held == nil {
+		r.held = map[stepKey]bool{}
+	}
+	r.held[k] = true
+}
+
+// unholdLocked ends a sleep waited out in memory; the run takes a running
+// slot again (past MaxRunning if need be: it was running before).
+func (r *Run) unholdLocked(k stepKey) {
+	if !r.held[k] {
+		return
+	}
+	delete(r.held, k)
+	if len(r.held) == 0 {
+		r.wf.live++
+		r.e.running++
+		r.e.sleepers--
+	}
+}
+
+// sleepingLocked: the run is live, and all it awaits are sleeps it waits
+// out in memory (and perhaps sleeps or waits it would be dropped for).
+func (r *Run) sleepingLocked() bool {
+	return len(r.held) > 0 && r.doing == 0
+}
+
+// SleepDue is called when a sleep answered ActHold should be over: ActDone
+// if it is; ActBlock if the engine's clock says otherwise (the runner then
+// treats it as any pending sleep); ActAbandon if the run was stopped or
+// paused meanwhile.
+func (r *Run) SleepDue(name string, count int) Answer {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := stepKey{KindSleep, name, count}
+	r.unholdLocked(k)
+	if r.pause {
+		r.pauseNowLocked()
+	}
+	if r.stopped {
+		return Answer{Action: ActAbandon}
+	}
+	s := r.steps[k]
+	if s == nil {
+		return Answer{Action: ActFailed, Error: &ErrorInfo{Name: "Error", Message: fmt.Sprintf("workflows: no sleep %q (occurrence %d) to end", name, count)}}
+	}
+	if s.State == StepDone {
+		return Answer{Action: ActDone}
+	}
+	if now := e.now(); s.WakeMs <= now {
+		s.State, s.EndMs = StepDone, now
+		r.write(s, false)
+		return Answer{Action: ActDone}
+	}
+	r.block(k)
+	return Answer{Action: ActBlock}
+}
+
 func (r *Run) block(k stepKey) {
 	if r.blocked == nil {
 		r.blocked = map[stepKey]bool{}
@@ -256,6 +348,9 @@ func (r *Run) StepDone(name string, count int, result *Value, failure *ErrorInfo
 		reply(true, nil)
 		return
 	}
+	if r.doing > 0 {
+		r.doing--
+	}
 	k := stepKey{KindDo, name, count}
 	r.reached[k] = true
 	if old := r.steps[k]; old != nil {
@@ -287,31 +382,36 @@ func (r *Run) StepDone(name string, count int, result *Value, failure *ErrorInfo
 func (r *Run) Suspend() {
 	e := r.e
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if r.stopped {
-		e.mu.Unlock()
 		return
 	}
+	r.suspendLocked()
+}
+
+func (r *Run) suspendLocked() {
+	e := r.e
 	wake := int64(0)
-	for k := range r.blocked {
-		s := r.steps[k]
-		if s == nil || (s.State != StepSleeping && s.State != StepWaiting) {
-			continue
-		}
-		if wake == 0 || s.WakeMs < wake {
-			wake = s.WakeMs
+	for _, ks := range []map[stepKey]bool{r.blocked, r.held} {
+		for k := range ks {
+			s := r.steps[k]
+			if s == nil || (s.State != StepSleeping && s.State != StepWaiting) {
+				continue
+			}
+			if wake == 0 || s.WakeMs < wake {
+				wake = s.WakeMs
+			}
 		}
 	}
 	e.endLocked(r)
 	wf, id := r.key.workflow, r.key.id
 	if r.pause {
 		r.setStatusLocked(Paused, 0)
-		e.mu.Unlock()
 		return
 	}
 	if r.wakeNow || wake == 0 {
 		// Nothing to wait for after all: run again.
 		e.enqueueLocked(r.wf, queued{key: r.key})
-		e.mu.Unlock()
 		e.kickDispatch()
 		return
 	}
@@ -326,7 +426,6 @@ func (r *Run) Suspend() {
 			e.tickAt(wake)
 		}
 	})
-	e.mu.Unlock()
 }
 
 // pauseNowLocked ends the run at a step boundary because a pause was asked

@@ -7,7 +7,9 @@
 //
 // When everything a run awaits is a sleep or a wait for an event, the run
 // is dropped (host.wfSuspend): its promises are simply never settled. The
-// engine runs it again from the top when one of them is due.
+// engine runs it again from the top when one of them is due. A short sleep
+// is waited out here instead, the run live (wfHold), when the engine says
+// so.
 
 const kWfHandle = Symbol("workflowHandle");
 const kWfId = Symbol("instanceId");
@@ -255,7 +257,7 @@ class WorkflowStep extends RpcTarget {
       wfDurationWarn(`step.sleep("${name}")`, duration);
       let ms = typeof duration === "string" ? wfMs(duration) : +duration;
       if (!(ms >= 0)) ms = 0;
-      return wfAnswerBlocking(view, host.wfStep(view.h, "sleep", String(name), true, 0, ms, ""));
+      return wfAnswerBlocking(view, host.wfStep(view.h, "sleep", String(name), true, 0, ms, ""), String(name));
     });
   }
   sleepUntil(name, timestamp) {
@@ -266,7 +268,7 @@ class WorkflowStep extends RpcTarget {
       // has passed; only a new one may not lie in the past.
       const ans = host.wfStep(view.h, "sleep", String(name), true, ms > 0 ? ms : 1, 0, "until");
       if (ans[0] === "past") throw new Error("You can't sleep until a time in the past, time-traveler");
-      return wfAnswerBlocking(view, ans);
+      return wfAnswerBlocking(view, ans, String(name));
     });
   }
   waitForEvent(name, options) {
@@ -283,8 +285,9 @@ class WorkflowStep extends RpcTarget {
 
 // wfAnswerBlocking turns the engine's answer to a sleep or a wait into its
 // outcome. Answers are [action, count, ...] (workflow.go).
-function wfAnswerBlocking(view, ans) {
+function wfAnswerBlocking(view, ans, name) {
   switch (ans[0]) {
+    case "hold": return wfHold(view, name, ans[1], ans[2]);
     case "done":
       if (ans[3] === "") return undefined; // a sleep
       return { payload: wfDecode(ans[2], ans.slice(5)), type: ans[3], timestamp: new Date(ans[4]) };
@@ -295,6 +298,17 @@ function wfAnswerBlocking(view, ans) {
       return wfNever();
   }
   throw new Error("isola: unexpected workflow answer " + ans[0]);
+}
+
+// wfHold waits out a short sleep here, with the run live (the engine
+// answered "hold"), and then asks the engine to end it. A millisecond more
+// than the delay: the engine's clock is not the timers' clock, and a sleep
+// found not yet due is dropped and replayed, which costs far more.
+function wfHold(view, name, count, delayMs) {
+  return wfSleepTimer(delayMs + 1).then(() => {
+    if (view.dead) return wfNever();
+    return wfAnswerBlocking(view, host.wfSleepDue(view.h, name, count), name);
+  });
 }
 
 async function wfDo(view, name, rest) {
