@@ -53,7 +53,8 @@ Environment:
                           isolate, and writes the profile to FILE on Ctrl-C or SIGTERM
                           (a table of functions, then folded stacks for flame graphs)
   ISOLA_CPU_PROFILE=FILE  isola dev profiles the Go runtime (pprof's format) and writes
-                          it to FILE on Ctrl-C or SIGTERM: go tool pprof FILE
+                          it to FILE on Ctrl-C or SIGTERM: go tool pprof FILE; each
+                          isolate's samples carry the label worker=NAME (-tags, -tagfocus)
   ISOLA_SNAPSHOT=off      every isolate makes its context and runs the prelude itself
                           instead of starting as a copy of one that did (slower; for
                           telling a snapshot problem from another)

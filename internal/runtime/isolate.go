@@ -222,6 +222,7 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 // loop. The VM is used by one goroutine at a time: this one, and after the
 // isolate has parked, the one the next post starts (serve).
 func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
+	iso.labelLoop()
 	if err := iso.boot(pre); err != nil {
 		iso.kill(err)
 		if iso.rejections != nil {
@@ -240,6 +241,7 @@ func (iso *Isolate) run(pre *jsprelude.Compiled, ready chan<- error) {
 
 // serve runs the loop until the isolate parks or dies.
 func (iso *Isolate) serve() {
+	iso.labelLoop()
 	if iso.loop() {
 		return
 	}

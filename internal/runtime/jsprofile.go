@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -15,6 +17,19 @@ import (
 // ISOLA_JS_PROFILE set, every isolate samples its JavaScript stacks
 // (jsvm.Profile) and JSProfile sums them, the worker's name first.
 var jsProfiling = os.Getenv("ISOLA_JS_PROFILE") != ""
+
+// With ISOLA_CPU_PROFILE set, each isolate's loop carries the pprof label
+// worker=<its worker's name>: Go's profile then splits by worker
+// (go tool pprof -tags, -tagfocus worker=...), which a profile of the
+// engine's transpiled functions cannot tell apart otherwise. Set on every
+// loop start: loops reuse goroutines (goroutines.go).
+var cpuProfileLabels = os.Getenv("ISOLA_CPU_PROFILE") != ""
+
+func (iso *Isolate) labelLoop() {
+	if cpuProfileLabels {
+		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("worker", iso.script.Name)))
+	}
+}
 
 var (
 	jsProfileMu   sync.Mutex
