@@ -534,7 +534,15 @@ func TestHeldSleepNotYetDueIsDroppedAndReplayed(t *testing.T) {
 	h.create("wf", "one")
 	<-held
 	fire <- struct{}{} // the timer fired, but the engine's clock has not moved
-	h.waitStatus("wf", "one", Waiting)
+	// Dropped: the stored status says so (a held run's stays "queued").
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		if in, err := h.store.Instance("wf", "one"); err == nil && in.Status == Waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run was never dropped")
+		}
+	}
 	h.clock.Add(6 * time.Second)
 	h.engine.Tick()
 	h.waitStatus("wf", "one", Complete)

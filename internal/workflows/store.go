@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
 )
@@ -289,8 +290,18 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	return <-ch
 }
 
+// gatherWait is how long the writer lets a small batch gather more writes
+// when the last commit carried several (writes are arriving side by side):
+// each commit costs an fsync and the WAL frames of every page it touched,
+// whatever it carries. A lone writer never waits (RATIONALE.md).
+const (
+	gatherWait  = time.Millisecond
+	gatherSmall = 64
+)
+
 func (s *Store) writer() {
 	defer close(s.stopped)
+	last := 0 // writes the last commit carried
 	for {
 		s.mu.Lock()
 		batch := s.queue
@@ -304,6 +315,14 @@ func (s *Store) writer() {
 			<-s.wake
 			continue
 		}
+		if last > 1 && len(batch) < gatherSmall && !closed {
+			time.Sleep(gatherWait)
+			s.mu.Lock()
+			batch = append(batch, s.queue...)
+			s.queue = nil
+			s.mu.Unlock()
+		}
+		last = len(batch)
 		s.commit(batch)
 	}
 }
