@@ -4,12 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/isola-run/isola/internal/runtime"
 )
 
 // The dynamic-workflows example's two requests, in process: what one
@@ -17,18 +14,11 @@ import (
 // steps (bench/dynworkflows measures the whole, against wrangler dev).
 
 func benchExampleRequest(b *testing.B, a *App, method, path, body string) string {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
+	code, out := tenantRequest(b, workerHandler{a}, method, path, body)
+	if code != 200 {
+		b.Fatalf("%s %s: %d %s", method, path, code, out)
 	}
-	req := httptest.NewRequest(method, "http://localhost"+path, rd)
-	req.Header.Set("x-tenant-id", "t-42")
-	rec := httptest.NewRecorder()
-	a.Worker.ServeHTTP(rec, req, runtime.ServeOptions{})
-	if rec.Code != 200 {
-		b.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body.String())
-	}
-	return rec.Body.String()
+	return out
 }
 
 func loadExampleForBench(b *testing.B) *App {

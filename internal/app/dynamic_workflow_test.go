@@ -62,7 +62,7 @@ func loadLinked(t *testing.T, dir string, opts Options) (*App, *logBuffer) {
 }
 
 // tenantRequest sends a request as tenant t-42 through h.
-func tenantRequest(t *testing.T, h http.Handler, method, path, body string) (int, string) {
+func tenantRequest(t testing.TB, h http.Handler, method, path, body string) (int, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {

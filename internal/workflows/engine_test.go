@@ -526,14 +526,29 @@ func TestShortSleepWaitedOutInMemory(t *testing.T) {
 	}
 }
 
-func TestHeldSleepNotYetDueIsDroppedAndReplayed(t *testing.T) {
+// heldInstance is instance "one" of holdRunner's workflow, started and
+// waiting out its sleep in memory.
+type heldInstance struct {
+	*harness
+	runner *funcRunner
+	execs  *atomic.Int64
+	fire   chan struct{} // the sleep's timer
+}
+
+func startHeld(t *testing.T) *heldInstance {
 	held, fire := make(chan Answer, 2), make(chan struct{}, 2)
-	var execs atomic.Int64
-	runner := holdRunner(held, fire, &execs)
+	execs := &atomic.Int64{}
+	runner := holdRunner(held, fire, execs)
 	h := newHarness(t, "", Options{SleepInMemory: 10 * time.Second}, Workflow{Name: "wf", ClassName: "W", Runner: runner})
 	h.create("wf", "one")
 	<-held
-	fire <- struct{}{} // the timer fired, but the engine's clock has not moved
+	return &heldInstance{h, runner, execs, fire}
+}
+
+func TestHeldSleepNotYetDueIsDroppedAndReplayed(t *testing.T) {
+	h := startHeld(t)
+	runner, execs := h.runner, h.execs
+	h.fire <- struct{}{} // the timer fired, but the engine's clock has not moved
 	// Dropped: the stored status says so (a held run's stays "queued").
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
 		if in, err := h.store.Instance("wf", "one"); err == nil && in.Status == Waiting {
@@ -555,17 +570,13 @@ func TestHeldSleepNotYetDueIsDroppedAndReplayed(t *testing.T) {
 }
 
 func TestPauseEndsASleepWaitedOutInMemory(t *testing.T) {
-	held, fire := make(chan Answer, 2), make(chan struct{}, 2)
-	var execs atomic.Int64
-	runner := holdRunner(held, fire, &execs)
-	h := newHarness(t, "", Options{SleepInMemory: 10 * time.Second}, Workflow{Name: "wf", ClassName: "W", Runner: runner})
-	h.create("wf", "one")
-	<-held
+	h := startHeld(t)
+	runner := h.runner
 	if err := h.engine.Pause("wf", "one"); err != nil {
 		t.Fatal(err)
 	}
 	h.waitStatus("wf", "one", Paused) // at once, not when the sleep ends
-	fire <- struct{}{}
+	h.fire <- struct{}{}
 	h.clock.Add(6 * time.Second)
 	if err := h.engine.Resume("wf", "one"); err != nil {
 		t.Fatal(err)
