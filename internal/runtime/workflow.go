@@ -297,7 +297,8 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		lr.mu.Unlock()
 		// Not under lr.mu: the engine calls lr.ended with its own lock held.
 		a := run.Step(workflows.StepRequest{Kind: workflows.StepKind(kind), Name: name, Count: count,
-			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ, MayHold: iso.mayHoldSleep()})
+			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ,
+			MayHold: kind == string(workflows.KindSleep) && iso.mayHoldSleep()})
 		switch a.Action {
 		case workflows.ActAbandon:
 			return []any{"abandon", 0}
