@@ -395,15 +395,31 @@ const URL_FAILURE = null;
 // without the state machine, parsed in Go (host.urlFast, urlhost.go: a dozen
 // regular expression calls here cost ~10 µs); anything else gets null and
 // the full parser.
+//
+// A worker parses the same few URLs again and again (new URL(request.url) on
+// every request to an endpoint), so the last inputs parsed this way are kept
+// with their records, which are copied out: a record is edited in place by
+// URL's setters.
+const urlFastSeen = new Map();
+const urlFastSeenMax = 32;
 function urlParseFast(input) {
-  const r = host.urlFast(input);
-  if (r === "") return null;
-  const f = r.split("\0");
+  let r = urlFastSeen.get(input);
+  if (r === undefined) {
+    const parts = host.urlFast(input);
+    if (parts === "") return null;
+    const f = parts.split("\0");
+    r = {
+      scheme: f[0], username: "", password: "", host: f[1], port: f[2] === "" ? null : +f[2],
+      path: f[3].split("/"),
+      query: f[4] === "" ? null : f[4].slice(1),
+      fragment: f[5] === "" ? null : f[5].slice(1),
+    };
+    if (urlFastSeen.size >= urlFastSeenMax) urlFastSeen.clear();
+    urlFastSeen.set(input, r);
+  }
   return {
-    scheme: f[0], username: "", password: "", host: f[1], port: f[2] === "" ? null : +f[2],
-    path: f[3].split("/"),
-    query: f[4] === "" ? null : f[4].slice(1),
-    fragment: f[5] === "" ? null : f[5].slice(1),
+    scheme: r.scheme, username: "", password: "", host: r.host, port: r.port,
+    path: r.path.slice(), query: r.query, fragment: r.fragment,
   };
 }
 

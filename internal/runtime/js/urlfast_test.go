@@ -171,3 +171,23 @@ func jsString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// A URL parsed again comes from the records kept of recent inputs: each URL
+// must still own its record, which setters edit in place.
+func TestURLParsedAgainIsItsOwn(t *testing.T) {
+	got := runJS(t, `
+		const s = "http://a.example/x/y?q=1#f";
+		const u1 = new URL(s);
+		u1.pathname = "/changed";
+		u1.searchParams.set("q", "2");
+		u1.hash = "";
+		u1.port = "8080";
+		const u2 = new URL(s);
+		const u3 = new URL(s);
+		u3.pathname = "/other";
+		return [u1.href, u2.href, u3.href, new URL(s).href].join(" ");`)
+	want := "http://a.example:8080/changed?q=2 http://a.example/x/y?q=1#f http://a.example/other?q=1#f http://a.example/x/y?q=1#f"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
