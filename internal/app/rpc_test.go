@@ -57,6 +57,18 @@ export default {
       const r = await ep.echo({ m, e, list: [inner, inner] });
       return [r.m.get("a") === r.m.get("b"), r.m.get("a") === r.list[0], r.e.self === r.e, r.e instanceof Error];
     });
+    // Shapes a decoder working on the parsed message in place must keep.
+    out.shapes = await probe(async () => {
+      const o = JSON.parse('{"__proto__":{"p":1},"$":"x","u":1}');
+      o.u = undefined;
+      o.self = o;
+      o.holes = [1, , { $: "y" }, , ];
+      o.nested = [[o], { list: o.holes }];
+      const r = await ep.echo(o);
+      return [Object.hasOwn(r, "__proto__"), Object.getPrototypeOf(r) === Object.prototype, r.__proto__.p, r.$,
+        "u" in r, r.u, r.self === r, r.holes.length, 1 in r.holes, 3 in r.holes, r.holes[2].$,
+        r.nested[0][0] === r, r.nested[1].list === r.holes, Object.keys(r).join()];
+    });
     out.envFunction = await probe(async () => {
       await env.LOADER.load({ ...code, env: { f: () => 1 } }).getEntrypoint().echo(1);
     });
@@ -77,6 +89,7 @@ export default {
 	})
 	code, body := get(t, a, "GET", "/", "")
 	want := `{"dup":2,"pendingDispose":"threw Error: RPC stub used after being disposed.","shared":[true,true,true,true],` +
+		`"shapes":[true,true,1,"x",true,null,true,4,false,false,"y",true,true,"__proto__,$,u,self,holes,nested"],` +
 		`"envFunction":"threw DataCloneError: () => 1 could not be cloned.",` +
 		`"envTarget":"threw DataCloneError: Remote RPC references can only be serialized for RPC.",` +
 		`"targetBack":"from parent","targetDisposed":true,"usingDispose":"symbol,true"}`
