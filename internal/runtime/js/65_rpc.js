@@ -1085,4 +1085,3 @@ function rpcSend(id, ok, json, enc, stubs) {
 }
 
 
-globalThis.__zzr = { enc: (v) => { const e = new RpcEncoder(true, true); return JSON.stringify(e.encode(v)); }, dec: (j) => rpcDecodeParts(j, "[]", [], null) };
