@@ -550,3 +550,17 @@ func TestGlobalsAreWebIDL(t *testing.T) {
 		t.Fatalf("badly installed globals: %s", got)
 	}
 }
+
+// The prelude's own names stay off the global object, where a worker would
+// see them: no global but the harness's starts with "_" or "$", even after
+// every lazy unit has loaded.
+func TestPreludeLeavesNoPrivateGlobals(t *testing.T) {
+	got := runJS(t, `
+		for (const n of Object.getOwnPropertyNames(globalThis)) globalThis[n];
+		return Object.getOwnPropertyNames(globalThis)
+			.filter((n) => (n.startsWith("_") || n.startsWith("$")) && n !== "__done" && n !== "__out")
+			.join() || "ok"`)
+	if got != "ok" {
+		t.Fatalf("private names on the global object: %s", got)
+	}
+}
