@@ -399,9 +399,12 @@ const URL_FAILURE = null;
 // A worker parses the same few URLs again and again (new URL(request.url) on
 // every request to an endpoint), so the last inputs parsed this way are kept
 // with their records, which are copied out: a record is edited in place by
-// URL's setters.
+// URL's setters. Only short inputs are kept: the Map holds them until it is
+// cleared, and an isolate idle after a request with a long query string
+// should not keep 32 of them.
 const urlFastSeen = new Map();
 const urlFastSeenMax = 32;
+const urlFastSeenLength = 512;
 function urlParseFast(input) {
   let r = urlFastSeen.get(input);
   if (r === undefined) {
@@ -414,6 +417,7 @@ function urlParseFast(input) {
       query: f[4] === "" ? null : f[4].slice(1),
       fragment: f[5] === "" ? null : f[5].slice(1),
     };
+    if (input.length > urlFastSeenLength) return r;
     if (urlFastSeen.size >= urlFastSeenMax) urlFastSeen.clear();
     urlFastSeen.set(input, r);
   }

@@ -185,8 +185,12 @@ func TestURLParsedAgainIsItsOwn(t *testing.T) {
 		const u2 = new URL(s);
 		const u3 = new URL(s);
 		u3.pathname = "/other";
-		return [u1.href, u2.href, u3.href, new URL(s).href].join(" ");`)
-	want := "http://a.example:8080/changed?q=2 http://a.example/x/y?q=1#f http://a.example/other?q=1#f http://a.example/x/y?q=1#f"
+		const long = "http://a.example/l?" + "q".repeat(600);
+		const l1 = new URL(long);
+		l1.search = "";
+		return [u1.href, u2.href, u3.href, new URL(s).href, l1.href, new URL(long).href === long].join(" ");`)
+	want := "http://a.example:8080/changed?q=2 http://a.example/x/y?q=1#f http://a.example/other?q=1#f http://a.example/x/y?q=1#f" +
+		" http://a.example/l true"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
