@@ -164,9 +164,7 @@ const fetchTargets = new Map();
 function serveFetchCall(id, req) {
   let result;
   try {
-    const handler = fetchHandler(new ExecutionContext({}));
-    if (!handler) throw new Error("Handler does not export a fetch() function.");
-    result = handler(req);
+    result = callFetchHandler(new ExecutionContext({}), req);
     if (result instanceof Response) {
       answerFetchCall(id, result);
       return;
@@ -232,51 +230,61 @@ function isClass(fn) {
   return typeof fn === "function" && /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
-// fetchHandler finds what serves HTTP for the default export: an object with
+// callFetchHandler serves request with the default export: an object with
 // fetch(request, env, ctx), or a WorkerEntrypoint class with a fetch method.
+// No closure per request: each costs QuickJS a function object and two
+// property definitions, and this runs for every request a worker serves.
 let defaultIsClass;
-function fetchHandler(ctx) {
+function callFetchHandler(ctx, request) {
   const def = workerModule && workerModule.default;
   defaultIsClass ??= isClass(def) || (typeof def === "function" && def.prototype instanceof WorkerEntrypoint);
   if (defaultIsClass) {
     const instance = new def(ctx, workerEnv);
-    if (typeof instance.fetch !== "function") return null;
-    return (req) => instance.fetch(req);
+    if (typeof instance.fetch !== "function") throw noFetchHandler();
+    return instance.fetch(request);
   }
-  if (def && typeof def.fetch === "function") return (req) => def.fetch(req, workerEnv, ctx);
-  return null;
+  if (def && typeof def.fetch === "function") return def.fetch(request, workerEnv, ctx);
+  throw noFetchHandler();
+}
+
+function noFetchHandler() {
+  return new Error("Handler does not export a fetch() function.");
+}
+
+function fetchFail(id, e) {
+  host.fail(id, errorString(e));
+}
+
+function fetchSend(id, resp) {
+  if (!(resp instanceof Response)) {
+    throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+  }
+  const streaming = sendResponse(id, resp);
+  if (streaming) streaming.catch((e) => fetchFail(id, e));
 }
 
 onHostEvent("fetch", (id, method, url, headerBlob, bodyId) => {
   const request = incomingRequest(method, url, headerBlob, bodyId);
-  const ctx = new ExecutionContext({});
-  const fail = (e) => host.fail(id, errorString(e));
-  const send = (resp) => {
-    if (!(resp instanceof Response)) {
-      throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
-    }
-    const streaming = sendResponse(id, resp);
-    if (streaming) streaming.catch(fail);
-  };
   // A handler that returns a Response synchronously is answered without a
   // single promise; that is the hot path of most workers.
   let result;
   try {
-    const handler = fetchHandler(ctx);
-    if (!handler) throw new Error("Handler does not export a fetch() function.");
-    result = handler(request);
-    if (result instanceof Response) { send(result); return; }
+    result = callFetchHandler(new ExecutionContext({}), request);
+    if (result instanceof Response) {
+      fetchSend(id, result);
+      return;
+    }
   } catch (e) {
-    fail(e);
+    fetchFail(id, e);
     return;
   }
   // One reaction, not .then(send).catch(fail): a promise and a job less on
   // every request a handler answers asynchronously.
   Promise.resolve(result).then((resp) => {
     try {
-      send(resp);
+      fetchSend(id, resp);
     } catch (e) {
-      fail(e);
+      fetchFail(id, e);
     }
-  }, fail);
+  }, (e) => fetchFail(id, e));
 });
