@@ -251,6 +251,16 @@ func (iso *Isolate) pending() (quickjs.Value, func(result func() quickjs.Value, 
 // the prelude's own conversion of the result runs in the job that settles
 // the promise instead of in a then() of its own. settle is not freed.
 func (iso *Isolate) pendingVia(settle quickjs.Value, extra string) (quickjs.Value, func(result func() quickjs.Value, err error)) {
+	p, complete, _ := iso.pendingWith(settle, extra)
+	return p, complete
+}
+
+// pendingWith is pendingVia that can also settle with settle(resolve,
+// reject, undefined, false, extra, args...) (completeWith, on the loop:
+// args gives the arguments and what to free after the call), for a result
+// the prelude builds from parts: one call into JavaScript, not one to make
+// the value and another to settle with it.
+func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise quickjs.Value, complete func(result func() quickjs.Value, err error), completeWith func(args func() ([]any, func()))) {
 	pc, err := iso.vm.NewPromiseCapability()
 	if err != nil {
 		panic(err) // out of memory: the host call throws
@@ -294,14 +304,31 @@ func (iso *Isolate) pendingVia(settle quickjs.Value, extra string) (quickjs.Valu
 		pc.Reject.Free()
 	}
 	iso.trackOp(pc)
-	complete := func(result func() quickjs.Value, err error) {
+	complete = func(result func() quickjs.Value, err error) {
 		iso.post(func() {
 			if iso.untrackOp(pc) {
 				settled(result, err)
 			}
 		}) // false: the isolate died; shutdown released pc
 	}
-	return pc.Promise, complete
+	completeWith = func(args func() ([]any, func())) {
+		iso.post(func() {
+			if !iso.untrackOp(pc) {
+				return
+			}
+			iso.pendingOps--
+			a, free := args()
+			if _, cerr := settle.Call(quickjs.UndefinedValue, append([]any{pc.Resolve, pc.Reject, quickjs.Undefined{}, false, extra}, a...)...); cerr != nil {
+				pc.Reject.Call(quickjs.UndefinedValue, "Error: "+cerr.Error())
+			}
+			if free != nil {
+				free()
+			}
+			pc.Resolve.Free()
+			pc.Reject.Free()
+		})
+	}
+	return pc.Promise, complete, completeWith
 }
 
 func (iso *Isolate) trackOp(pc *quickjs.PromiseCapability) {

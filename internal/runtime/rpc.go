@@ -287,11 +287,12 @@ func (iso *Isolate) startCall(t Target, call *Call, err error) quickjs.Value {
 	gate := iso.outputGate()
 	var promise quickjs.Value
 	var complete func(func() quickjs.Value, error)
+	var completeWith func(func() ([]any, func()))
 	switch {
 	case !iso.settlersSet:
 		promise, complete = iso.pending()
 	case call.Fetch != nil:
-		promise, complete = iso.pendingVia(iso.settleFetch, call.Fetch.URL)
+		promise, complete, completeWith = iso.pendingWith(iso.settleFetch, call.Fetch.URL)
 	default:
 		promise, complete = iso.pendingVia(iso.settleCall, "")
 	}
@@ -330,6 +331,10 @@ func (iso *Isolate) startCall(t Target, call *Call, err error) quickjs.Value {
 			return
 		}
 		if m.Response != nil {
+			if completeWith != nil {
+				completeWith(func() ([]any, func()) { return iso.responseArgs(m.Response) })
+				return
+			}
 			complete(func() quickjs.Value { return iso.packResponse(m.Response) }, nil)
 			return
 		}

@@ -185,6 +185,17 @@ func (iso *Isolate) rpcFetchReturn(id, status int, statusText, headers string, b
 }
 
 // packResponse makes the value the caller's promise resolves to.
+// responseArgs gives r as the arguments the prelude's rpcSettleFetch takes
+// after (resolve, reject, value, failed, url), and what to free after.
+func (iso *Isolate) responseArgs(r *FetchResponse) ([]any, func()) {
+	kind, body, free := r.Body.value(iso)
+	args := []any{r.Status, r.StatusText, r.Headers, kind, body}
+	if free == nil {
+		return args, nil
+	}
+	return args, func() { free.Free() }
+}
+
 func (iso *Isolate) packResponse(r *FetchResponse) quickjs.Value {
 	kind, body, free := r.Body.value(iso)
 	v, err := iso.callValue("fetchPack", r.Status, r.StatusText, r.Headers, kind, body)

@@ -734,10 +734,12 @@ function rpcSettleCall(resolve, reject, v, failed) {
   }
 }
 
-function rpcSettleFetch(resolve, reject, v, failed, url) {
+// A response in HTTP's terms comes as its parts after url (status first),
+// with v undefined.
+function rpcSettleFetch(resolve, reject, v, failed, url, status, statusText, headers, kind, body) {
   try {
     if (failed) rpcHostRejection(v);
-    resolve(v[0] === "F" ? fetchedResponse(v[1], v[2], v[3], v[4], v[5], url) : unpackReply(v));
+    resolve(status !== undefined ? fetchedResponse(status, statusText, headers, kind, body, url) : unpackReply(v));
   } catch (e) {
     reject(e);
   }
