@@ -294,7 +294,7 @@ func (iso *Isolate) startCall(t Target, call *Call, err error) quickjs.Value {
 	case call.Fetch != nil:
 		promise, complete, completeWith = iso.pendingWith(iso.settleFetch, call.Fetch.URL)
 	default:
-		promise, complete = iso.pendingVia(iso.settleCall, "")
+		promise, complete, completeWith = iso.pendingWith(iso.settleCall, "")
 	}
 	released := false
 	release := func() {
@@ -338,11 +338,23 @@ func (iso *Isolate) startCall(t Target, call *Call, err error) quickjs.Value {
 			complete(func() quickjs.Value { return iso.packResponse(m.Response) }, nil)
 			return
 		}
+		msg, ok := m, true
+		if thrown != nil {
+			msg, ok = thrown.Value, false
+		}
+		if completeWith != nil && call.Fetch == nil {
+			// The reply's parts, [ok, json, caps, ...bufs], as arguments.
+			completeWith(func() ([]any, func()) {
+				args, free := iso.messageArgs(msg)
+				return append([]any{ok}, args...), func() {
+					for i := range free {
+						free[i].Free()
+					}
+				}
+			})
+			return
+		}
 		complete(func() quickjs.Value {
-			msg, ok := m, true
-			if thrown != nil {
-				msg, ok = thrown.Value, false
-			}
 			args, free := iso.messageArgs(msg)
 			defer func() {
 				for i := range free {
