@@ -88,6 +88,13 @@ export default {
     out.named = await (await env.LOADER.get("details", () => code).getEntrypoint("Named", { props: { tenant: "t1" } }).fetch("http://h/x", { method: "DELETE" })).json();
     out.missing = await outcome(() => env.LOADER.get("details", () => code).getEntrypoint("Missing").fetch("http://h/x"));
     out.incoming = await outcome(() => ep.fetch(request));
+    // fetch is a method of the Fetcher: detached, or on another object, it
+    // has no stub to call.
+    const detached = ep.fetch;
+    out.detached = await outcome(() => detached("http://h/plain"));
+    out.otherThis = await outcome(() => ep.fetch.call({}, "http://h/plain"));
+    out.bound = (await outcome(() => ep.fetch.bind(ep)("http://h/plain"))).status;
+    out.sameMethod = ep.fetch === env.LOADER.get("details", () => code).getEntrypoint().fetch;
     return Response.json(out);
   },
 };

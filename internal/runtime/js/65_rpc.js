@@ -475,7 +475,7 @@ const stubHandler = {
     if (prop === "then") return undefined;
     if (st.members !== undefined && rpcHasOwn.call(st.members, prop)) return st.members[prop];
     if (fetcher) {
-      if (prop === "fetch") return st.fetch ??= (input, init) => stubFetch(st, input, init);
+      if (prop === "fetch") return stubFetchMethod;
       if (prop === "connect") {
         return () => { throw new Error("connect() over a service binding is not supported yet by Isola."); };
       }
@@ -792,6 +792,15 @@ function unpackReply(packed) {
     if (stubs.length) rpcResultStubs.set(v, stubs);
   }
   return v;
+}
+
+// stubFetchMethod is fetch() of every Fetcher stub: it finds its stub
+// through `this`, as workerd's Fetcher.fetch does (called detached, it
+// throws workerd's error), and no stub makes a closure of its own.
+function stubFetchMethod(input, init) {
+  const st = this !== null && (typeof this === "object" || typeof this === "function") ? this[kStub] : undefined;
+  if (st === undefined || st.kind !== "fetcher") throw webIllegalInvocation();
+  return stubFetch(st, input, init);
 }
 
 // stubFetch is fetch() on a Fetcher stub: the request crosses with its body
