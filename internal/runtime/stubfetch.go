@@ -184,7 +184,6 @@ func (iso *Isolate) rpcFetchReturn(id, status int, statusText, headers string, b
 	})
 }
 
-// packResponse makes the value the caller's promise resolves to.
 // responseArgs gives r as the arguments the prelude's rpcSettleFetch takes
 // after (resolve, reject, value, failed, url), and what to free after.
 func (iso *Isolate) responseArgs(r *FetchResponse) ([]any, func()) {
@@ -196,6 +195,8 @@ func (iso *Isolate) responseArgs(r *FetchResponse) ([]any, func()) {
 	return args, func() { free.Free() }
 }
 
+// packResponse makes the value the caller's promise resolves to, for a
+// caller without the prelude's settlers (responseArgs is the usual way).
 func (iso *Isolate) packResponse(r *FetchResponse) quickjs.Value {
 	kind, body, free := r.Body.value(iso)
 	v, err := iso.callValue("fetchPack", r.Status, r.StatusText, r.Headers, kind, body)
