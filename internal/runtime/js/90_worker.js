@@ -48,17 +48,18 @@ function notSupportedYet(what) {
 }
 
 const kCtx = Symbol("ctx");
+// An ExecutionContext is made for every request and every RPC call: it
+// holds nothing but the props.
 class ExecutionContext {
   constructor(props) {
-    this[kCtx] = { props, waitUntil: [] };
+    this[kCtx] = props;
   }
   waitUntil(promise) {
     Promise.resolve(promise).catch((e) => consoleEmit("error", ["Uncaught (in waitUntil)", e]));
   }
-  passThroughOnException() {
-    this[kCtx].passThrough = true;
-  }
-  get props() { return this[kCtx].props; }
+  // There is no origin behind a worker here to pass the request on to.
+  passThroughOnException() {}
+  get props() { return this[kCtx]; }
   get exports() { return workerFeatures.ctxExports ? ctxExports : undefined; }
 }
 
