@@ -267,21 +267,30 @@ func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise qui
 	}
 	iso.pendingOps++
 	via := settle.VM() != nil
-	settled := func(result func() quickjs.Value, err error) {
+	// parts, when not nil, gives the arguments settle takes after extra
+	// (completeWith); result, the value it takes after reject.
+	settled := func(result func() quickjs.Value, parts func() ([]any, func()), err error) {
 		iso.pendingOps--
 		if err == errAbandoned {
 			// Never settled: what awaits it is garbage now.
 		} else if via {
 			var v any = quickjs.Undefined{}
+			var more []any
 			if err != nil {
 				v = errorName(err) + ": " + errorText(err)
+			} else if parts != nil {
+				var free func()
+				more, free = parts()
+				if free != nil {
+					defer free()
+				}
 			} else if result != nil {
 				if r := result(); !r.IsUndefined() {
 					defer r.Free()
 					v = r
 				}
 			}
-			if _, cerr := settle.Call(quickjs.UndefinedValue, pc.Resolve, pc.Reject, v, err != nil, extra); cerr != nil {
+			if _, cerr := settle.Call(quickjs.UndefinedValue, append([]any{pc.Resolve, pc.Reject, v, err != nil, extra}, more...)...); cerr != nil {
 				pc.Reject.Call(quickjs.UndefinedValue, "Error: "+cerr.Error())
 			}
 		} else if err != nil {
@@ -304,30 +313,15 @@ func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise qui
 		pc.Reject.Free()
 	}
 	iso.trackOp(pc)
-	complete = func(result func() quickjs.Value, err error) {
+	post := func(result func() quickjs.Value, parts func() ([]any, func()), err error) {
 		iso.post(func() {
 			if iso.untrackOp(pc) {
-				settled(result, err)
+				settled(result, parts, err)
 			}
 		}) // false: the isolate died; shutdown released pc
 	}
-	completeWith = func(args func() ([]any, func())) {
-		iso.post(func() {
-			if !iso.untrackOp(pc) {
-				return
-			}
-			iso.pendingOps--
-			a, free := args()
-			if _, cerr := settle.Call(quickjs.UndefinedValue, append([]any{pc.Resolve, pc.Reject, quickjs.Undefined{}, false, extra}, a...)...); cerr != nil {
-				pc.Reject.Call(quickjs.UndefinedValue, "Error: "+cerr.Error())
-			}
-			if free != nil {
-				free()
-			}
-			pc.Resolve.Free()
-			pc.Reject.Free()
-		})
-	}
+	complete = func(result func() quickjs.Value, err error) { post(result, nil, err) }
+	completeWith = func(parts func() ([]any, func())) { post(nil, parts, nil) }
 	return pc.Promise, complete, completeWith
 }
 
