@@ -952,7 +952,7 @@ function rpcDispatch(target, path, op, args) {
   }
   if (op === "call" && path.length === 1 && path[0] === "fetch") {
     const fn = recv.fetch;
-    if (typeof fn !== "function") throw new Error("Handler does not export a fetch() function.");
+    if (typeof fn !== "function") throw noFetchHandler();
     return envCtx ? Reflect.apply(fn, recv, [args[0], workerEnv, envCtx]) : Reflect.apply(fn, recv, [args[0]]);
   }
   return rpcApplyPath(recv, envCtx !== null, path, op, args, envCtx, rpcEntryReserved);
