@@ -259,7 +259,8 @@ func (iso *Isolate) messageArgs(m Message) ([]any, []quickjs.Value) {
 // ---- calling out: host.rpcCall ----
 
 // rpcCall sends a call from JavaScript to the target behind handle. The
-// promise resolves to the prelude's packed reply: [ok, json, caps, ...bufs].
+// prelude's rpcSettleCall settles the promise from the reply's parts
+// ([ok, json, caps, ...bufs]).
 func (iso *Isolate) rpcCall(handle int, pathJSON, op, argsJSON, capsJSON string, bufs []quickjs.Value) quickjs.Value {
 	t, ok := iso.handles[handle]
 	path, err := parsePath(pathJSON)

@@ -132,9 +132,9 @@ func (b *fetchBody) value(iso *Isolate) (int, any, *quickjs.Value) {
 }
 
 // rpcFetch is host.rpcFetch: fetch() through the stub behind handle. The
-// promise resolves to ["F", status, statusText, headers, kind, body] when the
-// callee answered with a Response it could send in HTTP's terms, else to
-// the packed reply rpcCall gives.
+// prelude's rpcSettleFetch settles the promise: from the response's parts
+// (status, statusText, headers, kind, body) when the callee answered with a
+// Response it could send in HTTP's terms, else from the packed reply.
 func (iso *Isolate) rpcFetch(handle int, method, url, headers string, body quickjs.Value) quickjs.Value {
 	t, ok := iso.handles[handle]
 	req := &FetchRequest{Method: method, URL: url, Headers: headers}
