@@ -724,12 +724,12 @@ function rpcSendCall(handle, path, op, json, caps, bufs) {
 // Go settles a call's promise through these (host.rpcSettlers): the reply
 // is unpacked in the job that settles the promise, not in a then() that
 // would cost every call a promise and a job more. failed: v is the
-// "Name: message" of a failure in Go. A reply comes as its parts after
-// extra ([ok, json, caps, ...bufs]: packed), with v undefined.
+// "Name: message" of a failure in Go. A call's reply comes as its parts
+// after extra ([ok, json, caps, ...bufs]: packed), with v undefined.
 function rpcSettleCall(resolve, reject, v, failed, extra, ...packed) {
   try {
     if (failed) rpcHostRejection(v);
-    resolve(unpackReply(packed.length ? packed : v));
+    resolve(unpackReply(packed));
   } catch (e) {
     reject(e);
   }
