@@ -6,9 +6,9 @@ package runtime
 
 import (
 	"container/heap"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -323,65 +323,58 @@ func normalizeModule(_ *quickjs.VM, _, name string) (string, error) {
 	return strings.TrimPrefix(name, "./"), nil
 }
 
-// init hands the prelude the worker's name, env and outbound policy. The
-// capabilities among them travel as one list: the encoded env's first (its
-// JSON refers to them by index), then bindings, the outbound Fetcher and the
-// worker itself (for ctx.exports).
+// init hands the prelude the worker's env, features and outbound policy.
+// Most of it travels as plain arguments, not one JSON message: a dynamic
+// worker without an env then needs no JSON parsed at start, which was ~10
+// µs of each cold load (RATIONALE.md, "Where a dynamic worker's start
+// goes"). The capabilities travel as one list: the encoded env's first (its
+// JSON refers to them by index), then bindings, classes and the outbound
+// Fetcher, each named by its index.
 func (iso *Isolate) init() error {
-	type initMsg struct {
-		Vars     json.RawMessage `json:"vars,omitempty"`
-		Env      *string         `json:"env"`
-		Bindings map[string]int  `json:"bindings"`
-		Outbound *int            `json:"outbound"`
-		Blocked  bool            `json:"blocked"`
-		Self     *int            `json:"self"`
-		Classes  map[string]int  `json:"classes"`
-		SubReqs  int             `json:"subRequests"`
-		Features compat.Features `json:"features"`
-	}
-	m := initMsg{Bindings: map[string]int{}, Blocked: iso.outbound.Blocked, SubReqs: iso.limits.SubRequests, Features: iso.features}
+	var caps []Target
 	var msg Message
-	if iso.env.Vars != "" {
-		m.Vars = json.RawMessage(iso.env.Vars)
-	}
+	env := ""
 	if e := iso.env.Encoded; e != nil {
-		m.Env = &e.JSON
-		msg.Caps = append(msg.Caps, e.Caps...)
+		env = e.JSON
+		caps = append(caps, e.Caps...)
 		msg.Bufs = e.Bufs
 	}
-	for _, b := range iso.env.Bindings {
-		m.Bindings[b.Name] = len(msg.Caps)
-		msg.Caps = append(msg.Caps, b.Target)
-	}
-	if len(iso.env.Classes) > 0 {
-		m.Classes = map[string]int{}
-		for _, b := range iso.env.Classes {
-			m.Classes[b.Name] = len(msg.Caps)
-			msg.Caps = append(msg.Caps, b.Target)
+	indexes := func(bs []Binding) string {
+		if len(bs) == 0 {
+			return ""
 		}
+		b := []byte{'{'}
+		for i, x := range bs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, x.Name)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(len(caps)), 10)
+			caps = append(caps, x.Target)
+		}
+		return string(append(b, '}'))
 	}
+	bindings := indexes(iso.env.Bindings)
+	classes := indexes(iso.env.Classes)
+	outbound := -1
 	if iso.outbound.Target != nil {
-		i := len(msg.Caps)
-		m.Outbound = &i
-		msg.Caps = append(msg.Caps, iso.outbound.Target)
+		outbound = len(caps)
+		caps = append(caps, iso.outbound.Target)
 	}
+	self := 0
 	if iso.worker != nil {
-		i := len(msg.Caps)
-		m.Self = &i
-		msg.Caps = append(msg.Caps, &workerRef{iso.worker})
+		self = iso.addHandle(&workerRef{iso.worker})
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	msg.JSON = string(b)
-	args, free := iso.messageArgs(msg)
+	msg.Caps = caps
+	args, free := iso.messageArgs(msg) // "", the caps, the buffers
 	defer func() {
 		for i := range free {
 			free[i].Free()
 		}
 	}()
-	_, err = iso.call("init", args...)
+	_, err := iso.call("init", append([]any{iso.features.Bits(), iso.outbound.Blocked, self, outbound,
+		iso.env.Vars, env, bindings, classes}, args[1:]...)...)
 	return err
 }
 

@@ -108,30 +108,38 @@ let selfHandle = 0;
 // The namespaces of the worker's Durable Object classes that have storage.
 const classNamespaces = {};
 
-// init receives the worker's env and outbound policy as one message;
-// see Isolate.init in Go.
-onHostEvent("init", (json, capsJSON, ...bufs) => {
-  const m = JSON.parse(json);
+// init receives the worker's features, outbound policy and env; see
+// Isolate.init in Go. vars, env, bindings and classes are JSON ("" for
+// none), capsJSON the capabilities the last three refer to by index.
+onHostEvent("init", (features, blocked, self, outbound, vars, env, bindings, classes, capsJSON, ...bufs) => {
   isolateStart = $isola.isolateStart = host.now();
-  workerFeatures = m.features;
+  workerFeatures = {
+    process: (features & 1) !== 0, requestCache: (features & 2) !== 0,
+    ctxExports: (features & 4) !== 0, deleteAllDeletesAlarm: (features & 8) !== 0,
+  };
   if (!workerFeatures.process) delete globalThis.process;
-  workerEnv = m.vars ? m.vars : {};
-  const raw = JSON.parse(capsJSON);
-  if (m.self !== null) selfHandle = raw[m.self].h;
-  if (m.blocked) {
+  workerEnv = vars !== "" ? JSON.parse(vars) : {};
+  selfHandle = self;
+  if (blocked) {
     outboundFetch = () => {
       throw new Error("This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
     };
   }
   // Only a worker with bindings, a handed-over env or an outbound Fetcher
   // needs the RPC unit at start.
-  if (raw.length === (m.self !== null ? 1 : 0) && m.env === null) return;
+  if (capsJSON === "[]" && env === "") return;
   const caps = capValues(capsJSON);
-  if (m.env !== null) workerEnv = new RpcDecoder(caps, bufs).decode(JSON.parse(m.env));
-  for (const k of Object.keys(m.bindings)) workerEnv[k] = caps[m.bindings[k]];
-  if (m.classes) for (const k of Object.keys(m.classes)) classNamespaces[k] = caps[m.classes[k]];
-  if (m.outbound !== null) {
-    const out = caps[m.outbound];
+  if (env !== "") workerEnv = new RpcDecoder(caps, bufs).decode(JSON.parse(env));
+  if (bindings !== "") {
+    const b = JSON.parse(bindings);
+    for (const k of Object.keys(b)) workerEnv[k] = caps[b[k]];
+  }
+  if (classes !== "") {
+    const c = JSON.parse(classes);
+    for (const k of Object.keys(c)) classNamespaces[k] = caps[c[k]];
+  }
+  if (outbound >= 0) {
+    const out = caps[outbound];
     outboundFetch = (input, init) => out.fetch(input, init);
   }
 });
