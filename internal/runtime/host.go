@@ -116,8 +116,15 @@ func isolateHostFuncs() map[string]any {
 		"loaderTouch": func(iso *Isolate, handle int, id string, worker int) bool {
 			return iso.loaderTouch(handle, id, worker)
 		},
-		"loaderPut": func(iso *Isolate, handle int, id, code, caps string, bufs ...quickjs.Value) quickjs.Value {
-			return iso.loaderPut(handle, id, code, caps, buffersOf(bufs))
+		"loaderPut": func(iso *Isolate, handle int, id, date, flags, main, env string, outbound int, blocked bool, limits, caps string, nBufs int, rest ...quickjs.Value) quickjs.Value {
+			if nBufs < 0 || nBufs > len(rest) {
+				nBufs = len(rest) // workerCodeOf then finds the modules malformed
+			}
+			code, bufs, err := workerCodeOf(date, flags, main, env, outbound, blocked, limits, rest[:nBufs], rest[nBufs:])
+			if err != nil {
+				return iso.async(func() (func() quickjs.Value, error) { return nil, loadFailure(err) })
+			}
+			return iso.loaderPut(handle, id, code, caps, bufs)
 		},
 		// Durable Objects and their storage have groups of their own, registered
 		// when an isolate first needs them (hostNeed in 00_core.js): every

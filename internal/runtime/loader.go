@@ -316,23 +316,18 @@ func (c *LoaderCache) script(name, h string, code *WorkerCode) (*Script, error) 
 
 // WorkerCode is what getCode returned, checked and normalised by the prelude.
 type WorkerCode struct {
-	CompatibilityDate  string                   `json:"compatibilityDate"`
-	CompatibilityFlags []string                 `json:"compatibilityFlags"`
-	MainModule         string                   `json:"mainModule"`
-	Modules            map[string]bundle.Module `json:"-"`
-	RawModules         map[string]struct {
-		Type   string `json:"type"`
-		Source string `json:"source"`
-		Buf    int    `json:"buf"` // data modules: index into the message's buffers
-	} `json:"modules"`
-	Env      *string `json:"env"`      // encoded env, caps and buffers shared with the message
-	Outbound *int    `json:"outbound"` // capability index; nil with OutboundNull false: inherit
-	Blocked  bool    `json:"outboundNull"`
-	Limits   struct {
+	CompatibilityDate  string
+	CompatibilityFlags []string
+	MainModule         string
+	Modules            map[string]bundle.Module
+	Env                *string // encoded env, caps and buffers shared with the message
+	Outbound           int     // capability index; -1 with Blocked false: inherit
+	Blocked            bool    // globalOutbound: null
+	Limits             struct {
 		CPUMs       int `json:"cpuMs"`
 		SubRequests int `json:"subRequests"`
 		MemoryMB    int `json:"memoryMb"`
-	} `json:"limits"`
+	}
 }
 
 func (w *WorkerCode) hash() string {
@@ -411,7 +406,7 @@ func (iso *Isolate) loaderTouch(handle int, id string, worker int) bool {
 // cached. The work runs off this isolate's loop: a new isolate takes about a
 // millisecond to start, and a platform worker that waited for each one would
 // start its tenants' isolates one at a time however many cores there are.
-func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, bufs [][]byte) quickjs.Value {
+func (iso *Isolate) loaderPut(handle int, id string, code *WorkerCode, capsJSON string, bufs [][]byte) quickjs.Value {
 	l, ok := iso.handles[handle].(*LoaderBinding)
 	var caps []Target
 	var err error
@@ -424,12 +419,66 @@ func (iso *Isolate) loaderPut(handle int, id string, codeJSON, capsJSON string, 
 		if err != nil {
 			return nil, loadFailure(err)
 		}
-		w, err := l.build(id, codeJSON, caps, bufs, iso)
+		w, err := l.build(id, code, caps, bufs, iso)
 		if err != nil {
 			return nil, loadFailure(err)
 		}
 		return func() quickjs.Value { return iso.vm.NewInt(iso.addHandle(&workerRef{w})) }, nil
 	})
+}
+
+// workerCodeOf reads host.loaderPut's arguments (66_loader.js, putWorkerCode):
+// flags and limits are JSON ("" for none), and after the buffers come the
+// modules as (name, type, source) strings, a data module's source being the
+// index of its buffer.
+func workerCodeOf(date, flags, main, env string, outbound int, blocked bool, limits string, bufs, mods []quickjs.Value) (*WorkerCode, [][]byte, error) {
+	code := &WorkerCode{CompatibilityDate: date, MainModule: main, Outbound: outbound, Blocked: blocked}
+	if flags != "" {
+		if err := json.Unmarshal([]byte(flags), &code.CompatibilityFlags); err != nil {
+			return nil, nil, badCode("compatibilityFlags: %v", err)
+		}
+	}
+	if limits != "" {
+		if err := json.Unmarshal([]byte(limits), &code.Limits); err != nil {
+			return nil, nil, badCode("limits: %v", err)
+		}
+	}
+	if env != "" {
+		if len(env) > maxEnvSize {
+			return nil, nil, badCode("env is %d bytes when serialized, more than the 1 MiB allowed", len(env))
+		}
+		code.Env = &env
+	}
+	bs := buffersOf(bufs)
+	if len(mods)%3 != 0 {
+		return nil, nil, badCode("malformed modules")
+	}
+	code.Modules = make(map[string]bundle.Module, len(mods)/3)
+	total := 0
+	for i := 0; i < len(mods); i += 3 {
+		var ss [3]string
+		for j := range ss {
+			v, err := mods[i+j].Any()
+			s, ok := v.(string)
+			if err != nil || !ok {
+				return nil, nil, badCode("malformed modules")
+			}
+			ss[j] = s
+		}
+		name, typ, src := ss[0], ss[1], ss[2]
+		if typ == "data" {
+			n, err := strconv.Atoi(src)
+			if err != nil || n < 0 || n >= len(bs) {
+				return nil, nil, badCode("data module %q has no data", name)
+			}
+			src = string(bs[n])
+		}
+		if total += len(src); total > maxCodeSize {
+			return nil, nil, badCode("the code is larger than 64 MiB")
+		}
+		code.Modules[name] = bundle.Module{Type: typ, Source: src}
+	}
+	return code, bs, nil
 }
 
 // loadFailure names the class a failed load throws: TypeError for code the
@@ -463,33 +512,7 @@ func badCode(format string, args ...any) error {
 
 // build runs off the calling isolate's loop: it may read only what does not
 // change after the isolate starts (its options) and what locks itself.
-func (l *LoaderBinding) build(id, codeJSON string, caps []Target, bufs [][]byte, iso *Isolate) (*Worker, error) {
-	if len(codeJSON) > maxCodeSize+maxEnvSize {
-		return nil, badCode("the code is larger than 64 MiB")
-	}
-	var code WorkerCode
-	if err := json.Unmarshal([]byte(codeJSON), &code); err != nil {
-		return nil, badCode("%v", err)
-	}
-	total := 0
-	code.Modules = map[string]bundle.Module{}
-	for name, m := range code.RawModules {
-		src := m.Source
-		if m.Type == "data" {
-			if m.Buf < 0 || m.Buf >= len(bufs) {
-				return nil, badCode("data module %q has no data", name)
-			}
-			src = string(bufs[m.Buf])
-		}
-		total += len(src)
-		code.Modules[name] = bundle.Module{Type: m.Type, Source: src}
-	}
-	if total > maxCodeSize {
-		return nil, badCode("the modules total %d bytes, more than the 64 MiB allowed", total)
-	}
-	if code.Env != nil && len(*code.Env) > maxEnvSize {
-		return nil, badCode("env is %d bytes when serialized, more than the 1 MiB allowed", len(*code.Env))
-	}
+func (l *LoaderBinding) build(id string, code *WorkerCode, caps []Target, bufs [][]byte, iso *Isolate) (*Worker, error) {
 	features, err := compat.Resolve(code.CompatibilityDate, code.CompatibilityFlags)
 	if err != nil {
 		return nil, &startError{err.Error()}
@@ -501,7 +524,7 @@ func (l *LoaderBinding) build(id, codeJSON string, caps []Target, bufs [][]byte,
 	hash := code.hash()
 	// Ids with the same code share one script, so it is named by its code:
 	// the first id's name would label every later id's profile.
-	script, err := l.Cache.script("dynamic@"+hash[:12], hash, &code)
+	script, err := l.Cache.script("dynamic@"+hash[:12], hash, code)
 	if err != nil {
 		return nil, startFailure(err)
 	}
@@ -530,11 +553,11 @@ func (l *LoaderBinding) build(id, codeJSON string, caps []Target, bufs [][]byte,
 	switch {
 	case code.Blocked:
 		opts.Outbound = Outbound{Blocked: true}
-	case code.Outbound != nil:
-		if *code.Outbound < 0 || *code.Outbound >= len(caps) {
+	case code.Outbound >= 0:
+		if code.Outbound >= len(caps) {
 			return nil, badCode("globalOutbound is not a Fetcher")
 		}
-		opts.Outbound = Outbound{Target: caps[*code.Outbound]}
+		opts.Outbound = Outbound{Target: caps[code.Outbound]}
 	default:
 		opts.Outbound = iso.outbound // inherit the parent's
 	}

@@ -209,16 +209,22 @@ function putWorkerCode(loader, id, code) {
   }
   const enc = new RpcEncoder(false);
   enc.forEnv = true;
-  let env = null;
-  if (code.env !== undefined) env = JSON.stringify(enc.encode(code.env));
-  const out = {};
+  const env = code.env !== undefined ? JSON.stringify(enc.encode(code.env)) : "";
+  // Each module goes to Go as three strings (name, type, source; a data
+  // module's source is the index of its buffer), not inside one JSON text:
+  // a module's source would be escaped here and unescaped in Go.
+  const types = {};
+  const mods = [];
   for (const name of Object.keys(modules)) {
     const m = modules[name];
     if (typeof m === "string") {
-      if (/\.js$/.test(name)) out[name] = { type: "js", source: m };
+      let type;
+      if (name.endsWith(".js")) type = "js";
       // Beyond workerd: TypeScript and JSX are compiled rather than refused.
-      else if (/\.(ts|mts|tsx|jsx)$/.test(name)) out[name] = { type: /\.(tsx|jsx)$/.test(name) ? name.slice(-3) : "ts", source: m };
+      else if (/\.(ts|mts|tsx|jsx)$/.test(name)) type = /\.(tsx|jsx)$/.test(name) ? name.slice(-3) : "ts";
       else throw new TypeError(`Module name must end with '.js' or '.py' (or the content must be an object indicating the type explicitly). Got: ${name}`);
+      types[name] = type;
+      mods.push(name, type, m);
       continue;
     }
     if (m === null || typeof m !== "object") {
@@ -228,50 +234,48 @@ function putWorkerCode(loader, id, code) {
     if (keys.length !== 1) {
       throw new TypeError(`Each module must contain exactly one of 'js', 'cjs', 'text', 'data', 'json', 'py', or 'wasm'. Module '${name}' contained ${keys.length} properties.`);
     }
-    const type = keys[0];
+    let type = keys[0];
     const v = m[type];
+    let source;
     switch (type) {
       case "js": case "cjs": case "text":
-        out[name] = { type: /\.(ts|mts)$/.test(name) && type === "js" ? "ts" : type, source: String(v) };
+        if (/\.(ts|mts)$/.test(name) && type === "js") type = "ts";
+        source = String(v);
         break;
       case "json":
-        out[name] = { type, source: JSON.stringify(v) };
+        source = JSON.stringify(v);
         break;
       case "data":
         if (!(v instanceof ArrayBuffer || ArrayBuffer.isView(v))) {
           throw new TypeError("Incorrect type for the 'data' field on 'Module': the provided value is not of type 'Array'.");
         }
-        out[name] = { type, buf: enc.buf(exactBuffer(v)) };
+        source = String(enc.buf(exactBuffer(v)));
         break;
       case "py":
         throw new TypeError(`Module '${name}': Python modules are not supported by Isola.`);
       case "wasm":
         throw new TypeError(`Module '${name}': WebAssembly modules are not supported yet by Isola.`);
     }
+    types[name] = type;
+    mods.push(name, type, source);
   }
   const main = code.mainModule;
-  if (typeof main !== "string" || !Object.prototype.hasOwnProperty.call(out, main)) {
+  if (typeof main !== "string" || !Object.prototype.hasOwnProperty.call(types, main)) {
     throw new Error(`Failed to start Worker:\nUncaught Error: No such module: ${main}`);
   }
-  if (!["js", "ts", "tsx", "jsx"].includes(out[main].type)) {
+  const mainType = types[main];
+  if (mainType !== "js" && mainType !== "ts" && mainType !== "tsx" && mainType !== "jsx") {
     throw new Error("Failed to start Worker:\nUncaught TypeError: Main module must be an ES module.");
   }
-  const wc = {
-    compatibilityDate: code.compatibilityDate,
-    compatibilityFlags: flags.map(String),
-    mainModule: main,
-    modules: out,
-    env,
-    outbound: null,
-    outboundNull: code.globalOutbound === null,
-    limits: code.limits || {},
-  };
+  let outbound = -1;
   if (code.globalOutbound !== undefined && code.globalOutbound !== null) {
     const st = code.globalOutbound[kStub];
     if (!st) throw new TypeError("Worker Loader: globalOutbound must be a Fetcher (a service binding or ctx.exports entrypoint) or null.");
-    wc.outbound = enc.cap({ h: stubHandleNow(st) });
+    outbound = enc.cap({ h: stubHandleNow(st) });
   }
-  return hostAsync(host.loaderPut(loader, id, JSON.stringify(wc), JSON.stringify(enc.caps), ...enc.bufs));
+  return hostAsync(host.loaderPut(loader, id, code.compatibilityDate,
+    flags.length ? JSON.stringify(flags.map(String)) : "", main, env, outbound, code.globalOutbound === null,
+    code.limits ? JSON.stringify(code.limits) : "", JSON.stringify(enc.caps), enc.bufs.length, ...enc.bufs, ...mods));
 }
 
 // rpcEncodeProps encodes an entrypoint's props: plain data and stubs (an
