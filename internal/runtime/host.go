@@ -297,8 +297,10 @@ func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise qui
 					v = r
 				}
 			}
-			if _, cerr := settle.Call(quickjs.UndefinedValue, append([]any{pc.Resolve, pc.Reject, v, err != nil, extra}, more...)...); cerr != nil {
+			if r, cerr := jsvm.Call(settle, append([]any{pc.Resolve, pc.Reject, v, err != nil, extra}, more...)...); cerr != nil {
 				pc.Reject.Call(quickjs.UndefinedValue, "Error: "+cerr.Error())
+			} else {
+				r.Free()
 			}
 		} else if err != nil {
 			pc.Reject.Call(quickjs.UndefinedValue, errorName(err)+": "+errorText(err))

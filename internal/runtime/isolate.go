@@ -381,7 +381,7 @@ func (iso *Isolate) init() error {
 // callValue is call for results that must stay JavaScript values.
 func (iso *Isolate) callValue(kind string, args ...any) (quickjs.Value, error) {
 	all := append([]any{kind}, args...)
-	r, err := iso.dispatch.CallValue(quickjs.UndefinedValue, all...)
+	r, err := jsvm.Call(iso.dispatch, all...)
 	if err != nil {
 		iso.checkFatal(err)
 		return r, mapError(err, iso.script.SourceMap)
@@ -389,15 +389,20 @@ func (iso *Isolate) callValue(kind string, args ...any) (quickjs.Value, error) {
 	return r, nil
 }
 
-// call invokes the prelude's dispatcher on the loop goroutine.
+// call invokes the prelude's dispatcher on the loop goroutine. Its result
+// is a bool when the handler returned one, else nil: what callers read.
 func (iso *Isolate) call(kind string, args ...any) (any, error) {
 	all := append([]any{kind}, args...)
-	r, err := iso.dispatch.Call(quickjs.UndefinedValue, all...)
+	r, err := jsvm.Call(iso.dispatch, all...)
 	if err != nil {
 		iso.checkFatal(err)
 		return nil, mapError(err, iso.script.SourceMap)
 	}
-	return r, nil
+	defer r.Free()
+	if b, ok := jsvm.Bool(r); ok {
+		return b, nil
+	}
+	return nil, nil
 }
 
 // checkFatal recognises the errors after which the VM must not run again.
