@@ -74,7 +74,8 @@ type Isolate struct {
 
 	mu          sync.Mutex
 	queue       []func()
-	quietQueued int // how many of queue came through postQuiet
+	quietQueued int      // how many of queue came through postQuiet
+	spareQueue  []func() // the last turn's queue, emptied: the next turn's (loop only)
 	wake        chan struct{}
 	dead        error // set once; guarded by mu
 	// parked is set, under mu, when the loop's goroutine has ended because
@@ -566,7 +567,8 @@ func (iso *Isolate) turn() {
 	iso.mu.Lock()
 	jobs := iso.queue
 	quiet := iso.quietQueued
-	iso.queue = nil
+	// The two queues take turns: a post does not allocate one each turn.
+	iso.queue, iso.spareQueue = iso.spareQueue, nil
 	iso.quietQueued = 0
 	if len(jobs) > quiet {
 		// Busy from now: closeIfIdle must not see this turn's work as idle.
@@ -586,6 +588,10 @@ func (iso *Isolate) turn() {
 		}
 		job()
 		iso.drain()
+	}
+	if cap(jobs) <= 16 {
+		clear(jobs)
+		iso.spareQueue = jobs[:0]
 	}
 	now := time.Now()
 	for len(iso.timers) > 0 && !iso.timers[0].at.After(now) && iso.Err() == nil {
