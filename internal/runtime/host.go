@@ -245,6 +245,14 @@ func (iso *Isolate) async(work func() (result func() quickjs.Value, err error)) 
 	return p
 }
 
+// callFree calls f with arg, dropping the result: a promise's resolve and
+// reject functions return nothing and, called once, throw nothing.
+func callFree(f quickjs.Value, arg any) {
+	if r, err := jsvm.Call(f, arg); err == nil {
+		r.Free()
+	}
+}
+
 // pending makes a promise for the prelude and the function that settles
 // it, callable once from any goroutine: the settling itself is posted to
 // the loop. It lets a reply that arrives by callback settle the promise
@@ -298,12 +306,12 @@ func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise qui
 				}
 			}
 			if r, cerr := jsvm.Call(settle, append([]any{pc.Resolve, pc.Reject, v, err != nil, extra}, more...)...); cerr != nil {
-				pc.Reject.Call(quickjs.UndefinedValue, "Error: "+cerr.Error())
+				callFree(pc.Reject, "Error: "+cerr.Error())
 			} else {
 				r.Free()
 			}
 		} else if err != nil {
-			pc.Reject.Call(quickjs.UndefinedValue, errorName(err)+": "+errorText(err))
+			callFree(pc.Reject, errorName(err)+": "+errorText(err))
 		} else {
 			// UndefinedValue belongs to no VM and cannot be passed as a
 			// Value argument; quickjs.Undefined{} converts to undefined.
@@ -312,9 +320,9 @@ func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise qui
 				v = result()
 			}
 			if result == nil || v.IsUndefined() {
-				pc.Resolve.Call(quickjs.UndefinedValue, quickjs.Undefined{})
+				callFree(pc.Resolve, quickjs.Undefined{})
 			} else {
-				pc.Resolve.Call(quickjs.UndefinedValue, v)
+				callFree(pc.Resolve, v)
 				v.Free()
 			}
 		}
