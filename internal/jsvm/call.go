@@ -2,7 +2,6 @@ package jsvm
 
 import (
 	"errors"
-	"math"
 	"sync/atomic"
 	"time"
 	"unsafe" // and go:linkname
@@ -82,35 +81,17 @@ func Call(f quickjs.Value, args ...any) (quickjs.Value, error) {
 		}
 	}()
 	for i, a := range args {
-		var v lib.TJSValue
-		switch x := a.(type) {
-		case nil:
-			v.Ftag = lib.EJS_TAG_NULL
-		case quickjs.Undefined:
-			v.Ftag = lib.EJS_TAG_UNDEFINED
-		case quickjs.Value:
-			v = unwrap(x) // lent: JS_Call neither keeps nor frees argv
-			if x.VM() != vm && v.Ftag < 0 {
-				return quickjs.Value{}, errOtherVM
-			}
-		case bool:
-			v.Ftag = lib.EJS_TAG_BOOL
-			if x {
-				*(*int32)(unsafe.Pointer(&v.Fu)) = 1
-			}
-		case int:
-			v = jsNumber(float64(x), x >= math.MinInt32 && x <= math.MaxInt32, int32(x))
-		case int64:
-			v = jsNumber(float64(x), x >= math.MinInt32 && x <= math.MaxInt32, int32(x))
-		case int32:
-			v = jsNumber(0, true, x)
-		case float64:
-			v = jsNumber(x, false, 0)
-		case string:
-			v = newJSString(tls, ctx, x)
-			if v.Ftag == lib.EJS_TAG_EXCEPTION {
-				return quickjs.Value{}, exceptionError(vm, m)
-			}
+		if x, ok := a.(quickjs.Value); ok && x.VM() != vm && unwrap(x).Ftag < 0 {
+			return quickjs.Value{}, errOtherVM
+		}
+		// A Value is lent as it is (JS_Call neither keeps nor frees argv);
+		// of the other types only a string makes a value to free.
+		v, err := toJSValue(vm, tls, ctx, a)
+		if err == nil && v.Ftag == lib.EJS_TAG_EXCEPTION {
+			err = exceptionError(vm, m)
+		}
+		if err != nil {
+			return quickjs.Value{}, err
 		}
 		*(*lib.TJSValue)(unsafe.Add(nil, argv+uintptr(i*sizeofValue))) = v
 		made = i + 1
