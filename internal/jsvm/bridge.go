@@ -101,18 +101,21 @@ func CheckLayout(vm *quickjs.VM) error {
 // NewArrayBuffer returns a new ArrayBuffer holding a copy of b.
 func NewArrayBuffer(vm *quickjs.VM, b []byte) quickjs.Value {
 	tls, ctx := handles(vm)
-	// The engine reads the bytes with pointer arithmetic, so they go
-	// through engine-allocated memory rather than a Go slice.
-	var p uintptr
-	if len(b) > 0 {
-		p = libc.Xmalloc(tls, libc.Tsize_t(len(b)))
-		if p == 0 {
-			return wrap(vm, lib.XJS_ThrowOutOfMemory(tls, ctx))
-		}
-		defer libc.Xfree(tls, p)
-		copy(unsafe.Slice((*byte)(unsafe.Add(nil, p)), len(b)), b)
+	// The engine allocates the buffer (zeroed: no source given) and the
+	// bytes are copied into it: one copy, and no libc malloc, whose
+	// process-wide lock every isolate shares.
+	v := lib.XJS_NewArrayBufferCopy(tls, ctx, 0, lib.Tsize_t(len(b)))
+	if v.Ftag == lib.EJS_TAG_EXCEPTION || len(b) == 0 {
+		return wrap(vm, v)
 	}
-	v := lib.XJS_NewArrayBufferCopy(tls, ctx, p, lib.Tsize_t(len(b)))
+	psize := tls.Alloc(8)
+	defer tls.Free(8)
+	p := lib.XJS_GetArrayBuffer(tls, ctx, psize, v)
+	if p == 0 || *(*lib.Tsize_t)(unsafe.Add(nil, psize)) != lib.Tsize_t(len(b)) {
+		lib.XFreeValue(tls, ctx, v)
+		return wrap(vm, throwString(tls, ctx, lib.XJS_ThrowInternalError, "jsvm: a new ArrayBuffer has no data"))
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Add(nil, p)), len(b)), b)
 	return wrap(vm, v)
 }
 

@@ -155,3 +155,25 @@ func Bool(v quickjs.Value) (b, ok bool) {
 	}
 	return *(*int32)(unsafe.Pointer(&x.Fu)) != 0, true
 }
+
+// NewPromiseCapability is the wrapper's VM.NewPromiseCapability with the
+// engine's out-parameter for the resolving functions on the engine's stack
+// instead of in memory from libc's calloc: an isolate makes one for every
+// host operation that settles later, and libc takes its process-wide lock
+// for each calloc and free.
+func NewPromiseCapability(vm *quickjs.VM) (*quickjs.PromiseCapability, error) {
+	m := mirror(vm)
+	if m.abandoned {
+		panic(abandonedPanic)
+	}
+	tls, ctx := m.runtime.tls, m.cContext
+	size := 2 * sizeofValue
+	p := tls.Alloc(size)
+	defer tls.Free(size)
+	promise := lib.XJS_NewPromiseCapability(tls, ctx, p)
+	if promise.Ftag == lib.EJS_TAG_EXCEPTION {
+		return nil, exceptionError(vm, m)
+	}
+	fs := unsafe.Slice((*lib.TJSValue)(unsafe.Add(nil, p)), 2)
+	return &quickjs.PromiseCapability{Promise: wrap(vm, promise), Resolve: wrap(vm, fs[0]), Reject: wrap(vm, fs[1])}, nil
+}

@@ -276,7 +276,7 @@ func (iso *Isolate) pendingVia(settle quickjs.Value, extra string) (quickjs.Valu
 // the prelude builds from parts: one call into JavaScript, not one to make
 // the value and another to settle with it.
 func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise quickjs.Value, complete func(result func() quickjs.Value, err error), completeWith func(args func() ([]any, func()))) {
-	pc, err := iso.vm.NewPromiseCapability()
+	pc, err := jsvm.NewPromiseCapability(iso.vm)
 	if err != nil {
 		panic(err) // out of memory: the host call throws
 	}
