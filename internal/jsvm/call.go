@@ -34,6 +34,9 @@ func Call(f quickjs.Value, args ...any) (quickjs.Value, error) {
 		}
 	}
 	vm := f.VM()
+	if vm == nil {
+		return quickjs.Value{}, errNotFunction
+	}
 	m := mirror(vm)
 	tls, ctx := m.runtime.tls, m.cContext
 	fv := unwrap(f)
