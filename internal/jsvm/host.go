@@ -361,7 +361,14 @@ func (f *hostFunc) call(t *hostTable, tls *libc.TLS, ctx uintptr, argc int, argv
 	if sig.self != selfNone {
 		self = 1
 	}
-	in := make([]reflect.Value, self+argc)
+	// Most host functions take a few arguments: those fit on the stack.
+	var inBuf [8]reflect.Value
+	var in []reflect.Value
+	if self+argc <= len(inBuf) {
+		in = inBuf[:self+argc]
+	} else {
+		in = make([]reflect.Value, self+argc)
+	}
 	switch sig.self {
 	case selfVM:
 		in[0] = reflect.ValueOf(vm)
