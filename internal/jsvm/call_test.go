@@ -2,6 +2,8 @@ package jsvm
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +97,36 @@ func TestCallErrorsPanicsAndTimeout(t *testing.T) {
 		if d := time.Since(start); d < 40*time.Millisecond || d > 5*time.Second {
 			t.Fatalf("the loop ran %v, want about 50 ms", d)
 		}
+	}
+}
+
+// A FastHost reads its own arguments: each kind, the rest as Values, a
+// result of each kind back, and a TypeError naming an argument of the
+// wrong type.
+func TestFastHost(t *testing.T) {
+	vm := newHostVM(t)
+	type recv struct{ n int }
+	r := &recv{n: 40}
+	if err := SetHostReceiver(vm, r); err != nil {
+		t.Fatal(err)
+	}
+	register(t, vm, "f", FastHost{Arity: 3, Fn: func(x any, a *Args) any {
+		rest := a.Values(3)
+		s := fmt.Sprint(x.(*recv).n+a.Int(0), " ", a.String(1), " ", a.Bool(2), " ", len(rest))
+		for _, v := range rest {
+			x, _ := v.Any()
+			s += fmt.Sprint(" ", x)
+		}
+		return s
+	}})
+	register(t, vm, "g", FastHost{Arity: 1, Fn: func(_ any, a *Args) any { return a.Value(0).Dup() }})
+	register(t, vm, "h", FastHost{Arity: 0, Fn: func(any, *Args) any { return nil }})
+	got, err := vm.Eval(`[f(2, "héllo", true, 1.5, "x"), f.length, g({a: 1}).a, typeof h()].join("|")`, quickjs.EvalGlobal)
+	if err != nil || got != "42 héllo true 2 1.5 x|3|1|undefined" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	got, err = vm.Eval(`try { f("two", "s", true); "no error" } catch (e) { e.name + ": " + e.message }`, quickjs.EvalGlobal)
+	if err != nil || !strings.Contains(fmt.Sprint(got), "TypeError: calling f: argument 0: cannot assign string to int") {
+		t.Fatalf("got %v %v", got, err)
 	}
 }

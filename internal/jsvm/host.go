@@ -42,6 +42,7 @@ type hostFunc struct {
 	name string
 	fn   reflect.Value
 	sig  *hostSig
+	fast *FastHost // instead of fn and sig (fasthost.go)
 }
 
 // hostSig is what a call needs to know of a function's type. Every isolate
@@ -165,9 +166,14 @@ func NewHostFunc(vm *quickjs.VM, name string, fn any) (quickjs.Value, error) {
 		return quickjs.Value{}, err
 	}
 	defer libc.Xfree(tls, cname)
-	nin := len(f.sig.in)
-	if f.sig.variadic {
-		nin--
+	var nin int
+	if f.fast != nil {
+		nin = f.fast.Arity
+	} else {
+		nin = len(f.sig.in)
+		if f.sig.variadic {
+			nin--
+		}
 	}
 	fv := lib.XJS_NewCFunction2(tls, ctx, cFunc(callHost), cname, int32(nin), lib.EJS_CFUNC_generic_magic, int32(len(t.fns)-1))
 	if fv.Ftag == lib.EJS_TAG_EXCEPTION {
@@ -196,6 +202,12 @@ func DefineProperty(obj quickjs.Value, name string, v quickjs.Value) error {
 // newHostFunc analyses fn; recv, if not nil, is the type of the receiver
 // of the VMs it will serve.
 func newHostFunc(name string, fn any, recv reflect.Type) (hostFunc, error) {
+	if fast, ok := fn.(FastHost); ok {
+		if fast.Fn == nil {
+			return hostFunc{}, fmt.Errorf("jsvm: host function %s is nil", name)
+		}
+		return hostFunc{name: name, fast: &fast}, nil
+	}
 	v := reflect.ValueOf(fn)
 	if !v.IsValid() {
 		return hostFunc{}, fmt.Errorf("jsvm: host function %s is nil", name)
@@ -268,7 +280,7 @@ func callHost(tls *libc.TLS, ctx uintptr, this lib.TJSValue, argc int32, argv ui
 		return throwString(tls, ctx, lib.XJS_ThrowInternalError, "host function not registered")
 	}
 	f := &t.fns[magic]
-	if f.sig == nil {
+	if f.sig == nil && f.fast == nil {
 		return throwString(tls, ctx, lib.XJS_ThrowInternalError, "host function "+f.name+" has no Go function bound")
 	}
 	vm := t.vm
@@ -307,7 +319,11 @@ func callHost(tls *libc.TLS, ctx uintptr, this lib.TJSValue, argc int32, argv ui
 		}
 		m.abandoned = true // runtime.Goexit
 	}()
-	r = f.call(t, tls, ctx, int(argc), argv)
+	if f.fast != nil {
+		r = f.callFast(t, tls, ctx, int(argc), argv)
+	} else {
+		r = f.call(t, tls, ctx, int(argc), argv)
+	}
 	returned = true
 	return r
 }

@@ -56,9 +56,9 @@ func isolateHostFuncs() map[string]any {
 		},
 		"crypto":  jsprelude.CryptoHost,
 		"urlFast": jsprelude.URLFast,
-		"respond": func(iso *Isolate, id int, status int, statusText, headers string, body quickjs.Value) string {
-			return iso.respond(id, status, statusText, headers, body)
-		},
+		"respond": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
+			return iso.respond(a.Int(0), a.Int(1), a.String(2), a.String(3), a.Value(4))
+		}),
 		"fail": func(iso *Isolate, id int, text string) { iso.failFromJS(id, text) },
 		"read": func(iso *Isolate, id int) quickjs.Value {
 			return iso.readBody(id, false)
@@ -79,22 +79,30 @@ func isolateHostFuncs() map[string]any {
 		"fetch": func(iso *Isolate, meta string, body quickjs.Value) quickjs.Value {
 			return iso.fetch(meta, body)
 		},
-		"rpcCall": func(iso *Isolate, handle int, path, op, args, caps string, bufs ...quickjs.Value) quickjs.Value {
-			return iso.rpcCall(handle, path, op, args, caps, bufs)
-		},
-		"rpcFetch": func(iso *Isolate, handle int, method, url, headers string, body quickjs.Value) quickjs.Value {
-			return iso.rpcFetch(handle, method, url, headers, body)
-		},
-		"rpcFetchReturn": func(iso *Isolate, id, status int, statusText, headers string, body quickjs.Value) {
-			iso.rpcFetchReturn(id, status, statusText, headers, body)
-		},
-		"rpcRelease": func(iso *Isolate, handle int) { iso.releaseHandle(handle) },
-		"rpcReturn": func(iso *Isolate, id int, json, caps string, bufs ...quickjs.Value) {
-			iso.rpcReply(id, false, json, caps, bufs)
-		},
-		"rpcThrow": func(iso *Isolate, id int, json, caps string, bufs ...quickjs.Value) {
-			iso.rpcReply(id, true, json, caps, bufs)
-		},
+		// The host functions every request or RPC hop calls read their own
+		// arguments (fastHost); the rest are converted by reflection.
+		"rpcCall": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
+			return iso.rpcCall(a.Int(0), a.String(1), a.String(2), a.String(3), a.String(4), a.Values(5))
+		}),
+		"rpcFetch": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
+			return iso.rpcFetch(a.Int(0), a.String(1), a.String(2), a.String(3), a.Value(4))
+		}),
+		"rpcFetchReturn": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
+			iso.rpcFetchReturn(a.Int(0), a.Int(1), a.String(2), a.String(3), a.Value(4))
+			return nil
+		}),
+		"rpcRelease": fastHost(1, func(iso *Isolate, a *jsvm.Args) any {
+			iso.releaseHandle(a.Int(0))
+			return nil
+		}),
+		"rpcReturn": fastHost(3, func(iso *Isolate, a *jsvm.Args) any {
+			iso.rpcReply(a.Int(0), false, a.String(1), a.String(2), a.Values(3))
+			return nil
+		}),
+		"rpcThrow": fastHost(3, func(iso *Isolate, a *jsvm.Args) any {
+			iso.rpcReply(a.Int(0), true, a.String(1), a.String(2), a.Values(3))
+			return nil
+		}),
 		// entry makes a stub handle for an entrypoint of the worker behind a
 		// worker handle (a dynamic worker, or this worker for ctx.exports).
 		"entry": func(iso *Isolate, workerHandle int, name, props, propsCaps string) int {
@@ -113,9 +121,9 @@ func isolateHostFuncs() map[string]any {
 			return iso.addHandle(t)
 		},
 		"loaderGet": func(iso *Isolate, handle int, id string) int { return iso.loaderGet(handle, id) },
-		"loaderTouch": func(iso *Isolate, handle int, id string, worker int) bool {
-			return iso.loaderTouch(handle, id, worker)
-		},
+		"loaderTouch": fastHost(3, func(iso *Isolate, a *jsvm.Args) any {
+			return iso.loaderTouch(a.Int(0), a.String(1), a.Int(2))
+		}),
 		"loaderPut": func(iso *Isolate, handle int, id, date, flags, main, env string, outbound int, blocked bool, limits, caps string, nBufs int, rest ...quickjs.Value) quickjs.Value {
 			if nBufs < 0 || nBufs > len(rest) {
 				nBufs = len(rest) // workerCodeOf then finds the modules malformed
@@ -243,6 +251,12 @@ func (iso *Isolate) async(work func() (result func() quickjs.Value, err error)) 
 	p, complete := iso.pending()
 	go func() { complete(work()) }()
 	return p
+}
+
+// fastHost makes fn a host function that reads its own arguments
+// (jsvm.FastHost); arity is its length in JavaScript.
+func fastHost(arity int, fn func(iso *Isolate, a *jsvm.Args) any) jsvm.FastHost {
+	return jsvm.FastHost{Arity: arity, Fn: func(recv any, a *jsvm.Args) any { return fn(recv.(*Isolate), a) }}
 }
 
 // callFree calls f with arg, dropping the result: a promise's resolve and
