@@ -151,13 +151,7 @@ func repanic(m *vmMirror) {
 func wrapperDeadline(d time.Duration) int64
 
 // Bool reports v's value if v is a boolean.
-func Bool(v quickjs.Value) (b, ok bool) {
-	x := unwrap(v)
-	if x.Ftag != lib.EJS_TAG_BOOL {
-		return false, false
-	}
-	return *(*int32)(unsafe.Pointer(&x.Fu)) != 0, true
-}
+func Bool(v quickjs.Value) (b, ok bool) { return boolOf(unwrap(v)) }
 
 // NewPromiseCapability is the wrapper's VM.NewPromiseCapability with the
 // engine's out-parameter for the resolving functions on the engine's stack

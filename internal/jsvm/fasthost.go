@@ -2,7 +2,6 @@ package jsvm
 
 import (
 	"fmt"
-	"math"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -55,27 +54,21 @@ func (a *Args) wrong(i int, v lib.TJSValue, want string) {
 // Int is argument i as an int: an integer-valued number.
 func (a *Args) Int(i int) int {
 	v := a.raw(i)
-	switch v.Ftag {
-	case lib.EJS_TAG_INT:
-		return int(*(*int32)(unsafe.Pointer(&v.Fu)))
-	case lib.EJS_TAG_FLOAT64:
-		f := *(*float64)(unsafe.Pointer(&v.Fu))
-		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-			return int(f)
-		}
+	n, ok := intOf(v)
+	if !ok {
+		a.wrong(i, v, "int")
 	}
-	a.wrong(i, v, "int")
-	return 0
+	return n
 }
 
 // Bool is argument i as a bool.
 func (a *Args) Bool(i int) bool {
 	v := a.raw(i)
-	if v.Ftag == lib.EJS_TAG_BOOL {
-		return *(*int32)(unsafe.Pointer(&v.Fu)) != 0
+	b, ok := boolOf(v)
+	if !ok {
+		a.wrong(i, v, "bool")
 	}
-	a.wrong(i, v, "bool")
-	return false
+	return b
 }
 
 // String is argument i as a string.

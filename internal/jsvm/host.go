@@ -433,14 +433,10 @@ func convertArg(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, kind argKind, typ re
 		*owned = append(*owned, v)
 		return reflect.ValueOf(v), nil
 	case argInt:
-		switch a.Ftag {
-		case lib.EJS_TAG_INT:
-			return reflect.ValueOf(int(*(*int32)(unsafe.Pointer(&a.Fu)))).Convert(typ), nil
-		case lib.EJS_TAG_FLOAT64:
-			f := *(*float64)(unsafe.Pointer(&a.Fu))
-			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-				return reflect.ValueOf(int(f)).Convert(typ), nil
-			}
+		if n, ok := intOf(a); ok {
+			return reflect.ValueOf(n).Convert(typ), nil
+		}
+		if a.Ftag == lib.EJS_TAG_FLOAT64 {
 			return reflect.Value{}, fmt.Errorf("cannot assign float64 to %s", typ)
 		}
 	case argFloat:
@@ -451,8 +447,8 @@ func convertArg(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, kind argKind, typ re
 			return reflect.ValueOf(*(*float64)(unsafe.Pointer(&a.Fu))).Convert(typ), nil
 		}
 	case argBool:
-		if a.Ftag == lib.EJS_TAG_BOOL {
-			return reflect.ValueOf(*(*int32)(unsafe.Pointer(&a.Fu)) != 0).Convert(typ), nil
+		if b, ok := boolOf(a); ok {
+			return reflect.ValueOf(b).Convert(typ), nil
 		}
 	case argString:
 		if a.Ftag == lib.EJS_TAG_STRING || a.Ftag == lib.EJS_TAG_STRING_ROPE {
@@ -475,6 +471,28 @@ func convertArg(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, kind argKind, typ re
 		return reflect.ValueOf(x), nil
 	}
 	return reflect.Value{}, fmt.Errorf("cannot assign %s to %s", tagName(a.Ftag), typ)
+}
+
+// intOf is v as an int, if v is an integer-valued number.
+func intOf(v lib.TJSValue) (int, bool) {
+	switch v.Ftag {
+	case lib.EJS_TAG_INT:
+		return int(*(*int32)(unsafe.Pointer(&v.Fu))), true
+	case lib.EJS_TAG_FLOAT64:
+		f := *(*float64)(unsafe.Pointer(&v.Fu))
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int(f), true
+		}
+	}
+	return 0, false
+}
+
+// boolOf is v as a bool, if v is a boolean.
+func boolOf(v lib.TJSValue) (b, ok bool) {
+	if v.Ftag != lib.EJS_TAG_BOOL {
+		return false, false
+	}
+	return *(*int32)(unsafe.Pointer(&v.Fu)) != 0, true
 }
 
 func tagName(tag int64) string {
