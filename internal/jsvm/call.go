@@ -111,21 +111,14 @@ const sizeofValue = int(unsafe.Sizeof(lib.TJSValue{}))
 var (
 	errNotFunction = errors.New("cannot call a non-function")
 	errOtherVM     = errors.New("cannot use a Value from a different VM")
-	errException   = errors.New("jsvm: exception")
 )
 
 // exceptionError takes the pending exception as the wrapper's
 // errFromException does: a Go panic thrown through the engine as an
-// uncatchable exception goes on first.
+// uncatchable exception goes on first (repanic drops that exception).
 func exceptionError(vm *quickjs.VM, m *vmMirror) error {
-	tls, ctx := m.runtime.tls, m.cContext
-	e := wrap(vm, lib.XJS_GetException(tls, ctx))
-	defer e.Free()
 	repanic(m)
-	if qe := quickjs.ErrorFromValue(e); qe != nil {
-		return qe
-	}
-	return errException
+	return takeException(vm)
 }
 
 // repanic is the wrapper's: a panic a host function recovered into an
