@@ -38,6 +38,11 @@ type Args struct {
 // Len is how many arguments JavaScript gave.
 func (a *Args) Len() int { return a.n }
 
+// Err is the first argument read so far that had the wrong type: a
+// function that must not act on a wrong argument asks before it acts (the
+// call throws it as a TypeError either way).
+func (a *Args) Err() error { return a.err }
+
 func (a *Args) raw(i int) lib.TJSValue {
 	if i >= a.n {
 		return lib.TJSValue{Ftag: lib.EJS_TAG_UNDEFINED}

@@ -124,16 +124,16 @@ func isolateHostFuncs() map[string]any {
 		"loaderTouch": fastHost(3, func(iso *Isolate, a *jsvm.Args) any {
 			return iso.loaderTouch(a.Int(0), a.String(1), a.Int(2))
 		}),
-		"loaderPut": func(iso *Isolate, handle int, id, date, flags, main, env string, outbound int, blocked bool, limits, caps string, nBufs int, rest ...quickjs.Value) quickjs.Value {
-			if nBufs < 0 || nBufs > len(rest) {
-				nBufs = len(rest) // workerCodeOf then finds the modules malformed
+		"loaderPut": fastHost(11, func(iso *Isolate, a *jsvm.Args) any {
+			code, bufs, err := workerCodeOf(a)
+			if err == nil {
+				err = a.Err()
 			}
-			code, bufs, err := workerCodeOf(date, flags, main, env, outbound, blocked, limits, rest[:nBufs], rest[nBufs:])
 			if err != nil {
 				return iso.async(func() (func() quickjs.Value, error) { return nil, loadFailure(err) })
 			}
-			return iso.loaderPut(handle, id, code, caps, bufs)
-		},
+			return iso.loaderPut(a.Int(0), a.String(1), code, a.String(9), bufs)
+		}),
 		// Durable Objects and their storage have groups of their own, registered
 		// when an isolate first needs them (hostNeed in 00_core.js): every
 		// function registered costs each isolate's start a little.

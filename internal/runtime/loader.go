@@ -15,6 +15,7 @@ import (
 
 	"github.com/isola-run/isola/internal/bundle"
 	"github.com/isola-run/isola/internal/compat"
+	"github.com/isola-run/isola/internal/jsvm"
 	"modernc.org/quickjs"
 )
 
@@ -427,45 +428,43 @@ func (iso *Isolate) loaderPut(handle int, id string, code *WorkerCode, capsJSON 
 	})
 }
 
-// workerCodeOf reads host.loaderPut's arguments (66_loader.js, putWorkerCode):
-// flags and limits are JSON ("" for none), and after the buffers come the
-// modules as (name, type, source) strings, a data module's source being the
-// index of its buffer.
-func workerCodeOf(date, flags, main, env string, outbound int, blocked bool, limits string, bufs, mods []quickjs.Value) (*WorkerCode, [][]byte, error) {
-	code := &WorkerCode{CompatibilityDate: date, MainModule: main, Outbound: outbound, Blocked: blocked}
-	if flags != "" {
+// workerCodeOf reads host.loaderPut's arguments (66_loader.js,
+// putWorkerCode): loader, id, date, flags, main, env, outbound, blocked,
+// limits, caps, how many buffers, the buffers, then the modules as (name,
+// type, source) strings, a data module's source being the index of its
+// buffer. Flags and limits are JSON, and they and env are "" when absent.
+func workerCodeOf(a *jsvm.Args) (*WorkerCode, [][]byte, error) {
+	code := &WorkerCode{CompatibilityDate: a.String(2), MainModule: a.String(4), Outbound: a.Int(6), Blocked: a.Bool(7)}
+	if flags := a.String(3); flags != "" {
 		if err := json.Unmarshal([]byte(flags), &code.CompatibilityFlags); err != nil {
 			return nil, nil, badCode("compatibilityFlags: %v", err)
 		}
 	}
-	if limits != "" {
+	if limits := a.String(8); limits != "" {
 		if err := json.Unmarshal([]byte(limits), &code.Limits); err != nil {
 			return nil, nil, badCode("limits: %v", err)
 		}
 	}
-	if env != "" {
+	if env := a.String(5); env != "" {
 		if len(env) > maxEnvSize {
 			return nil, nil, badCode("env is %d bytes when serialized, more than the 1 MiB allowed", len(env))
 		}
 		code.Env = &env
 	}
-	bs := buffersOf(bufs)
-	if len(mods)%3 != 0 {
+	const first = 11 // the first buffer
+	nBufs := a.Int(10)
+	if nBufs < 0 || first+nBufs > a.Len() || (a.Len()-first-nBufs)%3 != 0 {
 		return nil, nil, badCode("malformed modules")
 	}
-	code.Modules = make(map[string]bundle.Module, len(mods)/3)
+	bufs := make([]quickjs.Value, nBufs)
+	for j := range bufs {
+		bufs[j] = a.Value(first + j)
+	}
+	bs := buffersOf(bufs)
+	code.Modules = make(map[string]bundle.Module, (a.Len()-first-nBufs)/3)
 	total := 0
-	for i := 0; i < len(mods); i += 3 {
-		var ss [3]string
-		for j := range ss {
-			v, err := mods[i+j].Any()
-			s, ok := v.(string)
-			if err != nil || !ok {
-				return nil, nil, badCode("malformed modules")
-			}
-			ss[j] = s
-		}
-		name, typ, src := ss[0], ss[1], ss[2]
+	for i := first + nBufs; i < a.Len(); i += 3 {
+		name, typ, src := a.String(i), a.String(i+1), a.String(i+2)
 		if typ == "data" {
 			n, err := strconv.Atoi(src)
 			if err != nil || n < 0 || n >= len(bs) {
