@@ -20,7 +20,7 @@ const wfNoBufs = [];
 
 function wfEncode(v, what) {
   // Most step results are plain JSON scalars: no encoder needed.
-  if (rpcJSONScalar(v)) return { json: JSON.stringify(v), bufs: wfNoBufs };
+  if (rpcJSONScalar(v)) return { json: rpcScalarJSON(v), bufs: wfNoBufs };
   const enc = new RpcEncoder(false, false);
   let json;
   try {
