@@ -121,8 +121,15 @@ func TestFastHost(t *testing.T) {
 	}})
 	register(t, vm, "g", FastHost{Arity: 1, Fn: func(_ any, a *Args) any { return a.Value(0).Dup() }})
 	register(t, vm, "h", FastHost{Arity: 0, Fn: func(any, *Args) any { return nil }})
-	got, err := vm.Eval(`[f(2, "héllo", true, 1.5, "x"), f.length, g({a: 1}).a, typeof h()].join("|")`, quickjs.EvalGlobal)
-	if err != nil || got != "42 héllo true 2 1.5 x|3|1|undefined" {
+	register(t, vm, "num", FastHost{Arity: 3, Fn: func(_ any, a *Args) any {
+		return fmt.Sprint(a.Float(0), " ", a.Float(1), " ", a.Float(2), " ", a.Float(3))
+	}})
+	got, err := vm.Eval(`[f(2, "héllo", true, 1.5, "x"), f.length, g({a: 1}).a, typeof h(), num(7, 2.5, null)].join("|")`, quickjs.EvalGlobal)
+	if err != nil || got != "42 héllo true 2 1.5 x|3|1|undefined|7 2.5 0 0" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	got, err = vm.Eval(`try { num(1, "2"); "no error" } catch (e) { e.name + ": " + e.message }`, quickjs.EvalGlobal)
+	if err != nil || !strings.Contains(fmt.Sprint(got), "TypeError: calling num: argument 1: cannot assign string to float64") {
 		t.Fatalf("got %v %v", got, err)
 	}
 	got, err = vm.Eval(`try { f("two", "s", true); "no error" } catch (e) { e.name + ": " + e.message }`, quickjs.EvalGlobal)

@@ -66,6 +66,22 @@ func (a *Args) Int(i int) int {
 	return n
 }
 
+// Float is argument i as a float64: a number; undefined or null (an
+// argument left out) is 0.
+func (a *Args) Float(i int) float64 {
+	v := a.raw(i)
+	switch v.Ftag {
+	case lib.EJS_TAG_INT:
+		return float64(*(*int32)(unsafe.Pointer(&v.Fu)))
+	case lib.EJS_TAG_FLOAT64:
+		return *(*float64)(unsafe.Pointer(&v.Fu))
+	case lib.EJS_TAG_UNDEFINED, lib.EJS_TAG_NULL:
+		return 0
+	}
+	a.wrong(i, v, "float64")
+	return 0
+}
+
 // Bool is argument i as a bool.
 func (a *Args) Bool(i int) bool {
 	v := a.raw(i)

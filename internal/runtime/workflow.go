@@ -269,7 +269,12 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	// ["done", n, json, type, ms, ...bufs]. Occurrence counts are kept
 	// here, not in JavaScript, because the step may be used from several
 	// isolates; an invalid step.do counts against the limit only.
-	fns["wfStep"] = func(h int, kind, name string, valid bool, until, dur any, typ string) []any {
+	fns["wfStep"] = wfHost(7, func(in *jsvm.Args) any {
+		h, kind, name, valid := in.Int(0), in.String(1), in.String(2), in.Bool(3)
+		until, dur, typ := in.Float(4), in.Float(5), in.String(6)
+		if in.Err() != nil {
+			return nil
+		}
 		lr := stepOf(h)
 		if lr == nil {
 			return []any{"abandon", 0}
@@ -297,7 +302,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		lr.mu.Unlock()
 		// Not under lr.mu: the engine calls lr.ended with its own lock held.
 		a := run.Step(workflows.StepRequest{Kind: workflows.StepKind(kind), Name: name, Count: count,
-			UntilMs: int64(number(until)), DurationMs: int64(number(dur)), Type: typ,
+			UntilMs: int64(until), DurationMs: int64(dur), Type: typ,
 			MayHold: kind == string(workflows.KindSleep) && iso.mayHoldSleep()})
 		switch a.Action {
 		case workflows.ActAbandon:
@@ -328,10 +333,14 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			return []any{"hold", count, float64(a.DelayMs)}
 		}
 		return []any{string(a.Action), count}
-	}
+	})
 	// wfSleepDue ends a sleep answered "hold", when its timer fires:
 	// ["done", n], ["block", n] (see wfStep) or ["abandon", 0].
-	fns["wfSleepDue"] = func(h int, name string, count int) []any {
+	fns["wfSleepDue"] = wfHost(3, func(in *jsvm.Args) any {
+		h, name, count := in.Int(0), in.String(1), in.Int(2)
+		if in.Err() != nil {
+			return nil
+		}
 		lr := stepOf(h)
 		if lr == nil {
 			return []any{"abandon", 0}
@@ -357,32 +366,44 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			return []any{"failed", count, a.Error.Name, a.Error.Message}
 		}
 		return []any{string(a.Action), count}
-	}
+	})
 	// wfStepDone records a step.do's outcome; the promise resolves, once
 	// it is committed, to "ok", "check" (ok, and a sleep or wait is
 	// pending: see whether the run can be dropped) or "abandon".
 	// wfAttemptFailed reports a failed attempt of a step that will be tried
 	// again: the journal records a step only when it ends, so this line is
 	// what shows the operator each attempt's error while retries go on.
-	fns["wfAttemptFailed"] = func(h int, name string, count, attempt int, errName, errMsg string, delayMs any) {
+	fns["wfAttemptFailed"] = wfHost(7, func(in *jsvm.Args) any {
+		h, name, count, attempt := in.Int(0), in.String(1), in.Int(2), in.Int(3)
+		errName, errMsg, delayMs := in.String(4), in.String(5), in.Float(6)
+		if in.Err() != nil {
+			return nil
+		}
 		lr := stepOf(h)
 		if lr == nil {
-			return
+			return nil
 		}
 		lr.mu.Lock()
 		run := lr.run
 		lr.mu.Unlock()
 		if run == nil {
-			return
+			return nil
 		}
 		step := strconv.Quote(name)
 		if count > 1 {
 			step += fmt.Sprintf(" (#%d)", count)
 		}
 		iso.logf("warn", fmt.Sprintf("workflow %s instance %s: step %s attempt %d failed: %s: %s; retrying in %s",
-			run.Instance.Workflow, run.Instance.ID, step, attempt, errName, errMsg, time.Duration(number(delayMs)*float64(time.Millisecond))))
-	}
-	fns["wfStepDone"] = func(h int, name string, count int, ok bool, jsonText, errName, errMsg string, attempts int, start any, bufs ...quickjs.Value) quickjs.Value {
+			run.Instance.Workflow, run.Instance.ID, step, attempt, errName, errMsg, time.Duration(delayMs*float64(time.Millisecond))))
+		return nil
+	})
+	fns["wfStepDone"] = wfHost(9, func(in *jsvm.Args) any {
+		h, name, count, ok := in.Int(0), in.String(1), in.Int(2), in.Bool(3)
+		jsonText, errName, errMsg, attempts, start := in.String(4), in.String(5), in.String(6), in.Int(7), in.Float(8)
+		bufs := in.Values(9)
+		if in.Err() != nil {
+			return nil
+		}
 		p, complete := iso.pending()
 		lr := stepOf(h)
 		var run *workflows.Run
@@ -403,7 +424,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		} else {
 			failure = &workflows.ErrorInfo{Name: errName, Message: errMsg}
 		}
-		run.StepDone(name, count, result, failure, attempts, int64(number(start)), func(abandon bool, err error) {
+		run.StepDone(name, count, result, failure, attempts, int64(start), func(abandon bool, err error) {
 			answer := "abandon"
 			if !abandon {
 				lr.mu.Lock()
@@ -416,11 +437,15 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			complete(func() quickjs.Value { return iso.jsString(answer) }, err)
 		})
 		return p
-	}
+	})
 	// wfSuspend drops the run if nothing it awaits can settle without the
 	// engine: no step.do is running (in any isolate) and a sleep or wait
 	// is pending. It reports whether the run is over.
-	fns["wfSuspend"] = func(h int) bool {
+	fns["wfSuspend"] = wfHost(1, func(in *jsvm.Args) any {
+		h := in.Int(0)
+		if in.Err() != nil {
+			return nil
+		}
 		lr := stepOf(h)
 		if lr == nil {
 			return true
@@ -437,26 +462,37 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		}
 		run.Suspend()
 		return true
-	}
-	fns["wfFinish"] = func(h int, ok bool, jsonText, errName, errMsg string, bufs ...quickjs.Value) {
+	})
+	fns["wfFinish"] = wfHost(5, func(in *jsvm.Args) any {
+		h, ok, jsonText, errName, errMsg := in.Int(0), in.Bool(1), in.String(2), in.String(3), in.String(4)
+		bufs := in.Values(5)
+		if in.Err() != nil {
+			return nil
+		}
 		lr := stepOf(h)
 		if lr == nil {
-			return
+			return nil
 		}
 		run := lr.current()
 		if run == nil {
-			return
+			return nil
 		}
 		if ok {
 			run.Finish(&workflows.Value{JSON: jsonText, Bufs: buffersOf(bufs)}, nil)
 		} else {
 			run.Finish(nil, &workflows.ErrorInfo{Name: errName, Message: errMsg})
 		}
-	}
+		return nil
+	})
 	// wfCall is the binding and its instances: create, get, status, pause,
 	// resume, terminate, restart, delete, sendEvent. The promise resolves
 	// to a packed array (rpcPack) whose content depends on op.
-	fns["wfCall"] = func(handle int, op, id, arg string, bufs ...quickjs.Value) quickjs.Value {
+	fns["wfCall"] = wfHost(4, func(in *jsvm.Args) any {
+		handle, op, id, arg := in.Int(0), in.String(1), in.String(2), in.String(3)
+		bufs := in.Values(4)
+		if in.Err() != nil {
+			return nil
+		}
 		b, ok := iso.handles[handle].(*WorkflowBinding)
 		if !ok {
 			p, complete := iso.pending()
@@ -471,7 +507,14 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			}
 			return result, err
 		})
-	}
+	})
+}
+
+// wfHost makes a workflow host function a FastHost: they run at every step
+// and binding call, where reflection's conversions were a few microseconds
+// each. The function closes over its isolate; the receiver goes unused.
+func wfHost(arity int, fn func(a *jsvm.Args) any) jsvm.FastHost {
+	return jsvm.FastHost{Arity: arity, Fn: func(_ any, a *jsvm.Args) any { return fn(a) }}
 }
 
 // workflowCall runs one binding operation (on its own goroutine).
