@@ -707,28 +707,14 @@ function rpcCall(st, path, op, args) {
 }
 
 // rpcScalarArgsJSON writes arguments that all cross as themselves (see
-// rpcJSONScalar) as JSON, else gives null. Only strings go through
-// JSON.stringify: a whole call to it costs this engine ~2 µs for the
-// smallest array, most of it the call itself.
+// rpcJSONScalar) as JSON, else gives null: without a JSON.stringify call
+// for the array (rpcScalarJSON says why).
 function rpcScalarArgsJSON(args) {
   let out = "[";
   for (let i = 0; i < args.length; i++) {
     const v = args[i];
-    let e;
-    switch (typeof v) {
-      case "string": e = JSON.stringify(v); break;
-      case "boolean": e = v ? "true" : "false"; break;
-      case "number":
-        if (!rpcPlainNumber(v)) return null;
-        e = "" + v;
-        break;
-      case "object":
-        if (v !== null) return null;
-        e = "null";
-        break;
-      default: return null;
-    }
-    out += i === 0 ? e : "," + e;
+    if (!rpcJSONScalar(v)) return null;
+    out += i === 0 ? rpcScalarJSON(v) : "," + rpcScalarJSON(v);
   }
   return out + "]";
 }
@@ -1118,7 +1104,9 @@ function rpcJSONScalar(v) {
 }
 
 // rpcScalarJSON is JSON.stringify of a value rpcJSONScalar accepts, made
-// without the call for all but strings.
+// without the call for all but strings (which it escapes): a call costs
+// this engine ~1 µs for a number and ~2 µs for the smallest array, most of
+// it the call itself.
 function rpcScalarJSON(v) {
   switch (typeof v) {
     case "string": return JSON.stringify(v);
