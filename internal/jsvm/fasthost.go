@@ -70,16 +70,11 @@ func (a *Args) Int(i int) int {
 // argument left out) is 0.
 func (a *Args) Float(i int) float64 {
 	v := a.raw(i)
-	switch v.Ftag {
-	case lib.EJS_TAG_INT:
-		return float64(*(*int32)(unsafe.Pointer(&v.Fu)))
-	case lib.EJS_TAG_FLOAT64:
-		return *(*float64)(unsafe.Pointer(&v.Fu))
-	case lib.EJS_TAG_UNDEFINED, lib.EJS_TAG_NULL:
-		return 0
+	f, ok := floatOf(v)
+	if !ok && v.Ftag != lib.EJS_TAG_UNDEFINED && v.Ftag != lib.EJS_TAG_NULL {
+		a.wrong(i, v, "float64")
 	}
-	a.wrong(i, v, "float64")
-	return 0
+	return f
 }
 
 // Bool is argument i as a bool.

@@ -440,11 +440,8 @@ func convertArg(vm *quickjs.VM, tls *libc.TLS, ctx uintptr, kind argKind, typ re
 			return reflect.Value{}, fmt.Errorf("cannot assign float64 to %s", typ)
 		}
 	case argFloat:
-		switch a.Ftag {
-		case lib.EJS_TAG_INT:
-			return reflect.ValueOf(float64(*(*int32)(unsafe.Pointer(&a.Fu)))).Convert(typ), nil
-		case lib.EJS_TAG_FLOAT64:
-			return reflect.ValueOf(*(*float64)(unsafe.Pointer(&a.Fu))).Convert(typ), nil
+		if f, ok := floatOf(a); ok {
+			return reflect.ValueOf(f).Convert(typ), nil
 		}
 	case argBool:
 		if b, ok := boolOf(a); ok {
@@ -483,6 +480,17 @@ func intOf(v lib.TJSValue) (int, bool) {
 		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 			return int(f), true
 		}
+	}
+	return 0, false
+}
+
+// floatOf is v as a float64, if v is a number.
+func floatOf(v lib.TJSValue) (float64, bool) {
+	switch v.Ftag {
+	case lib.EJS_TAG_INT:
+		return float64(*(*int32)(unsafe.Pointer(&v.Fu))), true
+	case lib.EJS_TAG_FLOAT64:
+		return *(*float64)(unsafe.Pointer(&v.Fu)), true
 	}
 	return 0, false
 }

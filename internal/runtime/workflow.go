@@ -269,7 +269,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	// ["done", n, json, type, ms, ...bufs]. Occurrence counts are kept
 	// here, not in JavaScript, because the step may be used from several
 	// isolates; an invalid step.do counts against the limit only.
-	fns["wfStep"] = wfHost(7, func(in *jsvm.Args) any {
+	fns["wfStep"] = fastHost(7, func(_ *Isolate, in *jsvm.Args) any {
 		h, kind, name, valid := in.Int(0), in.String(1), in.String(2), in.Bool(3)
 		until, dur, typ := in.Float(4), in.Float(5), in.String(6)
 		if in.Err() != nil {
@@ -336,7 +336,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	})
 	// wfSleepDue ends a sleep answered "hold", when its timer fires:
 	// ["done", n], ["block", n] (see wfStep) or ["abandon", 0].
-	fns["wfSleepDue"] = wfHost(3, func(in *jsvm.Args) any {
+	fns["wfSleepDue"] = fastHost(3, func(_ *Isolate, in *jsvm.Args) any {
 		h, name, count := in.Int(0), in.String(1), in.Int(2)
 		if in.Err() != nil {
 			return nil
@@ -373,7 +373,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	// wfAttemptFailed reports a failed attempt of a step that will be tried
 	// again: the journal records a step only when it ends, so this line is
 	// what shows the operator each attempt's error while retries go on.
-	fns["wfAttemptFailed"] = wfHost(7, func(in *jsvm.Args) any {
+	fns["wfAttemptFailed"] = fastHost(7, func(_ *Isolate, in *jsvm.Args) any {
 		h, name, count, attempt := in.Int(0), in.String(1), in.Int(2), in.Int(3)
 		errName, errMsg, delayMs := in.String(4), in.String(5), in.Float(6)
 		if in.Err() != nil {
@@ -397,7 +397,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			run.Instance.Workflow, run.Instance.ID, step, attempt, errName, errMsg, time.Duration(delayMs*float64(time.Millisecond))))
 		return nil
 	})
-	fns["wfStepDone"] = wfHost(9, func(in *jsvm.Args) any {
+	fns["wfStepDone"] = fastHost(9, func(_ *Isolate, in *jsvm.Args) any {
 		h, name, count, ok := in.Int(0), in.String(1), in.Int(2), in.Bool(3)
 		jsonText, errName, errMsg, attempts, start := in.String(4), in.String(5), in.String(6), in.Int(7), in.Float(8)
 		bufs := in.Values(9)
@@ -441,7 +441,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	// wfSuspend drops the run if nothing it awaits can settle without the
 	// engine: no step.do is running (in any isolate) and a sleep or wait
 	// is pending. It reports whether the run is over.
-	fns["wfSuspend"] = wfHost(1, func(in *jsvm.Args) any {
+	fns["wfSuspend"] = fastHost(1, func(_ *Isolate, in *jsvm.Args) any {
 		h := in.Int(0)
 		if in.Err() != nil {
 			return nil
@@ -463,7 +463,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		run.Suspend()
 		return true
 	})
-	fns["wfFinish"] = wfHost(5, func(in *jsvm.Args) any {
+	fns["wfFinish"] = fastHost(5, func(_ *Isolate, in *jsvm.Args) any {
 		h, ok, jsonText, errName, errMsg := in.Int(0), in.Bool(1), in.String(2), in.String(3), in.String(4)
 		bufs := in.Values(5)
 		if in.Err() != nil {
@@ -487,7 +487,7 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 	// wfCall is the binding and its instances: create, get, status, pause,
 	// resume, terminate, restart, delete, sendEvent. The promise resolves
 	// to a packed array (rpcPack) whose content depends on op.
-	fns["wfCall"] = wfHost(4, func(in *jsvm.Args) any {
+	fns["wfCall"] = fastHost(4, func(_ *Isolate, in *jsvm.Args) any {
 		handle, op, id, arg := in.Int(0), in.String(1), in.String(2), in.String(3)
 		bufs := in.Values(4)
 		if in.Err() != nil {
@@ -508,13 +508,6 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			return result, err
 		})
 	})
-}
-
-// wfHost makes a workflow host function a FastHost: they run at every step
-// and binding call, where reflection's conversions were a few microseconds
-// each. The function closes over its isolate; the receiver goes unused.
-func wfHost(arity int, fn func(a *jsvm.Args) any) jsvm.FastHost {
-	return jsvm.FastHost{Arity: arity, Fn: func(_ any, a *jsvm.Args) any { return fn(a) }}
 }
 
 // workflowCall runs one binding operation (on its own goroutine).
