@@ -485,8 +485,9 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 		return nil
 	})
 	// wfCall is the binding and its instances: create, get, status, pause,
-	// resume, terminate, restart, delete, sendEvent. The promise resolves
-	// to a packed array (rpcPack) whose content depends on op.
+	// resume, terminate, restart, delete, sendEvent. The result (a promise
+	// of it, but for get and status) is a packed array (rpcPack) whose
+	// content depends on op.
 	fns["wfCall"] = fastHost(4, func(_ *Isolate, in *jsvm.Args) any {
 		handle, op, id, arg := in.Int(0), in.String(1), in.String(2), in.String(3)
 		bufs := in.Values(4)
@@ -500,17 +501,36 @@ func (iso *Isolate) workflowHost(fns map[string]any) {
 			return p
 		}
 		data := buffersOf(bufs)
-		return iso.async(func() (func() quickjs.Value, error) {
+		call := func() (func() quickjs.Value, error) {
 			result, err := iso.workflowCall(b, op, id, arg, data)
 			if errors.Is(err, workflows.ErrNotFound) {
 				err = workflows.NotFound()
 			}
 			return result, err
-		})
+		}
+		if op != "get" && op != "status" {
+			return iso.async(call) // writes wait for their commit
+		}
+		// get and status are one indexed read of the journal (tens of
+		// microseconds): answered in the call, they spare the platform's
+		// status polls a goroutine and a loop job each (RATIONALE.md).
+		// A failure still rejects a promise, so that it reaches the
+		// prelude as every other operation's does.
+		result, err := call()
+		if err != nil {
+			p, complete := iso.pending()
+			complete(nil, err)
+			return p
+		}
+		if result == nil {
+			return nil
+		}
+		return result()
 	})
 }
 
-// workflowCall runs one binding operation (on its own goroutine).
+// workflowCall runs one binding operation: on a goroutine of its own, but
+// for the reads get and status, which run in the host call.
 func (iso *Isolate) workflowCall(b *WorkflowBinding, op, id, arg string, bufs [][]byte) (func() quickjs.Value, error) {
 	e := b.Engine
 	pack := func(args ...any) func() quickjs.Value {
