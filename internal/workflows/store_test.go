@@ -8,17 +8,23 @@ import (
 	"testing"
 )
 
-// A journal written before the code columns existed opens, gains them, and
-// keeps its rows.
-func TestStoreAddsColumnsToOlderDatabases(t *testing.T) {
+// olderJournal makes a journal holding the rows inserts make, rewrites it
+// as an older release would have left it (older: SQL run on the closed
+// database), and opens it again.
+func olderJournal(t *testing.T, inserts []string, older ...string) *Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "workflows.sqlite")
 	s, err := OpenStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Update(func(tx *Tx) error {
-		_, err := tx.Exec(`INSERT INTO instances (workflow, id, status, params, created_ms) VALUES ('w', 'old', 'complete', '{}', 1)`)
-		return err
+		for _, q := range inserts {
+			if _, err := tx.Exec(q); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +34,8 @@ func TestStoreAddsColumnsToOlderDatabases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range addedColumns {
-		if _, err := db.Exec(`ALTER TABLE ` + c.table + ` DROP COLUMN ` + c.column); err != nil {
+	for _, q := range older {
+		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -39,7 +45,18 @@ func TestStoreAddsColumnsToOlderDatabases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// A journal written before the code columns existed opens, gains them, and
+// keeps its rows.
+func TestStoreAddsColumnsToOlderDatabases(t *testing.T) {
+	var drops []string
+	for _, c := range addedColumns {
+		drops = append(drops, `ALTER TABLE `+c.table+` DROP COLUMN `+c.column)
+	}
+	s := olderJournal(t, []string{`INSERT INTO instances (workflow, id, status, params, created_ms) VALUES ('w', 'old', 'complete', '{}', 1)`}, drops...)
 	in, err := s.Instance("w", "old")
 	if err != nil {
 		t.Fatal(err)
@@ -56,42 +73,13 @@ func TestStoreAddsColumnsToOlderDatabases(t *testing.T) {
 // alone opens with the index keyed by creation time instead, and finds the
 // same instances to resume.
 func TestStoreReplacesTheOlderUnfinishedIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "workflows.sqlite")
-	s, err := OpenStore(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Update(func(tx *Tx) error {
-		for _, r := range []struct {
-			id, status string
-			created    int
-		}{{"b", "queued", 2}, {"done", "complete", 1}, {"a", "running", 1}, {"c", "waitingForPause", 3}} {
-			if _, err := tx.Exec(`INSERT INTO instances (workflow, id, status, params, created_ms) VALUES ('w', ?, ?, '{}', ?)`,
-				r.id, r.status, r.created); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`DROP INDEX instances_unfinished;
-	  CREATE INDEX instances_active ON instances(status) WHERE status IN ('queued', 'running', 'waitingForPause')`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	s, err = OpenStore(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := olderJournal(t, []string{
+		`INSERT INTO instances (workflow, id, status, params, created_ms) VALUES ('w', 'b', 'queued', '{}', 2)`,
+		`INSERT INTO instances (workflow, id, status, params, created_ms) VALUES ('w', 'done', 'complete', '{}', 1)`,
+		`INSERT INTO instances (workflow, id, status, params, created_ms) VALUES ('w', 'a', 'running', '{}', 1)`,
+		`INSERT INTO instances (workflow, id, status, params, created_ms) VALUES ('w', 'c', 'waitingForPause', '{}', 3)`,
+	}, `DROP INDEX instances_unfinished`,
+		`CREATE INDEX instances_active ON instances(status) WHERE status IN ('queued', 'running', 'waitingForPause')`)
 	var names []string
 	rows, err := s.read.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'instances' ORDER BY name`)
 	if err != nil {
@@ -99,7 +87,9 @@ func TestStoreReplacesTheOlderUnfinishedIndex(t *testing.T) {
 	}
 	for rows.Next() {
 		var n string
-		rows.Scan(&n)
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		names = append(names, n)
 	}
 	rows.Close()
