@@ -130,8 +130,11 @@ func (f *hostFunc) callFast(t *hostTable, tls *libc.TLS, ctx uintptr, argc int, 
 		}
 		return throwString(tls, ctx, lib.XJS_ThrowTypeError, fmt.Sprintf("calling %s: %v", f.name, a.err))
 	}
-	if out == nil {
+	switch out.(type) {
+	case nil:
 		return lib.TJSValue{Ftag: lib.EJS_TAG_UNDEFINED}
+	case thrown:
+		return lib.TJSValue{Ftag: lib.EJS_TAG_EXCEPTION}
 	}
 	r, err := toJSValue(t.vm, tls, ctx, out)
 	if err != nil {

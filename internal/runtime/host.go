@@ -84,6 +84,7 @@ func isolateHostFuncs() map[string]any {
 		"rpcCall": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
 			return iso.rpcCall(a.Int(0), a.String(1), a.String(2), a.String(3), a.String(4), a.Values(5))
 		}),
+		"rpcEncode": jsvm.EncodeRPC,
 		"rpcFetch": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
 			return iso.rpcFetch(a.Int(0), a.String(1), a.String(2), a.String(3), a.Value(4))
 		}),

@@ -24,7 +24,7 @@ function wfEncode(v, what) {
   const enc = new RpcEncoder(false, false);
   let json;
   try {
-    json = JSON.stringify(enc.encode(v));
+    json = rpcEncodeJSON(enc, v);
   } catch (e) {
     throw new TypeError(`${what} could not be serialized: ${e && e.message}`);
   }
