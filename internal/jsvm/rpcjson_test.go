@@ -126,3 +126,97 @@ func TestEncodeRPCLetsCapIndexThrow(t *testing.T) {
 		t.Fatal("a Date encoded without Date.prototype")
 	}
 }
+
+// decodeVM has `dec(json)`: DecodeRPC with caps [f, g] and GIVEUP as the
+// give-up value.
+func decodeVM(t *testing.T) *quickjs.VM {
+	vm := encodeVM(t)
+	register(t, vm, "rpcDecode", DecodeRPC)
+	if _, err := vm.Eval(`
+		var GIVEUP = Symbol("give up");
+		var f = () => "f", g = () => "g";
+		function dec(json) { return rpcDecode(json, [f, g], GIVEUP); }
+		function same(a, b) {
+			if (typeof a !== typeof b) return false;
+			if (typeof a !== "object" || a === null || b === null) return Object.is(a, b);
+			if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+			if (a instanceof Date) return Object.is(a.getTime(), b.getTime());
+			const ka = Object.keys(a), kb = Object.keys(b);
+			return ka.length === kb.length && ka.every((k, i) => k === kb[i] && same(a[k], b[k]));
+		}
+	`, quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
+	return vm
+}
+
+// JSON decodes as JSON.parse makes it: types, key order, escapes, numbers.
+func TestDecodeRPCMakesWhatJSONParseMakes(t *testing.T) {
+	vm := decodeVM(t)
+	for _, j := range []string{
+		`null`, `true`, `false`, `0`, `-0`, `-1`, `2147483648`, `1.5e-7`, `1e21`, `0.30000000000000004`,
+		`""`, `"plain"`, `"q\"b\\s\/\b\f\n\r\t\u0000\u001f"`, `"\u00e9 é 😀 \ud83d\ude00"`, `[]`, `{}`,
+		`[1, "two", [3, [4]], {}, null]`, `{"a": 1, "b": {"c": [true]}, "2": "two", "1": "one"}`,
+		`{"": 1, "é": 2, "k\"q": 3}`, `{"__proto__": {"x": 1}}`, ` { "a" : [ 1 , 2 ] } `,
+	} {
+		src := "same(dec(" + strconvQuote(j) + "), JSON.parse(" + strconvQuote(j) + "))"
+		if got, err := vm.Eval(src, quickjs.EvalGlobal); err != nil || got != true {
+			t.Errorf("%s: differs from JSON.parse (%v, %v)", j, got, err)
+		}
+	}
+	if got := evalString(t, vm, `const p = dec('{"__proto__": {"x": 1}}'); String(Object.getPrototypeOf(p) === Object.prototype && p.x === undefined)`); got != "true" {
+		t.Error(`"__proto__" set the prototype`)
+	}
+}
+
+// Tags become the values the prelude's decoder makes of them.
+func TestDecodeRPCMakesTaggedValues(t *testing.T) {
+	vm := decodeVM(t)
+	got := evalString(t, vm, `
+		const v = dec('[{"$":"u"},{"$":"n","v":"NaN"},{"$":"n","v":"Infinity"},{"$":"n","v":"-Infinity"},{"$":"n","v":"-0"},{"$":"D","v":1577934245000},{"$":"c","i":1},{"a":{"$":"c","i":0}},{"$":"D","v":0.5}]');
+		[v.length, 0 in v && v[0] === undefined, Number.isNaN(v[1]), v[2] === Infinity, v[3] === -Infinity, Object.is(v[4], -0),
+		 v[5] instanceof Date && v[5].toISOString(), v[6] === g, v[7].a === f, v[8].getTime()].join("|")`)
+	if want := "9|true|true|true|true|true|2020-01-02T03:04:05.000Z|true|true|0"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// What Go encodes, Go decodes to the same value.
+	for _, v := range []string{`{a: [1, {b: "c"}], d: new Date(86400000), u: undefined, n: -0, f}`, `["x", [[[]]], {}]`} {
+		src := "(() => { const v = " + v + "; return same(dec(enc(v)), v); })()"
+		if got, err := vm.Eval(src, quickjs.EvalGlobal); err != nil || got != true {
+			t.Errorf("%s: round trip differs (%v, %v)", v, got, err)
+		}
+	}
+}
+
+// Anything else is the prelude's to decode.
+func TestDecodeRPCGivesUpOnTheRest(t *testing.T) {
+	vm := decodeVM(t)
+	for _, j := range []string{
+		`{"$":"r","i":0}`, `{"$":"M","v":[]}`, `{"$":"O","v":{"$":1}}`, `{"$":"E","n":"Error","m":"x"}`, `{"a":1,"$":2}`,
+		`{"$":"n","v":"1"}`, `{"$":"D","v":null}`, `{"$":"c","i":-1}`, `{"$":"u","x":1}`, `"\ud800"`, `"\udc00x"`,
+		`"\ud800\u0041"`, `[1,]`, `{"a" 1}`, `[1] 2`, `nul`, `01x`, `"unterminated`, `{"a":1`, `[`, ``,
+	} {
+		if got, err := vm.Eval("dec("+strconvQuote(j)+") === GIVEUP", quickjs.EvalGlobal); err != nil || got != true {
+			t.Errorf("%s: not given up (%v, %v)", j, got, err)
+		}
+	}
+}
+
+func strconvQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20:
+			b.WriteString(`\x`)
+			b.WriteString(strings.ToLower(string("0123456789ABCDEF"[r>>4]) + string("0123456789ABCDEF"[r&15])))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

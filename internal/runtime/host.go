@@ -85,6 +85,7 @@ func isolateHostFuncs() map[string]any {
 			return iso.rpcCall(a.Int(0), a.String(1), a.String(2), a.String(3), a.String(4), a.Values(5))
 		}),
 		"rpcEncode": jsvm.EncodeRPC,
+		"rpcDecode": jsvm.DecodeRPC,
 		"rpcFetch": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
 			return iso.rpcFetch(a.Int(0), a.String(1), a.String(2), a.String(3), a.Value(4))
 		}),

@@ -428,9 +428,14 @@ function capValues(capsJSON, stubs = null) {
 }
 
 // rpcDecodeParts decodes a message as Go delivers it.
+// A message with tags is built by Go when it holds only JSON, undefined,
+// numbers JSON lacks, Dates and capabilities (jsvm.DecodeRPC), else by
+// RpcDecoder.
 function rpcDecodeParts(json, capsJSON, bufs, stubs) {
   if (capsJSON === "[]" && json.indexOf('"$"') < 0) return JSON.parse(json);
   const caps = capsJSON === "[]" ? rpcNoBufs : capValues(capsJSON, stubs);
+  const v = host.rpcDecode(json, caps, rpcMissing);
+  if (v !== rpcMissing) return v;
   return new RpcDecoder(caps, bufs, json.indexOf('"$":"r"') >= 0).decode(JSON.parse(json));
 }
 

@@ -114,6 +114,7 @@ func newTestHost(t *testing.T, vm *quickjs.VM) *testHost {
 	h.register("takeDispatch", func(fn quickjs.Value) { h.dispatch = fn.Dup() })
 	h.register("urlFast", URLFast)
 	h.register("rpcEncode", jsvm.EncodeRPC)
+	h.register("rpcDecode", jsvm.DecodeRPC)
 	h.register("randomBytes", func(n int) quickjs.Value {
 		b := make([]byte, n)
 		rand.Read(b)
