@@ -142,3 +142,51 @@ export default {
 		t.Fatalf("journal: %s", got)
 	}
 }
+
+// A duration that is not one warns, naming the step, every time it is
+// used; a good one (remembered after its first use) never does.
+func TestSleepDurationsThatAreNotOneWarn(t *testing.T) {
+	a, logs := load(t, map[string]string{
+		"wrangler.jsonc": `{"name":"w","main":"worker.js","compatibility_date":"2026-04-01",
+  "workflows":[{"name":"naps","binding":"WF","class_name":"Naps"}]}`,
+		"worker.js": `
+import { WorkflowEntrypoint } from "cloudflare:workers";
+export class Naps extends WorkflowEntrypoint {
+  async run(event, step) {
+    await step.sleep("good", "20 ms");
+    await step.sleep("odd unit", "5 parsecs");
+    await step.sleep("no unit", "soon");
+    await step.sleep("good again", "20 ms");
+    return "ok";
+  }
+}
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/status") return Response.json(await (await env.WF.get(url.searchParams.get("id"))).status());
+    const inst = await env.WF.create();
+    return Response.json({ id: inst.id });
+  },
+};`,
+	})
+	for i := 0; i < 2; i++ {
+		code, body := get(t, a, "GET", "/create", "")
+		var created struct{ ID string }
+		if code != 200 || json.Unmarshal([]byte(body), &created) != nil {
+			t.Fatalf("create: %d %s\n%s", code, body, logs)
+		}
+		pollStatus(t, a, "/status?id="+created.ID, "complete", 5*time.Second)
+	}
+	out := logs.String()
+	for _, want := range []string{
+		`step.sleep("odd unit"): "5 parsecs": "parsec" is not a unit (second, minute, hour, day, week, month, year); it counts as 5 ms, as on Cloudflare.`,
+		`step.sleep("no unit"): "soon" is not a duration ("<number> <unit>", e.g. "30 seconds"); it counts as 0 ms, as on Cloudflare.`,
+	} {
+		if n := strings.Count(out, want); n != 2 {
+			t.Errorf("%d times (want 2, one an instance): %s\n%s", n, want, out)
+		}
+	}
+	if strings.Contains(out, `"good`) {
+		t.Errorf("a good duration warned:\n%s", out)
+	}
+}

@@ -67,16 +67,27 @@ function wfMs(d) {
 }
 // Programs use a handful of duration strings, parsed again at every step.
 const wfMsCache = new Map();
+const wfDurationsFine = new Set();
 
-function wfDurationWarn(what, d) {
-  if (typeof d !== "string" || !isNaN(+d)) return;
+// wfDurationWarn warns of a duration that is not one, naming the step
+// (what(name)). A string found fine once is not matched again.
+function wfDurationWarn(what, name, d) {
+  if (typeof d !== "string" || wfDurationsFine.has(d) || !isNaN(+d)) return;
   const m = d.match(wfDurationPattern);
+  if (m && m[2] in wfUnits) {
+    if (wfDurationsFine.size < 256) wfDurationsFine.add(d);
+    return;
+  }
+  what = what(name);
   if (!m) {
     consoleEmit("warn", [`${what}: ${JSON.stringify(d)} is not a duration ("<number> <unit>", e.g. "30 seconds"); it counts as 0 ms, as on Cloudflare.`]);
   } else if (!(m[2] in wfUnits)) {
     consoleEmit("warn", [`${what}: ${JSON.stringify(d)}: "${m[2]}" is not a unit (second, minute, hour, day, week, month, year); it counts as ${+m[1]} ms, as on Cloudflare.`]);
   }
 }
+
+function wfSleepWhat(name) { return `step.sleep("${name}")`; }
+function wfWaitWhat(name) { return `step.waitForEvent("${name}") timeout`; }
 
 // ---- errors as the reference names them ----
 
@@ -254,7 +265,7 @@ class WorkflowStep extends RpcTarget {
   sleep(name, duration) {
     const view = this.#view;
     return Promise.resolve().then(() => {
-      wfDurationWarn(`step.sleep("${name}")`, duration);
+      wfDurationWarn(wfSleepWhat, name, duration);
       let ms = typeof duration === "string" ? wfMs(duration) : +duration;
       if (!(ms >= 0)) ms = 0;
       return wfAnswerBlocking(view, host.wfStep(view.h, "sleep", String(name), true, 0, ms, ""), String(name));
@@ -275,7 +286,7 @@ class WorkflowStep extends RpcTarget {
     const view = this.#view;
     return Promise.resolve().then(() => {
       const timeout = options.timeout || "24 hours";
-      wfDurationWarn(`step.waitForEvent("${name}") timeout`, timeout);
+      wfDurationWarn(wfWaitWhat, name, timeout);
       let ms = wfMs(timeout);
       if (!(ms >= 0)) ms = 0;
       return wfAnswerBlocking(view, host.wfStep(view.h, "waitForEvent", String(name), true, 0, ms, String(options.type)));
