@@ -9,7 +9,7 @@ import (
 	"modernc.org/quickjs"
 )
 
-func newHostVM(t *testing.T) *quickjs.VM {
+func newHostVM(t testing.TB) *quickjs.VM {
 	t.Helper()
 	vm, err := quickjs.NewVM()
 	if err != nil {
@@ -19,7 +19,7 @@ func newHostVM(t *testing.T) *quickjs.VM {
 	return vm
 }
 
-func register(t *testing.T, vm *quickjs.VM, name string, fn any) {
+func register(t testing.TB, vm *quickjs.VM, name string, fn any) {
 	t.Helper()
 	if err := RegisterHost(vm, name, fn); err != nil {
 		t.Fatal(err)

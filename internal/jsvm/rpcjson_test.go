@@ -11,7 +11,7 @@ import (
 // and instances of class Cap in the order it is asked (caps records them),
 // and throws for class Bad, as the prelude's encoder throws for what it
 // may not lend.
-func encodeVM(t *testing.T) *quickjs.VM {
+func encodeVM(t testing.TB) *quickjs.VM {
 	vm := newHostVM(t)
 	register(t, vm, "rpcEncode", EncodeRPC)
 	if _, err := vm.Eval(`
@@ -129,7 +129,7 @@ func TestEncodeRPCLetsCapIndexThrow(t *testing.T) {
 
 // decodeVM has `dec(json)`: DecodeRPC with caps [f, g] and GIVEUP as the
 // give-up value.
-func decodeVM(t *testing.T) *quickjs.VM {
+func decodeVM(t testing.TB) *quickjs.VM {
 	vm := encodeVM(t)
 	register(t, vm, "rpcDecode", DecodeRPC)
 	if _, err := vm.Eval(`
@@ -219,4 +219,33 @@ func strconvQuote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// BenchmarkRPCCodec: a workflow event as a dispatcher hands it to a
+// tenant (a Date, a capability), written and read by Go, against the
+// engine's own JSON.stringify and JSON.parse of it (RATIONALE.md, "RPC
+// values as tagged JSON").
+func BenchmarkRPCCodec(b *testing.B) {
+	vm := decodeVM(b)
+	if _, err := vm.Eval(`
+		var ev = [{payload: {__dispatcherMetadata: {tenant: "t-42"}, params: {name: "Alice"}}, timestamp: new Date(), instanceId: "i-1"}, f];
+		var evJSON = enc(ev);
+		var loops = {
+			encode(n) { for (let i = 0; i < n; i++) enc(ev); },
+			decode(n) { for (let i = 0; i < n; i++) dec(evJSON); },
+			"JSON.stringify": (n) => { for (let i = 0; i < n; i++) JSON.stringify(ev[0]); },
+			"JSON.parse": (n) => { for (let i = 0; i < n; i++) JSON.parse(evJSON); },
+		};
+	`, quickjs.EvalGlobal); err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range []string{"encode", "decode", "JSON.stringify", "JSON.parse"} {
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i += 100 {
+				if _, err := vm.Eval(`loops["`+name+`"](100)`, quickjs.EvalGlobal); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
