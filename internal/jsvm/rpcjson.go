@@ -48,6 +48,12 @@ var Thrown = thrown{}
 
 type thrown struct{}
 
+// rpcEncodeMax bounds what Go writes: past it the prelude's encoder takes
+// over, whose text lives in the isolate's heap, under its memory limit
+// (Go's buffer is not), and whose walk the CPU limit can interrupt. Large
+// values gain nothing from Go's speed anyway.
+const rpcEncodeMax = 1 << 20
+
 type encodeResult int
 
 const (
@@ -81,6 +87,9 @@ type rpcEncoder struct {
 }
 
 func (e *rpcEncoder) value(v lib.TJSValue, depth int) encodeResult {
+	if len(e.out) > rpcEncodeMax {
+		return encodeGiveUp
+	}
 	switch v.Ftag {
 	case lib.EJS_TAG_NULL:
 		e.out = append(e.out, "null"...)
@@ -101,7 +110,8 @@ func (e *rpcEncoder) value(v lib.TJSValue, depth int) encodeResult {
 		if p == 0 {
 			return encodeThrew
 		}
-		ok := e.str(unsafe.Slice((*byte)(unsafe.Add(nil, p)), *(*uint64)(unsafe.Add(nil, e.scratch+scratchLen))))
+		n := *(*uint64)(unsafe.Add(nil, e.scratch+scratchLen))
+		ok := n <= rpcEncodeMax && e.str(unsafe.Slice((*byte)(unsafe.Add(nil, p)), n))
 		lib.XJS_FreeCString(e.tls, e.ctx, p)
 		if !ok {
 			return encodeGiveUp
@@ -322,7 +332,7 @@ func appendJSNumber(b []byte, f float64) []byte {
 // str writes b (the engine's UTF-8) as a JSON string, escaped as
 // JSON.stringify escapes; false if it holds a lone surrogate (three bytes
 // 0xED 0xA0-0xBF ...), which JSON.stringify writes as an escape that Go's
-// strings cannot carry.
+// strings cannot carry, or if the text has grown past rpcEncodeMax.
 func (e *rpcEncoder) str(b []byte) bool {
 	out := append(e.out, '"')
 	start := 0
@@ -361,7 +371,7 @@ func (e *rpcEncoder) str(b []byte) bool {
 	}
 	out = append(out, b[start:]...)
 	e.out = append(out, '"')
-	return true
+	return len(e.out) <= rpcEncodeMax
 }
 
 // DecodeRPC is the host side of 65_rpc.js's rpcDecodeParts for a message

@@ -97,6 +97,9 @@ func TestEncodeRPCGivesUpOnWhatItDoesNotWrite(t *testing.T) {
 		`(() => { const o = {}; o.self = o; return o; })()`, `(() => { const d = new Date(0); return [d, d]; })()`,
 		`(() => { let o = {}; for (let i = 0; i < 1100; i++) o = {o}; return o; })()`,
 		`[() => 1, new Map()]`,
+		// Past 1 MiB of text the prelude's encoder, under the isolate's
+		// memory limit, does the value.
+		`"\x01".repeat(200000)`, `"a".repeat(1100000)`, `Array.from({length: 300000}, () => "abcd")`,
 	} {
 		if got, err := vm.Eval("enc("+v+") === undefined", quickjs.EvalGlobal); err != nil || got != true {
 			t.Errorf("%s: not given up (%v, %v)", v, got, err)
