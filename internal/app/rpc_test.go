@@ -6,8 +6,9 @@ import (
 
 // TestRPCSemantics covers what the conformance cases do not: dup() keeps a
 // callback past its call, a disposed pending call disposes its result,
-// shared references inside Maps and errors, env values outside RPC, and an
-// RpcTarget hearing (Symbol.dispose) that its last stub went away.
+// shared references inside Maps and errors, values Go's encoder hands back
+// to the prelude's part way, env values outside RPC, and an RpcTarget
+// hearing (Symbol.dispose) that its last stub went away.
 func TestRPCSemantics(t *testing.T) {
 	a, _ := load(t, map[string]string{
 		"wrangler.jsonc": loaderConfig,
@@ -30,6 +31,7 @@ const code = {
         make() { return { res: new Res() }; }
         disposedCount() { return disposed; }
         async callBack(t) { return await t.hello(); }
+        async callBoth(a, m) { return [await a(), await m.get("f")()]; }
       }
     ` + "`" + `,
   },
@@ -69,6 +71,14 @@ export default {
         "u" in r, r.u, r.self === r, r.holes.length, 1 in r.holes, 3 in r.holes, r.holes[2].$,
         r.nested[0][0] === r, r.nested[1].list === r.holes, Object.keys(r).join()];
     });
+    // Values Go starts to write and hands back to the prelude's encoder
+    // (at the Map, at the getter): functions numbered once, a getter run once.
+    out.mixed = await probe(() => ep.callBoth(() => "first", new Map([["f", () => "second"]])));
+    out.getterRuns = await probe(async () => {
+      let runs = 0;
+      const r = await ep.echo({ a: 1, get g() { runs++; return "got"; }, d: new Date(0) });
+      return [r.a, r.g, runs, r.d instanceof Date];
+    });
     out.envFunction = await probe(async () => {
       await env.LOADER.load({ ...code, env: { f: () => 1 } }).getEntrypoint().echo(1);
     });
@@ -90,6 +100,7 @@ export default {
 	code, body := get(t, a, "GET", "/", "")
 	want := `{"dup":2,"pendingDispose":"threw Error: RPC stub used after being disposed.","shared":[true,true,true,true],` +
 		`"shapes":[true,true,1,"x",true,null,true,4,false,false,"y",true,true,"__proto__,$,u,self,holes,nested"],` +
+		`"mixed":["first","second"],"getterRuns":[1,"got",1,true],` +
 		`"envFunction":"threw DataCloneError: () => 1 could not be cloned.",` +
 		`"envTarget":"threw DataCloneError: Remote RPC references can only be serialized for RPC.",` +
 		`"targetBack":"from parent","targetDisposed":true,"usingDispose":"symbol,true"}`
