@@ -92,6 +92,18 @@ var workflowsListAll = workflows.ListFilter{}
 // A short sleep is waited out by the live run, as the reference's engine
 // does: run() is not started again, and its code outside steps runs once.
 // The instance reads "waiting" meanwhile, as a sleeping one does.
+// createAndStatusHandler is a worker's fetch handler for env.WF: /create
+// makes an instance and answers its id, /status?id= answers its status.
+const createAndStatusHandler = `
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/status") return Response.json(await (await env.WF.get(url.searchParams.get("id"))).status());
+    const inst = await env.WF.create();
+    return Response.json({ id: inst.id });
+  },
+};`
+
 func TestShortSleepIsWaitedOutWithoutReplay(t *testing.T) {
 	a, logs := load(t, map[string]string{
 		"wrangler.jsonc": `{"name":"w","main":"worker.js","compatibility_date":"2026-04-01",
@@ -109,14 +121,7 @@ export class Nap extends WorkflowEntrypoint {
     return { b, starts: starts[event.instanceId] };
   }
 }
-export default {
-  async fetch(request, env) {
-    const url = new URL(request.url);
-    if (url.pathname === "/status") return Response.json(await (await env.WF.get(url.searchParams.get("id"))).status());
-    const inst = await env.WF.create();
-    return Response.json({ id: inst.id });
-  },
-};`,
+` + createAndStatusHandler,
 	})
 	code, body := get(t, a, "GET", "/create", "")
 	var created struct{ ID string }
@@ -160,14 +165,7 @@ export class Naps extends WorkflowEntrypoint {
     return "ok";
   }
 }
-export default {
-  async fetch(request, env) {
-    const url = new URL(request.url);
-    if (url.pathname === "/status") return Response.json(await (await env.WF.get(url.searchParams.get("id"))).status());
-    const inst = await env.WF.create();
-    return Response.json({ id: inst.id });
-  },
-};`,
+` + createAndStatusHandler,
 	})
 	for i := 0; i < 2; i++ {
 		code, body := get(t, a, "GET", "/create", "")

@@ -1,6 +1,7 @@
 package jsvm
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -162,7 +163,7 @@ func TestDecodeRPCMakesWhatJSONParseMakes(t *testing.T) {
 		`[1, "two", [3, [4]], {}, null]`, `{"a": 1, "b": {"c": [true]}, "2": "two", "1": "one"}`,
 		`{"": 1, "é": 2, "k\"q": 3}`, `{"__proto__": {"x": 1}}`, ` { "a" : [ 1 , 2 ] } `,
 	} {
-		src := "same(dec(" + strconvQuote(j) + "), JSON.parse(" + strconvQuote(j) + "))"
+		src := "same(dec(" + jsQuote(j) + "), JSON.parse(" + jsQuote(j) + "))"
 		if got, err := vm.Eval(src, quickjs.EvalGlobal); err != nil || got != true {
 			t.Errorf("%s: differs from JSON.parse (%v, %v)", j, got, err)
 		}
@@ -199,29 +200,16 @@ func TestDecodeRPCGivesUpOnTheRest(t *testing.T) {
 		`{"$":"n","v":"1"}`, `{"$":"D","v":null}`, `{"$":"c","i":-1}`, `{"$":"u","x":1}`, `"\ud800"`, `"\udc00x"`,
 		`"\ud800\u0041"`, `[1,]`, `{"a" 1}`, `[1] 2`, `nul`, `01x`, `"unterminated`, `{"a":1`, `[`, ``,
 	} {
-		if got, err := vm.Eval("dec("+strconvQuote(j)+") === GIVEUP", quickjs.EvalGlobal); err != nil || got != true {
+		if got, err := vm.Eval("dec("+jsQuote(j)+") === GIVEUP", quickjs.EvalGlobal); err != nil || got != true {
 			t.Errorf("%s: not given up (%v, %v)", j, got, err)
 		}
 	}
 }
 
-func strconvQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20:
-			b.WriteString(`\x`)
-			b.WriteString(strings.ToLower(string("0123456789ABCDEF"[r>>4]) + string("0123456789ABCDEF"[r&15])))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
+// jsQuote is s as a JavaScript string literal (JSON's is one).
+func jsQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // BenchmarkRPCCodec: a workflow event as a dispatcher hands it to a
