@@ -11,6 +11,8 @@
 // capabilities (stubs, and functions or RpcTargets this isolate lends out),
 // which Go translates between isolates. JSON without a single "$" needs no
 // decoding beyond JSON.parse, the common case of small plain messages.
+// Go writes and reads the plain part of the format itself (jsvm.EncodeRPC,
+// jsvm.DecodeRPC), leaving the rest to RpcEncoder and RpcDecoder here.
 //
 // Stubs. A stub is a Proxy: over a plain object for an entrypoint (a
 // Fetcher: typeof "object", as in workerd), over a function for a function
@@ -437,10 +439,9 @@ function capValues(capsJSON, stubs = null) {
   return out;
 }
 
-// rpcDecodeParts decodes a message as Go delivers it.
-// A message with tags is built by Go when it holds only JSON, undefined,
-// numbers JSON lacks, Dates and capabilities (jsvm.DecodeRPC), else by
-// RpcDecoder.
+// rpcDecodeParts decodes a message as Go delivers it. One with tags is
+// built by Go when it holds only JSON, undefined, numbers JSON lacks, Dates
+// and capabilities (jsvm.DecodeRPC), else by RpcDecoder.
 function rpcDecodeParts(json, capsJSON, bufs, stubs) {
   if (capsJSON === "[]" && json.indexOf('"$"') < 0) return JSON.parse(json);
   const caps = capsJSON === "[]" ? rpcNoBufs : capValues(capsJSON, stubs);

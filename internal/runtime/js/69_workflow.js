@@ -78,11 +78,11 @@ function wfDurationWarn(what, name, d) {
     if (wfDurationsFine.size < 256) wfDurationsFine.add(d);
     return;
   }
-  what = what(name);
+  const step = what(name);
   if (!m) {
-    consoleEmit("warn", [`${what}: ${JSON.stringify(d)} is not a duration ("<number> <unit>", e.g. "30 seconds"); it counts as 0 ms, as on Cloudflare.`]);
-  } else if (!(m[2] in wfUnits)) {
-    consoleEmit("warn", [`${what}: ${JSON.stringify(d)}: "${m[2]}" is not a unit (second, minute, hour, day, week, month, year); it counts as ${+m[1]} ms, as on Cloudflare.`]);
+    consoleEmit("warn", [`${step}: ${JSON.stringify(d)} is not a duration ("<number> <unit>", e.g. "30 seconds"); it counts as 0 ms, as on Cloudflare.`]);
+  } else {
+    consoleEmit("warn", [`${step}: ${JSON.stringify(d)}: "${m[2]}" is not a unit (second, minute, hour, day, week, month, year); it counts as ${+m[1]} ms, as on Cloudflare.`]);
   }
 }
 
