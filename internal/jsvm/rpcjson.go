@@ -34,9 +34,9 @@ var EncodeRPC = FastHost{Arity: 5, Fn: func(_ any, a *Args) any {
 	e.scratch = a.tls.Alloc(rpcScratch)
 	defer a.tls.Free(rpcScratch)
 	switch e.value(a.raw(0), 0) {
-	case encodeDone:
+	case codecDone:
 		return string(e.out)
-	case encodeThrew:
+	case codecThrew:
 		return Thrown
 	}
 	return nil
@@ -54,12 +54,12 @@ type thrown struct{}
 // values gain nothing from Go's speed anyway.
 const rpcEncodeMax = 1 << 20
 
-type encodeResult int
+type codecResult int
 
 const (
-	encodeDone   encodeResult = iota
-	encodeGiveUp              // left to the prelude's encoder
-	encodeThrew               // a capIndex call threw; the exception is pending
+	codecDone   codecResult = iota
+	codecGiveUp             // left to the prelude's encoder or decoder
+	codecThrew              // an engine call or capIndex threw; the exception is pending
 )
 
 // The scratch area holds what the engine's calls write through pointers:
@@ -86,9 +86,9 @@ type rpcEncoder struct {
 	seen []uintptr
 }
 
-func (e *rpcEncoder) value(v lib.TJSValue, depth int) encodeResult {
+func (e *rpcEncoder) value(v lib.TJSValue, depth int) codecResult {
 	if len(e.out) > rpcEncodeMax {
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	switch v.Ftag {
 	case lib.EJS_TAG_NULL:
@@ -108,26 +108,26 @@ func (e *rpcEncoder) value(v lib.TJSValue, depth int) encodeResult {
 	case lib.EJS_TAG_STRING, lib.EJS_TAG_STRING_ROPE:
 		p := lib.XJS_ToCStringLen2(e.tls, e.ctx, e.scratch+scratchLen, v, 0)
 		if p == 0 {
-			return encodeThrew
+			return codecThrew
 		}
 		n := *(*uint64)(unsafe.Add(nil, e.scratch+scratchLen))
 		ok := n <= rpcEncodeMax && e.str(unsafe.Slice((*byte)(unsafe.Add(nil, p)), n))
 		lib.XJS_FreeCString(e.tls, e.ctx, p)
 		if !ok {
-			return encodeGiveUp
+			return codecGiveUp
 		}
 	case lib.EJS_TAG_OBJECT:
 		if depth >= 1000 {
-			return encodeGiveUp
+			return codecGiveUp
 		}
 		return e.object(v, depth+1)
 	default: // symbols, bigints
-		return encodeGiveUp
+		return codecGiveUp
 	}
-	return encodeDone
+	return codecDone
 }
 
-func (e *rpcEncoder) object(v lib.TJSValue, depth int) encodeResult {
+func (e *rpcEncoder) object(v lib.TJSValue, depth int) codecResult {
 	if lib.XJS_IsFunction(e.tls, e.ctx, v) != 0 {
 		return e.capability(v)
 	}
@@ -142,25 +142,25 @@ func (e *rpcEncoder) object(v lib.TJSValue, depth int) encodeResult {
 	case lib.EJS_CLASS_ARRAY:
 	case lib.EJS_CLASS_DATE:
 		if proto != e.dateProto {
-			return encodeGiveUp
+			return codecGiveUp
 		}
 		t := *(*lib.TJSValue)(unsafe.Pointer(&o.Fu))
 		f, ok := floatOf(t)
 		if !ok || math.IsNaN(f) {
-			return encodeGiveUp
+			return codecGiveUp
 		}
 		if !e.see(p) {
-			return encodeGiveUp
+			return codecGiveUp
 		}
 		e.out = append(e.out, `{"$":"D","v":`...)
 		e.number(f)
 		e.out = append(e.out, '}')
-		return encodeDone
+		return codecDone
 	default:
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	if !e.see(p) {
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	if o.Fclass_id == lib.EJS_CLASS_ARRAY {
 		return e.array(v, depth)
@@ -184,10 +184,10 @@ func (e *rpcEncoder) see(p uintptr) bool {
 	return true
 }
 
-func (e *rpcEncoder) plain(v lib.TJSValue, depth int) encodeResult {
+func (e *rpcEncoder) plain(v lib.TJSValue, depth int) codecResult {
 	tls, ctx := e.tls, e.ctx
 	if lib.XJS_GetOwnPropertyNames(tls, ctx, e.scratch+scratchTab, e.scratch+scratchLen, v, lib.MJS_GPN_STRING_MASK|lib.MJS_GPN_ENUM_ONLY) < 0 {
-		return encodeThrew
+		return codecThrew
 	}
 	tab := *(*uintptr)(unsafe.Add(nil, e.scratch+scratchTab))
 	n := *(*uint32)(unsafe.Add(nil, e.scratch+scratchLen))
@@ -198,44 +198,44 @@ func (e *rpcEncoder) plain(v lib.TJSValue, depth int) encodeResult {
 		if i > 0 {
 			e.out = append(e.out, ',')
 		}
-		if r := e.key(atom); r != encodeDone {
+		if r := e.key(atom); r != codecDone {
 			return r
 		}
 		e.out = append(e.out, ':')
-		if r := e.property(v, atom, depth); r != encodeDone {
+		if r := e.property(v, atom, depth); r != codecDone {
 			return r
 		}
 	}
 	e.out = append(e.out, '}')
-	return encodeDone
+	return codecDone
 }
 
 // key writes a property name; "$" would need the prelude's wrapping.
-func (e *rpcEncoder) key(atom lib.TJSAtom) encodeResult {
+func (e *rpcEncoder) key(atom lib.TJSAtom) codecResult {
 	p := lib.XJS_AtomToCStringLen(e.tls, e.ctx, e.scratch+scratchLen, atom)
 	if p == 0 {
-		return encodeThrew
+		return codecThrew
 	}
 	b := unsafe.Slice((*byte)(unsafe.Add(nil, p)), *(*uint64)(unsafe.Add(nil, e.scratch+scratchLen)))
 	ok := !(len(b) == 1 && b[0] == '$') && e.str(b)
 	lib.XJS_FreeCString(e.tls, e.ctx, p)
 	if !ok {
-		return encodeGiveUp
+		return codecGiveUp
 	}
-	return encodeDone
+	return codecDone
 }
 
 // property writes the value of an own data property, reading it without
 // running a getter: one would run again when the prelude's encoder takes
 // over, so a getter is given up on before it runs.
-func (e *rpcEncoder) property(obj lib.TJSValue, atom lib.TJSAtom, depth int) encodeResult {
+func (e *rpcEncoder) property(obj lib.TJSValue, atom lib.TJSAtom, depth int) codecResult {
 	tls, ctx := e.tls, e.ctx
 	desc := e.scratch + scratchDesc
 	switch lib.XJS_GetOwnProperty(tls, ctx, desc, obj, atom) {
 	case -1:
-		return encodeThrew
+		return codecThrew
 	case 0:
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	d := *(*lib.TJSPropertyDescriptor)(unsafe.Add(nil, desc))
 	defer func() {
@@ -244,17 +244,17 @@ func (e *rpcEncoder) property(obj lib.TJSValue, atom lib.TJSAtom, depth int) enc
 		lib.XFreeValue(tls, ctx, d.Fsetter)
 	}()
 	if d.Fflags&lib.MJS_PROP_GETSET != 0 {
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	return e.value(d.Fvalue, depth)
 }
 
-func (e *rpcEncoder) array(v lib.TJSValue, depth int) encodeResult {
+func (e *rpcEncoder) array(v lib.TJSValue, depth int) codecResult {
 	lenVal := lib.XJS_GetPropertyInternal(e.tls, e.ctx, v, lib.EJS_ATOM_length, v, 0)
 	n, ok := intOf(lenVal)
 	lib.XFreeValue(e.tls, e.ctx, lenVal)
 	if !ok || n < 0 || n > 1<<30 {
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	e.out = append(e.out, '[')
 	for i := 0; i < n; i++ {
@@ -262,35 +262,35 @@ func (e *rpcEncoder) array(v lib.TJSValue, depth int) encodeResult {
 			e.out = append(e.out, ',')
 		}
 		// An index atom below 2^31 is the number itself: nothing to free.
-		if r := e.property(v, lib.XJS_NewAtomUInt32(e.tls, e.ctx, uint32(i)), depth); r != encodeDone {
+		if r := e.property(v, lib.XJS_NewAtomUInt32(e.tls, e.ctx, uint32(i)), depth); r != codecDone {
 			return r // a hole (not found) is given up too
 		}
 	}
 	e.out = append(e.out, ']')
-	return encodeDone
+	return codecDone
 }
 
 // capability writes {"$":"c","i":N}, N from the prelude's capIndex.
-func (e *rpcEncoder) capability(v lib.TJSValue) encodeResult {
+func (e *rpcEncoder) capability(v lib.TJSValue) codecResult {
 	if e.capIndex.Ftag != lib.EJS_TAG_OBJECT {
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	argv := e.scratch + scratchArgs
 	*(*lib.TJSValue)(unsafe.Add(nil, argv)) = e.enc
 	*(*lib.TJSValue)(unsafe.Add(nil, argv+uintptr(sizeofValue))) = v
 	r := lib.XJS_Call(e.tls, e.ctx, e.capIndex, lib.TJSValue{Ftag: lib.EJS_TAG_UNDEFINED}, 2, argv)
 	if r.Ftag == lib.EJS_TAG_EXCEPTION {
-		return encodeThrew
+		return codecThrew
 	}
 	i, ok := intOf(r)
 	lib.XFreeValue(e.tls, e.ctx, r)
 	if !ok || i < 0 {
-		return encodeGiveUp
+		return codecGiveUp
 	}
 	e.out = append(e.out, `{"$":"c","i":`...)
 	e.out = strconv.AppendInt(e.out, int64(i), 10)
 	e.out = append(e.out, '}')
-	return encodeDone
+	return codecDone
 }
 
 // number writes f as the prelude's encoder does: a finite number other
@@ -387,17 +387,17 @@ var DecodeRPC = FastHost{Arity: 3, Fn: func(_ any, a *Args) any {
 		return nil
 	}
 	v, r := d.value(0)
-	if r == encodeDone {
+	if r == codecDone {
 		d.space()
 		if d.i != len(d.s) {
 			lib.XFreeValue(a.tls, a.ctx, v)
-			r = encodeGiveUp
+			r = codecGiveUp
 		}
 	}
 	switch r {
-	case encodeDone:
+	case codecDone:
 		return wrap(a.vm, v)
-	case encodeThrew:
+	case codecThrew:
 		return Thrown
 	}
 	return a.Value(2).Dup()
@@ -429,10 +429,10 @@ func (d *rpcDecoder) next(c byte) bool {
 
 var jsUndefined = lib.TJSValue{Ftag: lib.EJS_TAG_UNDEFINED}
 
-func (d *rpcDecoder) value(depth int) (lib.TJSValue, encodeResult) {
+func (d *rpcDecoder) value(depth int) (lib.TJSValue, codecResult) {
 	d.space()
 	if d.i >= len(d.s) || depth > 1000 {
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
 	switch c := d.s[d.i]; {
 	case c == '{':
@@ -444,19 +444,19 @@ func (d *rpcDecoder) value(depth int) (lib.TJSValue, encodeResult) {
 	case c == '"':
 		s, ok := d.str()
 		if !ok {
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
 		v := newJSString(d.tls, d.ctx, s)
 		if v.Ftag == lib.EJS_TAG_EXCEPTION {
-			return jsUndefined, encodeThrew
+			return jsUndefined, codecThrew
 		}
-		return v, encodeDone
+		return v, codecDone
 	case c == '-' || c >= '0' && c <= '9':
 		f, ok := d.number()
 		if !ok {
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
-		return numberValue(f), encodeDone
+		return numberValue(f), codecDone
 	}
 	for _, lit := range [...]struct {
 		text string
@@ -468,10 +468,10 @@ func (d *rpcDecoder) value(depth int) (lib.TJSValue, encodeResult) {
 	} {
 		if len(d.s)-d.i >= len(lit.text) && d.s[d.i:d.i+len(lit.text)] == lit.text {
 			d.i += len(lit.text)
-			return lit.v, encodeDone
+			return lit.v, codecDone
 		}
 	}
-	return jsUndefined, encodeGiveUp
+	return jsUndefined, codecGiveUp
 }
 
 // numberValue is f as the engine makes numbers: an int32 when it is one.
@@ -591,40 +591,40 @@ func utf8Append(b []byte, r rune) []byte {
 	return append(b, tmp[:n]...)
 }
 
-func (d *rpcDecoder) array(depth int) (lib.TJSValue, encodeResult) {
+func (d *rpcDecoder) array(depth int) (lib.TJSValue, codecResult) {
 	arr := lib.XJS_NewArray(d.tls, d.ctx)
 	if arr.Ftag == lib.EJS_TAG_EXCEPTION {
-		return jsUndefined, encodeThrew
+		return jsUndefined, codecThrew
 	}
 	if d.next(']') {
-		return arr, encodeDone
+		return arr, codecDone
 	}
 	for n := uint32(0); ; n++ {
 		v, r := d.value(depth)
-		if r == encodeDone && lib.XJS_DefinePropertyValueUint32(d.tls, d.ctx, arr, n, v, lib.MJS_PROP_C_W_E) < 0 {
-			r = encodeThrew // the value was freed
+		if r == codecDone && lib.XJS_DefinePropertyValueUint32(d.tls, d.ctx, arr, n, v, lib.MJS_PROP_C_W_E) < 0 {
+			r = codecThrew // the value was freed
 		}
-		if r != encodeDone {
+		if r != codecDone {
 			lib.XFreeValue(d.tls, d.ctx, arr)
 			return jsUndefined, r
 		}
 		if d.next(']') {
-			return arr, encodeDone
+			return arr, codecDone
 		}
 		if !d.next(',') {
 			lib.XFreeValue(d.tls, d.ctx, arr)
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
 	}
 }
 
-func (d *rpcDecoder) object(depth int) (lib.TJSValue, encodeResult) {
+func (d *rpcDecoder) object(depth int) (lib.TJSValue, codecResult) {
 	if d.next('}') {
 		o := lib.XJS_NewObject(d.tls, d.ctx)
 		if o.Ftag == lib.EJS_TAG_EXCEPTION {
-			return jsUndefined, encodeThrew
+			return jsUndefined, codecThrew
 		}
-		return o, encodeDone
+		return o, codecDone
 	}
 	d.space()
 	if strings.HasPrefix(d.s[d.i:], `"$":`) {
@@ -633,38 +633,38 @@ func (d *rpcDecoder) object(depth int) (lib.TJSValue, encodeResult) {
 	}
 	o := lib.XJS_NewObject(d.tls, d.ctx)
 	if o.Ftag == lib.EJS_TAG_EXCEPTION {
-		return jsUndefined, encodeThrew
+		return jsUndefined, codecThrew
 	}
-	fail := func(r encodeResult) (lib.TJSValue, encodeResult) {
+	fail := func(r codecResult) (lib.TJSValue, codecResult) {
 		lib.XFreeValue(d.tls, d.ctx, o)
 		return jsUndefined, r
 	}
 	for {
 		d.space()
 		if d.i >= len(d.s) || d.s[d.i] != '"' {
-			return fail(encodeGiveUp)
+			return fail(codecGiveUp)
 		}
 		k, ok := d.str()
 		if !ok || k == "$" || !d.next(':') {
-			return fail(encodeGiveUp) // a tag's "$" comes first, if at all
+			return fail(codecGiveUp) // a tag's "$" comes first, if at all
 		}
 		atom := d.atom(k)
 		if atom == 0 {
-			return fail(encodeThrew)
+			return fail(codecThrew)
 		}
 		v, r := d.value(depth)
-		if r == encodeDone && lib.XJS_DefinePropertyValue(d.tls, d.ctx, o, atom, v, lib.MJS_PROP_C_W_E) < 0 {
-			r = encodeThrew
+		if r == codecDone && lib.XJS_DefinePropertyValue(d.tls, d.ctx, o, atom, v, lib.MJS_PROP_C_W_E) < 0 {
+			r = codecThrew
 		}
 		lib.XJS_FreeAtom(d.tls, d.ctx, atom)
-		if r != encodeDone {
+		if r != codecDone {
 			return fail(r)
 		}
 		if d.next('}') {
-			return o, encodeDone
+			return o, codecDone
 		}
 		if !d.next(',') {
-			return fail(encodeGiveUp)
+			return fail(codecGiveUp)
 		}
 	}
 }
@@ -693,46 +693,46 @@ func (d *rpcDecoder) atom(k string) lib.TJSAtom {
 
 // tagged reads the rest of a tagged value, after its "$": the tags the
 // encoders write for undefined, numbers JSON lacks, Dates and capabilities.
-func (d *rpcDecoder) tagged() (lib.TJSValue, encodeResult) {
+func (d *rpcDecoder) tagged() (lib.TJSValue, codecResult) {
 	d.space()
 	if d.i >= len(d.s) || d.s[d.i] != '"' {
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
 	tag, ok := d.str()
 	if !ok {
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
 	if tag == "u" {
 		if !d.next('}') {
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
-		return jsUndefined, encodeDone
+		return jsUndefined, codecDone
 	}
 	field := `"v"`
 	if tag == "c" {
 		field = `"i"`
 	}
 	if !d.next(',') {
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
 	d.space()
 	if !strings.HasPrefix(d.s[d.i:], field) {
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
 	d.i += len(field)
 	if !d.next(':') {
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
 	d.space()
 	var v lib.TJSValue
 	switch tag {
 	case "n":
 		if d.i >= len(d.s) || d.s[d.i] != '"' {
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
 		s, ok := d.str()
 		if !ok {
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
 		var f float64
 		switch s {
@@ -745,31 +745,31 @@ func (d *rpcDecoder) tagged() (lib.TJSValue, encodeResult) {
 		case "-0":
 			f = math.Copysign(0, -1)
 		default:
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
 		v = numberValue(f)
 	case "D", "c":
 		f, ok := d.number()
 		if !ok {
-			return jsUndefined, encodeGiveUp
+			return jsUndefined, codecGiveUp
 		}
 		if tag == "D" {
 			v = lib.XJS_NewDate(d.tls, d.ctx, f)
 		} else {
 			if f != math.Trunc(f) || f < 0 || f > math.MaxUint32 || d.caps.Ftag != lib.EJS_TAG_OBJECT {
-				return jsUndefined, encodeGiveUp
+				return jsUndefined, codecGiveUp
 			}
 			v = lib.XJS_GetPropertyUint32(d.tls, d.ctx, d.caps, uint32(f))
 		}
 		if v.Ftag == lib.EJS_TAG_EXCEPTION {
-			return jsUndefined, encodeThrew
+			return jsUndefined, codecThrew
 		}
 	default:
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
 	if !d.next('}') {
 		lib.XFreeValue(d.tls, d.ctx, v)
-		return jsUndefined, encodeGiveUp
+		return jsUndefined, codecGiveUp
 	}
-	return v, encodeDone
+	return v, codecDone
 }
