@@ -576,21 +576,35 @@ func newJSString(tls *libc.TLS, ctx uintptr, s string) lib.TJSValue {
 	if len(s) == 0 {
 		return lib.XJS_NewStringLen(tls, ctx, 0, 0)
 	}
-	// The engine reads the bytes through a C pointer: they go through the
-	// TLS stack when small, libc memory otherwise, never Go memory.
-	var p uintptr
-	if len(s) <= 256 {
-		p = tls.Alloc(len(s))
-		defer tls.Free(len(s))
-	} else {
-		p = libc.Xmalloc(tls, libc.Tsize_t(len(s)))
-		if p == 0 {
-			return lib.XJS_ThrowOutOfMemory(tls, ctx)
-		}
-		defer libc.Xfree(tls, p)
+	p := cCopy(tls, s)
+	if p == 0 {
+		return lib.XJS_ThrowOutOfMemory(tls, ctx)
 	}
-	copy(unsafe.Slice((*byte)(unsafe.Add(nil, p)), len(s)), s)
+	defer cFree(tls, p, len(s))
 	return lib.XJS_NewStringLen(tls, ctx, p, lib.Tsize_t(len(s)))
+}
+
+// cCopy puts s where the engine can read it through a C pointer: on the TLS
+// stack when small, in libc memory otherwise, never in Go memory; 0 when
+// out of memory. cFree(tls, p, len(s)) gives it back (TLS stack order).
+func cCopy(tls *libc.TLS, s string) uintptr {
+	n := max(len(s), 1)
+	var p uintptr
+	if n <= 256 {
+		p = tls.Alloc(n)
+	} else if p = libc.Xmalloc(tls, libc.Tsize_t(n)); p == 0 {
+		return 0
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Add(nil, p)), n), s)
+	return p
+}
+
+func cFree(tls *libc.TLS, p uintptr, length int) {
+	if n := max(length, 1); n <= 256 {
+		tls.Free(n)
+	} else {
+		libc.Xfree(tls, p)
+	}
 }
 
 // toJSValue converts a host function's result as the wrapper does.

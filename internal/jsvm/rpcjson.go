@@ -144,26 +144,24 @@ func (e *rpcEncoder) object(v lib.TJSValue, depth int) codecResult {
 		if proto != e.dateProto {
 			return codecGiveUp
 		}
-		t := *(*lib.TJSValue)(unsafe.Pointer(&o.Fu))
-		f, ok := floatOf(t)
-		if !ok || math.IsNaN(f) {
-			return codecGiveUp
-		}
-		if !e.see(p) {
-			return codecGiveUp
-		}
-		e.out = append(e.out, `{"$":"D","v":`...)
-		e.number(f)
-		e.out = append(e.out, '}')
-		return codecDone
 	default:
 		return codecGiveUp
 	}
 	if !e.see(p) {
 		return codecGiveUp
 	}
-	if o.Fclass_id == lib.EJS_CLASS_ARRAY {
+	switch o.Fclass_id {
+	case lib.EJS_CLASS_ARRAY:
 		return e.array(v, depth)
+	case lib.EJS_CLASS_DATE:
+		f, ok := floatOf(*(*lib.TJSValue)(unsafe.Pointer(&o.Fu)))
+		if !ok || math.IsNaN(f) {
+			return codecGiveUp
+		}
+		e.out = append(e.out, `{"$":"D","v":`...)
+		e.number(f)
+		e.out = append(e.out, '}')
+		return codecDone
 	}
 	return e.plain(v, depth)
 }
@@ -671,23 +669,12 @@ func (d *rpcDecoder) object(depth int) (lib.TJSValue, codecResult) {
 
 // atom makes a property key's atom; 0 when the engine failed.
 func (d *rpcDecoder) atom(k string) lib.TJSAtom {
-	n := len(k)
-	if n == 0 {
-		n = 1
+	p := cCopy(d.tls, k)
+	if p == 0 {
+		lib.XJS_ThrowOutOfMemory(d.tls, d.ctx)
+		return 0
 	}
-	var p uintptr
-	if n <= 256 {
-		p = d.tls.Alloc(n)
-		defer d.tls.Free(n)
-	} else {
-		p = libc.Xmalloc(d.tls, libc.Tsize_t(n))
-		if p == 0 {
-			lib.XJS_ThrowOutOfMemory(d.tls, d.ctx)
-			return 0
-		}
-		defer libc.Xfree(d.tls, p)
-	}
-	copy(unsafe.Slice((*byte)(unsafe.Add(nil, p)), n), k)
+	defer cFree(d.tls, p, len(k))
 	return lib.XJS_NewAtomLen(d.tls, d.ctx, p, lib.Tsize_t(len(k)))
 }
 
