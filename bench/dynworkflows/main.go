@@ -248,7 +248,7 @@ func waitExample(port int, ids []string, h http.Header) {
 	wg.Wait()
 }
 
-var client = &http.Client{Timeout: 5 * time.Minute}
+var client = benchutil.Client
 
 func get(port int, path string, h http.Header) []byte {
 	return do("GET", port, path, "", h)

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,7 +108,7 @@ func measure(name, dir, bin string, d time.Duration, conns, n int) result {
 	return r
 }
 
-var client = &http.Client{Timeout: 5 * time.Minute}
+var client = benchutil.Client
 
 func get(port int, path string) []byte {
 	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
