@@ -14,6 +14,10 @@
 //     t-42), -concurrency at a time, timed until all are complete; the
 //     ratio of instances/s (goal >= 50x). Each instance sleeps 1 s.
 //
+//   - the example's tenant code bound statically
+//     (bench/workers/dynamic-workflows-static) under the same load on
+//     Isola: what the example would reach with dispatch costing nothing.
+//
 //     go run ./bench/dynworkflows [-instances 2000] [-steps 10] [-example 3000] [-example-ref 150]
 package main
 
@@ -63,12 +67,14 @@ func main() {
 		ref = runExample("wrangler", copyProgram(exampleDir), bin, *exampleRef, *conc)
 	}
 	iso := runExample("isola", copyProgram(exampleDir), bin, *example, *conc)
+	static := runExample("static", copyProgram(filepath.Join(benchDir, "..", "dynamic-workflows-static")), bin, *example, *conc)
 	fmt.Println()
 	fmt.Printf("step cost (median):  static %6.1f µs   dynamic %6.1f µs   ratio %4.2fx (goal <= 1.3x)\n", staticUs, dynamicUs, dynamicUs/staticUs)
 	if !*skipRef {
 		fmt.Printf("example instances/s: isola %8.1f   wrangler dev %6.1f   ratio %6.1fx (goal >= 50x)\n", iso, ref, iso/ref)
+		fmt.Printf("  bound statically:  isola %8.1f   wrangler dev %6.1f   ratio %6.1fx (dynamic/static %.2f)\n", static, ref, static/ref, iso/static)
 	} else {
-		fmt.Printf("example instances/s: isola %8.1f\n", iso)
+		fmt.Printf("example instances/s: isola %8.1f   bound statically %8.1f (dynamic/static %.2f)\n", iso, static, iso/static)
 	}
 }
 
