@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,6 +171,65 @@ func TestDynamicWorkflowsExampleSurvivesKill(t *testing.T) {
 	child = startCrashChild(t, dir)
 	defer child.kill()
 	checkShouted(t, pollTenantStatus(t, childHandler{child.port}, id, "complete", 10*time.Second))
+}
+
+// Instances created side by side share group commits, and each kill comes
+// with creates in flight and runs at every stage, the earlier rounds'
+// among them, replaying: every instance whose id was answered runs to the
+// end once the process stays up, with its own output.
+func TestDynamicWorkflowsExampleLosesNoAnsweredInstanceUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	dir := dynamicWorkflowsExample(t)
+	names := map[string]string{} // answered id → the name it was created with
+	for round := 0; round < 3; round++ {
+		child := startCrashChild(t, dir)
+		h := childHandler{child.port}
+		var mu sync.Mutex
+		enough := make(chan struct{})
+		var once sync.Once
+		var wg sync.WaitGroup
+		goal := len(names) + 60
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					name := fmt.Sprintf("r%d-w%d-%d", round, w, i)
+					code, body := tenantRequest(t, h, "POST", "/", `{"name":"`+name+`"}`)
+					var created struct{ ID string }
+					if code != 200 || json.Unmarshal([]byte(body), &created) != nil || created.ID == "" {
+						return // the child is gone
+					}
+					mu.Lock()
+					names[created.ID] = name
+					if len(names) >= goal {
+						once.Do(func() { close(enough) })
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		select {
+		case <-enough:
+		case <-time.After(30 * time.Second):
+			child.kill()
+			t.Fatalf("round %d: 60 instances were not created in 30 s", round)
+		}
+		child.kill()
+		wg.Wait()
+	}
+
+	child := startCrashChild(t, dir)
+	defer child.kill()
+	h := childHandler{child.port}
+	for id, name := range names {
+		st := pollTenantStatus(t, h, id, "complete", 20*time.Second)
+		if want := "HELLO, " + strings.ToUpper(name) + "!"; st["output"] != want {
+			t.Errorf("instance %s: output %#v, want %q", id, st["output"], want)
+		}
+	}
 }
 
 // A tenant's code changes while its instance sleeps: the instance records
