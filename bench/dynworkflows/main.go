@@ -254,8 +254,6 @@ func waitExample(port int, ids []string, h http.Header) {
 	wg.Wait()
 }
 
-var client = benchutil.Client
-
 func get(port int, path string, h http.Header) []byte {
 	return do("GET", port, path, "", h)
 }
@@ -270,7 +268,7 @@ func do(method string, port int, path, body string, h http.Header) []byte {
 	for k, v := range h {
 		req.Header[k] = v
 	}
-	resp, err := client.Do(req)
+	resp, err := benchutil.Client.Do(req)
 	benchutil.Check(err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -108,10 +108,8 @@ func measure(name, dir, bin string, d time.Duration, conns, n int) result {
 	return r
 }
 
-var client = benchutil.Client
-
 func get(port int, path string) []byte {
-	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+	resp, err := benchutil.Client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
 	benchutil.Check(err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -142,11 +142,9 @@ var Client = &http.Client{
 	Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256},
 }
 
-var client = Client
-
 // Get fetches http://127.0.0.1:port<path> and exits unless it answers 200.
 func Get(port int, path string) {
-	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+	resp, err := Client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
 	Check(err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
