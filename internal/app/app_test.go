@@ -160,6 +160,48 @@ func TestThrowGives500WithStack(t *testing.T) {
 	}
 }
 
+// Stacks in the log, logged by the worker or uncaught, name the worker's
+// modules and none of the runtime's own frames; an error that crossed RPC
+// carries no stack of the runtime's either.
+func TestLoggedStacksShowOnlyTheWorkersFrames(t *testing.T) {
+	a, logs := load(t, map[string]string{
+		"wrangler.jsonc": `{ "name": "t", "main": "worker.js", "compatibility_date": "2026-11-01",
+		  "worker_loaders": [{ "binding": "LOADER" }] }`,
+		"worker.js": `function inner() { throw new TypeError("boom"); }
+const tenant = { compatibilityDate: "2026-11-01", mainModule: "m.js",
+  modules: { "m.js": "export default { fetch() { throw new RangeError('far'); } };" } };
+export default {
+  async fetch(req, env) {
+    try { inner(); } catch (e) { console.error(e); }
+    console.log("at noon\n    at home");
+    if (new URL(req.url).pathname === "/remote") {
+      try { await env.LOADER.get("t", () => tenant).getEntrypoint().fetch("http://x/"); }
+      catch (e) { return new Response(JSON.stringify(e.stack)); }
+    }
+    inner();
+  },
+};
+`,
+	})
+	if code, _ := get(t, a, "GET", "/", ""); code != 500 {
+		t.Fatalf("GET /: %d", code)
+	}
+	out := logs.waitFor("Uncaught")
+	for _, want := range []string{"error: TypeError: boom\n    at inner (worker.js:1:", "    at fetch (worker.js:6:", "    at fetch (worker.js:12:", "at noon\n    at home"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, runtimeFrame := range []string{"isola:worker", "callFetchHandler", "at dispatch", "(native)", "at <anonymous>\n"} {
+		if strings.Contains(out, runtimeFrame) {
+			t.Errorf("log shows %q:\n%s", runtimeFrame, out)
+		}
+	}
+	if code, body := get(t, a, "GET", "/remote", ""); code != 200 || body != `""` {
+		t.Errorf("GET /remote: %d %s, want the decoded error's stack empty", code, body)
+	}
+}
+
 // hostile is a worker whose paths misbehave in each way a tenant's code can;
 // each must fail only its own request.
 const hostile = `let hits = 0;

@@ -59,3 +59,40 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("missing main: %v", err)
 	}
 }
+
+func TestMapStackDropsRuntimeFrames(t *testing.T) {
+	var m SourceMap // no mappings: positions stay as they are
+	cases := []struct{ in, want string }{
+		// The prelude's frames name no place; the builtin it called goes too.
+		{"    at inner (isola:worker:13:22)\n    at fetch (isola:worker:17:10)\n    at callFetchHandler\n    at <anonymous>\n    at apply (native)\n    at dispatch\n",
+			"    at inner (isola:worker:13:22)\n    at fetch (isola:worker:17:10)\n"},
+		// A builtin the worker called stays, however deep.
+		{"    at f (isola:worker:2:3)\n    at map (native)\n    at forEach (native)\n    at g (isola:worker:9:1)\n    at dispatch",
+			"    at f (isola:worker:2:3)\n    at map (native)\n    at forEach (native)\n    at g (isola:worker:9:1)"},
+		// A stack made entirely inside the runtime (an error decoded from RPC).
+		{"Uncaught SyntaxError: bad\n    at error\n    at decode\n    at rpcDecodeParts", "Uncaught SyntaxError: bad"},
+		// A prelude callback in the middle: the worker's frames on both sides stay.
+		{"    at pull (isola:worker:5:1)\n    at call (native)\n    at streamPull\n    at main (isola:worker:8:2)",
+			"    at pull (isola:worker:5:1)\n    at main (isola:worker:8:2)"},
+		// Positions from before the prelude lost its own.
+		{"    at x (isola:worker:1:1)\n    at y (isola:prelude:10:2)", "    at x (isola:worker:1:1)"},
+		// Text that is not a stack is left alone, lines starting "at" too.
+		{"at noon\n  at the station", "at noon\n  at the station"},
+		{"no stack here", "no stack here"},
+	}
+	for _, c := range cases {
+		if got := m.MapStack(c.in); got != c.want {
+			t.Errorf("MapStack(%q)\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+	// Console text is taken for a stack only when it holds a frame of the
+	// worker's.
+	for _, c := range []struct{ in, want string }{
+		{"at noon\n    at home", "at noon\n    at home"},
+		{"Error: x\n    at f (isola:worker:1:2)\n    at dispatch", "Error: x\n    at f (isola:worker:1:2)"},
+	} {
+		if got := m.MapText(c.in); got != c.want {
+			t.Errorf("MapText(%q)\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}

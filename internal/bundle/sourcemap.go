@@ -128,12 +128,15 @@ func (m *SourceMap) Lookup(line, col int) (source string, srcLine, srcCol int, o
 var stackPosition = regexp.MustCompile(regexp.QuoteMeta(FileName) + `:(\d+)(?::(\d+))?`)
 
 // MapStack rewrites every "isola:worker:L:C" in a stack trace or message into
-// the module position it came from.
+// the module position it came from, and drops the runtime's own frames.
 func (m *SourceMap) MapStack(stack string) string {
-	if m == nil {
+	if m == nil || !strings.Contains(stack, "at ") {
 		return stack
 	}
 	stack = dropRuntimeFrames(stack)
+	if !strings.Contains(stack, FileName) {
+		return stack
+	}
 	return stackPosition.ReplaceAllStringFunc(stack, func(pos string) string {
 		sub := stackPosition.FindStringSubmatch(pos)
 		line, _ := strconv.Atoi(sub[1])
@@ -149,19 +152,57 @@ func (m *SourceMap) MapStack(stack string) string {
 	})
 }
 
+// MapText is MapStack for text that may hold a stack, such as a console
+// line: only text with a frame of the worker's is taken for one, so that a
+// line of the worker's own that reads like a frame ("    at home") stays.
+func (m *SourceMap) MapText(text string) string {
+	if !strings.Contains(text, "("+FileName+":") {
+		return text
+	}
+	return m.MapStack(text)
+}
+
+// framePrefix starts every frame line of the engine's stack traces.
+const framePrefix = "    at "
+
 // dropRuntimeFrames removes stack frames inside Isola's own prelude: they
 // say nothing about the worker's code, and workerd shows none of its own.
+// The prelude is compiled without positions, so its frames are the ones
+// that name no place ("    at dispatch"). A builtin's frame ("    at apply
+// (native)") goes with them unless a frame of the worker's comes after it:
+// then the worker called the builtin (`[].map(f)`), not the prelude.
 func dropRuntimeFrames(stack string) string {
-	if !strings.Contains(stack, "isola:prelude") {
+	if !strings.Contains(stack, framePrefix) {
 		return stack
 	}
 	lines := strings.Split(stack, "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "at ") && strings.Contains(l, "(isola:prelude:") {
+	keep := make([]bool, len(lines))
+	callerIsWorker := false // the frame after this one (its caller) is the worker's
+	dropped := false
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		if !strings.HasPrefix(l, framePrefix) {
+			keep[i], callerIsWorker = true, false
 			continue
 		}
-		out = append(out, l)
+		switch {
+		case !strings.HasSuffix(l, ")") || strings.Contains(l, "(isola:prelude"):
+			callerIsWorker = false
+		case strings.HasSuffix(l, "(native)"):
+			keep[i] = callerIsWorker
+		default:
+			keep[i], callerIsWorker = true, true
+		}
+		dropped = dropped || !keep[i]
+	}
+	if !dropped {
+		return stack
+	}
+	out := lines[:0]
+	for i, l := range lines {
+		if keep[i] {
+			out = append(out, l)
+		}
 	}
 	return strings.Join(out, "\n")
 }

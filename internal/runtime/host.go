@@ -41,7 +41,14 @@ func init() { isolateHost = isolateHostFuncs() }
 
 func isolateHostFuncs() map[string]any {
 	return map[string]any{
-		"log": func(iso *Isolate, level, text string) { iso.logf(level, text) },
+		// A logged error or stack names the worker's modules, as an uncaught
+		// one does, not positions in the bundle.
+		"log": func(iso *Isolate, level, text string) {
+			if iso.script != nil {
+				text = iso.script.SourceMap.MapText(text)
+			}
+			iso.logf(level, text)
+		},
 		"timerStart": func(iso *Isolate, id int, ms any, repeat bool) {
 			iso.timerStart(id, number(ms), repeat)
 		},

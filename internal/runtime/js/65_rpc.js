@@ -406,6 +406,9 @@ class RpcDecoder {
         Object.defineProperty(e, "name", { value: v.n, writable: true, configurable: true, enumerable: false });
       }
     }
+    // The stack the engine gave it is this decoder's. workerd sends no
+    // stack across either: a callee's frames are not the caller's business.
+    e.stack = "";
     this.reg(e);
     if (v.l) e[kRpcLocal] = true;
     if (v.p) for (const k of Object.keys(v.p)) rpcSetKey(e, k, this.decode(v.p[k]));
