@@ -45,3 +45,24 @@ func compileWorker(tb testing.TB, name, source string) *Script {
 	}
 	return s
 }
+
+// The V8 built-ins 16_builtins.js adds are installed in isolates whose code
+// names one of them, and only there.
+func TestV8BuiltinsOnlyWhereNamed(t *testing.T) {
+	for _, c := range []struct{ source, want string }{
+		{`export default { fetch() { return new Response(typeof Error.captureStackTrace + " " + Error.stackTraceLimit + " " + typeof Array.fromAsync); } };`, "function 10 function"},
+		{`export default { fetch() { return new Response(String(Array.fromAsync.name)); } };`, "fromAsync"},
+		// A name the code computes is not seen.
+		{`export default { fetch() { const k = ["capture", "StackTrace"].join(""); return new Response(typeof Error[k]); } };`, "undefined"},
+	} {
+		iso, err := NewIsolate(compileWorker(t, "v8", c.source), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		if err := iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://x/", nil), ServeOptions{}); err != nil || rec.Body.String() != c.want {
+			t.Errorf("%s\n got %q (%v), want %q", c.source, rec.Body.String(), err, c.want)
+		}
+		iso.Close()
+	}
+}

@@ -38,7 +38,20 @@ type Script struct {
 	Name      string
 	Bytecode  []byte
 	SourceMap *bundle.SourceMap
+	// V8Builtins: the worker's code names a built-in the reference has and
+	// the engine lacks (v8Builtins), which its isolates then install.
+	V8Builtins bool
 }
+
+// v8Builtins are the names of the built-ins 16_builtins.js adds. An isolate
+// installs them only for code that names one: even a one-line stub of each
+// in the prelude's eager unit cost every isolate ~4 KB of engine memory. Code
+// that reaches one by a computed name (Error["capture" + x]) does not find it.
+var v8Builtins = []string{"captureStackTrace", "stackTraceLimit", "fromAsync"}
+
+// featureV8Builtins is the bit init's features carry for Script.V8Builtins,
+// above the compatibility features (compat.Features.Bits).
+const featureV8Builtins = 1 << 8
 
 // Compile bundles nothing: it turns an already bundled worker into bytecode.
 // It also makes sure the prelude is compiled, so the first isolate does not
@@ -56,7 +69,11 @@ func Compile(name string, b *bundle.Bundle) (*Script, error) {
 	if err != nil {
 		return nil, mapError(err, b.Map)
 	}
-	return &Script{Name: name, Bytecode: code, SourceMap: b.Map}, nil
+	s := &Script{Name: name, Bytecode: code, SourceMap: b.Map}
+	for _, n := range v8Builtins {
+		s.V8Builtins = s.V8Builtins || strings.Contains(b.Code, n)
+	}
+	return s, nil
 }
 
 // ErrIsolateDead is returned for work posted to an isolate that was thrown
@@ -374,7 +391,11 @@ func (iso *Isolate) init() error {
 			free[i].Free()
 		}
 	}()
-	_, err := iso.call("init", append([]any{iso.features.Bits(), iso.outbound.Blocked, self, outbound,
+	features := iso.features.Bits()
+	if iso.script.V8Builtins {
+		features |= featureV8Builtins
+	}
+	_, err := iso.call("init", append([]any{features, iso.outbound.Blocked, self, outbound,
 		iso.env.Vars, env, bindings, classes}, args[1:]...)...)
 	return err
 }

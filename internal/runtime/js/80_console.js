@@ -1,4 +1,4 @@
-// 80_console.js: console, performance and navigator, a lazy unit: an
+// 80_console.js: console, performance, navigator and scheduler, a lazy unit: an
 // isolate that never logs (many dynamic workers) does not pay for them.
 // console output goes to the host, which prefixes it with the worker's name.
 // The formatting itself (81_inspect.js) loads on the first log line.
@@ -57,6 +57,31 @@ class Navigator {
 }
 defineGlobal("Navigator", Navigator);
 defineGlobal("navigator", new Navigator());
+// scheduler.wait(ms) is workerd's awaitable setTimeout; a signal that
+// aborts rejects it with the signal's reason.
+class Scheduler {
+  wait(delay = 0, options = undefined) {
+    return new Promise((resolve, reject) => {
+      const signal = options?.signal;
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = () => {
+        clearTimeout(id);
+        reject(signal.reason);
+      };
+      const id = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, Number(delay) || 0);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+  get [Symbol.toStringTag]() { return "Scheduler"; }
+}
+defineGlobal("scheduler", new Scheduler());
+
 defineGlobal("self", globalThis);
 defineGlobal("reportError", function reportError(e) {
   consoleEmit("error", ["Uncaught", e]);

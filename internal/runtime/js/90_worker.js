@@ -36,16 +36,6 @@ class RpcTarget {}
 // kWorkflowRun marks a workflow's step object with its view of the run
 // (69_workflow.js), by which it crosses RPC.
 const kWorkflowRun = Symbol("workflowRun");
-// V8's Error.captureStackTrace, which code written for V8 calls without
-// checking that it exists (custom error classes, npm packages); the work is
-// in 16_errors.js, loaded on the first call. Error.stackTraceLimit is V8's
-// too: captureStackTrace honours it, the engine's own stacks do not.
-defineProperty(Error, "captureStackTrace", {
-  value: function captureStackTrace(obj, fn) { return errorCaptureStackTrace(obj, fn); },
-  writable: true, configurable: true,
-});
-Error.stackTraceLimit = 10;
-
 class NonRetryableError extends Error {
   constructor(message, name = "NonRetryableError") {
     super(message);
@@ -128,6 +118,7 @@ onHostEvent("init", (features, blocked, self, outbound, vars, env, bindings, cla
     ctxExports: (features & 4) !== 0, deleteAllDeletesAlarm: (features & 8) !== 0,
   };
   if (!workerFeatures.process) delete globalThis.process;
+  if ((features & 256) !== 0) installV8Builtins(); // Script.V8Builtins
   workerEnv = vars !== "" ? JSON.parse(vars) : {};
   selfHandle = self;
   if (blocked) {
