@@ -46,14 +46,17 @@ func compileWorker(tb testing.TB, name, source string) *Script {
 	return s
 }
 
-// The V8 built-ins 16_builtins.js adds are installed in isolates whose code
-// names one of them, and only there.
-func TestV8BuiltinsOnlyWhereNamed(t *testing.T) {
+// The optional globals (16_optional.js: the V8 built-ins, the
+// compression streams) are installed in isolates whose code names one of
+// them, and only there.
+func TestOptionalGlobalsOnlyWhereNamed(t *testing.T) {
 	for _, c := range []struct{ source, want string }{
 		{`export default { fetch() { return new Response(typeof Error.captureStackTrace + " " + Error.stackTraceLimit + " " + typeof Array.fromAsync); } };`, "function 10 function"},
 		{`export default { fetch() { return new Response(String(Array.fromAsync.name)); } };`, "fromAsync"},
+		{`export default { fetch() { return new Response(typeof CompressionStream + " " + typeof DecompressionStream + " " + Object.getOwnPropertyNames(Error).includes(["capture", "StackTrace"].join(""))); } };`, "function function false"},
 		// A name the code computes is not seen.
 		{`export default { fetch() { const k = ["capture", "StackTrace"].join(""); return new Response(typeof Error[k]); } };`, "undefined"},
+		{`export default { fetch() { return new Response(typeof globalThis[["Compression", "Stream"].join("")]); } };`, "undefined"},
 	} {
 		iso, err := NewIsolate(compileWorker(t, "v8", c.source), Options{})
 		if err != nil {

@@ -182,6 +182,8 @@ func (iso *Isolate) registerGroup(group string) error {
 		iso.actorHost(fns)
 	case "workflow":
 		iso.workflowHost(fns)
+	case "compress":
+		iso.compressHost(fns)
 	default:
 		return fmt.Errorf("no host function group %q", group)
 	}

@@ -38,20 +38,24 @@ type Script struct {
 	Name      string
 	Bytecode  []byte
 	SourceMap *bundle.SourceMap
-	// V8Builtins: the worker's code names a built-in the reference has and
-	// the engine lacks (v8Builtins), which its isolates then install.
-	V8Builtins bool
+	// Optional: which of the optional globals (optionalGlobals) the worker's
+	// code names, as bits of init's features; its isolates install those.
+	Optional int
 }
 
-// v8Builtins are the names of the built-ins 16_builtins.js adds. An isolate
-// installs them only for code that names one: even a one-line stub of each
-// in the prelude's eager unit cost every isolate ~4 KB of engine memory. Code
-// that reaches one by a computed name (Error["capture" + x]) does not find it.
-var v8Builtins = []string{"captureStackTrace", "stackTraceLimit", "fromAsync"}
-
-// featureV8Builtins is the bit init's features carry for Script.V8Builtins,
-// above the compatibility features (compat.Features.Bits).
-const featureV8Builtins = 1 << 8
+// optionalGlobals are globals an isolate installs (js/16_optional.js) only
+// for code that names one of them: even a one-line stub of a built-in in the prelude's eager
+// unit, or a lazy global's accessor, costs every isolate engine memory (in
+// steps of 4 KB), and few workers use these. Code that reaches one by a name
+// it computes at run time (globalThis["Compression" + x]) does not find it.
+// The bits sit above the compatibility features (compat.Features.Bits).
+var optionalGlobals = []struct {
+	bit   int
+	names []string
+}{
+	{1 << 8, []string{"captureStackTrace", "stackTraceLimit", "fromAsync"}}, // installV8Builtins
+	{1 << 9, []string{"CompressionStream", "DecompressionStream"}},          // installCompressionStreams
+}
 
 // Compile bundles nothing: it turns an already bundled worker into bytecode.
 // It also makes sure the prelude is compiled, so the first isolate does not
@@ -70,8 +74,12 @@ func Compile(name string, b *bundle.Bundle) (*Script, error) {
 		return nil, mapError(err, b.Map)
 	}
 	s := &Script{Name: name, Bytecode: code, SourceMap: b.Map}
-	for _, n := range v8Builtins {
-		s.V8Builtins = s.V8Builtins || strings.Contains(b.Code, n)
+	for _, g := range optionalGlobals {
+		for _, n := range g.names {
+			if strings.Contains(b.Code, n) {
+				s.Optional |= g.bit
+			}
+		}
 	}
 	return s, nil
 }
@@ -111,16 +119,19 @@ type Isolate struct {
 	ops        map[*quickjs.PromiseCapability]struct{}
 	rejections *jsvm.Rejections
 
-	idle       atomic.Bool
-	lastUse    atomic.Int64 // unix nanoseconds
-	worker     *Worker      // the worker this isolate serves, when it has one
-	env        Env
-	features   compat.Features
-	outbound   Outbound
-	handles    map[int]Target
-	nextHandle int
-	calls      map[int]*Call
-	nextCall   int
+	idle     atomic.Bool
+	lastUse  atomic.Int64 // unix nanoseconds
+	worker   *Worker      // the worker this isolate serves, when it has one
+	env      Env
+	features compat.Features
+	outbound Outbound
+	handles  map[int]Target
+	// open CompressionStreams and DecompressionStreams (compresshost.go)
+	compressors    map[int]*compressor
+	nextCompressor int
+	nextHandle     int
+	calls          map[int]*Call
+	nextCall       int
 
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores      *storeTable
@@ -391,11 +402,7 @@ func (iso *Isolate) init() error {
 			free[i].Free()
 		}
 	}()
-	features := iso.features.Bits()
-	if iso.script.V8Builtins {
-		features |= featureV8Builtins
-	}
-	_, err := iso.call("init", append([]any{features, iso.outbound.Blocked, self, outbound,
+	_, err := iso.call("init", append([]any{iso.features.Bits() | iso.script.Optional, iso.outbound.Blocked, self, outbound,
 		iso.env.Vars, env, bindings, classes}, args[1:]...)...)
 	return err
 }

@@ -118,7 +118,9 @@ onHostEvent("init", (features, blocked, self, outbound, vars, env, bindings, cla
     ctxExports: (features & 4) !== 0, deleteAllDeletesAlarm: (features & 8) !== 0,
   };
   if (!workerFeatures.process) delete globalThis.process;
-  if ((features & 256) !== 0) installV8Builtins(); // Script.V8Builtins
+  // The optional globals the worker's code names (runtime.optionalGlobals).
+  if ((features & 256) !== 0) installV8Builtins();
+  if ((features & 512) !== 0) installCompressionStreams();
   workerEnv = vars !== "" ? JSON.parse(vars) : {};
   selfHandle = self;
   if (blocked) {

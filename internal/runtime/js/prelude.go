@@ -59,7 +59,7 @@ type Unit struct {
 
 var (
 	decl       = regexp.MustCompile(`(?m)^(?:export\s+)?(?:async\s+)?(function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)`)
-	globalDecl = regexp.MustCompile(`defineGlobal\(\s*"([A-Za-z_$][\w$]*)"`)
+	globalDecl = regexp.MustCompile(`(?m)^defineGlobal\(\s*"([A-Za-z_$][\w$]*)"`)
 
 	unitsOnce sync.Once
 	units     []Unit

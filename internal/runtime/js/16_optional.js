@@ -1,0 +1,195 @@
+// 16_optional.js: globals an isolate installs only when its worker's code
+// names one of them (runtime.optionalGlobals, through init's features): as
+// eager code, or as lazy globals' accessors, each would cost every isolate
+// engine memory, in steps of 4 KB, and few workers use them. One lazy unit
+// for all, each set inside its install function, so that the unit publishes
+// one name per set: a unit of its own or more names crossed such a step.
+
+// installV8Builtins: built-ins the reference's V8 has and QuickJS lacks:
+// V8's Error.captureStackTrace and Error.stackTraceLimit (code written for
+// V8 calls the first without checking that it exists: custom error classes,
+// npm packages) and ES2024's Array.fromAsync.
+function installV8Builtins() {
+  // captureStackTrace gives obj a stack in the engine's format, frames only.
+  // The frames up to and including the latest call of fn are left out, as V8
+  // leaves them out (all of them when fn is not on the stack), and
+  // Error.stackTraceLimit caps the rest; the engine's own stacks ignore it.
+  function captureStackTrace(obj, fn) {
+    if (obj === null || (typeof obj !== "object" && typeof obj !== "function")) throw new TypeError("Invalid argument");
+    // The first frame is this function's.
+    let frames = new Error().stack.split("\n").slice(1, -1);
+    if (typeof fn === "function") {
+      const name = fn.name || "<anonymous>";
+      const at = frames.findIndex((f) => f === "    at " + name || f.startsWith("    at " + name + " ("));
+      frames = at < 0 ? [] : frames.slice(at + 1);
+    }
+    const limit = Error.stackTraceLimit;
+    if (typeof limit === "number" && frames.length > limit) frames = frames.slice(0, Math.max(0, limit));
+    defineProperty(obj, "stack", { value: frames.length ? frames.join("\n") + "\n" : "", writable: true, configurable: true });
+  }
+
+  // arrayFromAsync is Array.fromAsync (ES2024) called on C with args: from an
+  // async iterable, a sync iterable (each value awaited) or an array-like,
+  // each value passed through mapfn (awaited too). Every failure rejects.
+  async function arrayFromAsync(C, args) {
+    const [items, mapfn, thisArg] = args;
+    if (mapfn !== undefined && typeof mapfn !== "function") throw new TypeError("Array.fromAsync: mapfn is not a function");
+    if (items === null || items === undefined) throw new TypeError(`Array.fromAsync: ${items} is not iterable or array-like`);
+    const make = builtinsIsConstructor(C) ? (n) => (n === undefined ? new C() : new C(n)) : (n) => (n === undefined ? [] : new Array(n));
+    const iterate = items[Symbol.asyncIterator] ?? items[Symbol.iterator];
+    if (iterate !== undefined && iterate !== null) {
+      const out = make();
+      let k = 0;
+      for await (const v of builtinsAsyncIterable(items)) {
+        builtinsDefine(out, k, mapfn === undefined ? v : await Reflect.apply(mapfn, thisArg, [v, k]));
+        k++;
+      }
+      out.length = k;
+      return out;
+    }
+    const arrayLike = Object(items);
+    const len = builtinsToLength(arrayLike.length);
+    const out = make(len);
+    for (let k = 0; k < len; k++) {
+      const v = await arrayLike[k];
+      builtinsDefine(out, k, mapfn === undefined ? v : await Reflect.apply(mapfn, thisArg, [v, k]));
+    }
+    out.length = len;
+    return out;
+  }
+
+  // builtinsAsyncIterable lets for await take items by its async iterator if
+  // it has one, else by its sync one (values awaited), as the spec orders.
+  function builtinsAsyncIterable(items) {
+    if (items[Symbol.asyncIterator] !== undefined && items[Symbol.asyncIterator] !== null) return items;
+    return { [Symbol.iterator]: () => items[Symbol.iterator]() };
+  }
+
+  function builtinsDefine(o, k, v) {
+    defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  }
+
+  function builtinsToLength(v) {
+    const n = Math.trunc(Number(v));
+    if (!(n > 0)) return 0;
+    return Math.min(n, Number.MAX_SAFE_INTEGER);
+  }
+
+  function builtinsIsConstructor(f) {
+    if (typeof f !== "function") return false;
+    try {
+      Reflect.construct(String, [], f);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defineProperty(Error, "captureStackTrace", { value: captureStackTrace, writable: true, configurable: true });
+  Error.stackTraceLimit = 10;
+  defineProperty(Array, "fromAsync", {
+    value: function fromAsync(items) { return arrayFromAsync(this, arguments); },
+    writable: true, configurable: true,
+  });
+}
+
+// installCompressionStreams: CompressionStream and DecompressionStream (gzip,
+// deflate, deflate-raw) over Go's compress packages (the "compress" host
+// functions, runtime/compresshost.go). Error messages are workerd's.
+function installCompressionStreams() {
+  hostNeed("compress");
+
+  const compressionFormats = new Set(["gzip", "deflate", "deflate-raw"]);
+
+  function compressionFormat(what, format) {
+    if (format === undefined) {
+      throw new TypeError(`Failed to construct '${what}': constructor parameter 1 is not of type 'string'.`);
+    }
+    format = String(format);
+    if (!compressionFormats.has(format)) {
+      throw new TypeError("The compression format must be either 'deflate', 'deflate-raw' or 'gzip'.");
+    }
+    return format;
+  }
+
+  // compressionChunk is a written chunk as the host takes it. workerd takes
+  // strings too, as their UTF-8.
+  function compressionChunk(chunk) {
+    if (typeof chunk === "string") return new TextEncoder().encode(chunk).buffer;
+    if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) return exactBuffer(chunk);
+    throw new TypeError("This TransformStream is being used as a byte stream, but received a value that is not a BufferSource.");
+  }
+
+  // A compressor's tables are Go memory: a stream dropped before it closed
+  // gives them back when its state is collected.
+  const compressionRegistry = new FinalizationRegistry((h) => host.compressFree(h));
+
+  class CompressionStream extends TransformStream {
+    constructor(format) {
+      format = compressionFormat("CompressionStream", format);
+      const state = { h: 0 };
+      super({
+        start() {
+          state.h = hostResult(host.compressOpen(format));
+        },
+        transform(chunk, controller) {
+          const out = hostResult(host.compressWrite(state.h, compressionChunk(chunk)));
+          if (out.byteLength > 0) controller.enqueue(new Uint8Array(out));
+        },
+        flush(controller) {
+          compressionRegistry.unregister(state);
+          const out = hostResult(host.compressEnd(state.h));
+          if (out.byteLength > 0) controller.enqueue(new Uint8Array(out));
+        },
+      });
+      // Watched through state, which the stream's algorithms hold: code
+      // that pipes through the stream drops the stream object itself.
+      compressionRegistry.register(state, state.h, state);
+    }
+  }
+  rsBrand(CompressionStream, "CompressionStream");
+
+  // The input is gathered and decompressed when the stream closes, in pieces
+  // (compresshost.go says why); the output then arrives all at once.
+  class DecompressionStream extends TransformStream {
+    constructor(format) {
+      format = compressionFormat("DecompressionStream", format);
+      let chunks = [];
+      super({
+        transform(chunk) {
+          chunks.push(compressionChunk(chunk));
+          // One argument each when the host is called: keep their number small.
+          if (chunks.length >= 1024) chunks = [concatBuffers(chunks)];
+        },
+        flush(controller) {
+          const input = chunks;
+          chunks = [];
+          const h = hostResult(Reflect.apply(host.inflateOpen, host, [format].concat(input)));
+          try {
+            for (let piece; (piece = hostResult(host.inflateRead(h))) !== null;) controller.enqueue(new Uint8Array(piece));
+          } finally {
+            host.compressFree(h);
+          }
+        },
+      });
+    }
+  }
+  rsBrand(DecompressionStream, "DecompressionStream");
+
+  function concatBuffers(buffers) {
+    let n = 0;
+    for (const b of buffers) n += b.byteLength;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const b of buffers) {
+      out.set(new Uint8Array(b), o);
+      o += b.byteLength;
+    }
+    return out.buffer;
+  }
+
+  // Indented, these calls are not the unit's lazy globals (prelude.go reads
+  // those from top-level calls), whose accessors every isolate would carry.
+  defineGlobal("CompressionStream", CompressionStream);
+  defineGlobal("DecompressionStream", DecompressionStream);
+}
