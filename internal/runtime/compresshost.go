@@ -36,22 +36,23 @@ type compressor struct {
 	done bool // r has given all its output
 }
 
-var errTooManyCompressors = errors.New("RangeError: Too many CompressionStreams and DecompressionStreams open at once in this worker (16); close some first.")
+const tooManyCompressors = "RangeError: Too many CompressionStreams and DecompressionStreams open at once in this worker (16); close some first."
 
 func (iso *Isolate) compressHost(fns map[string]any) {
 	fns["compressOpen"] = func(iso *Isolate, format string) []any {
+		if len(iso.compressors) >= maxOpenCompressors {
+			return []any{nil, tooManyCompressors}
+		}
 		c := &compressor{}
-		var err error
 		switch format {
 		case "gzip":
 			c.w = gzip.NewWriter(&c.out)
 		case "deflate":
 			c.w = zlib.NewWriter(&c.out)
 		case "deflate-raw":
-			c.w, err = flate.NewWriter(&c.out, flate.DefaultCompression)
-		}
-		if err != nil {
-			return []any{nil, "TypeError: " + err.Error()}
+			c.w, _ = flate.NewWriter(&c.out, flate.DefaultCompression) // fails only for a bad level
+		default:
+			return []any{nil, "TypeError: The compression format must be either 'deflate', 'deflate-raw' or 'gzip'."}
 		}
 		return iso.addCompressor(c)
 	}
@@ -98,6 +99,8 @@ func (iso *Isolate) compressHost(fns map[string]any) {
 			c.r, err = zlib.NewReader(c.in)
 		case "deflate-raw":
 			c.r = flate.NewReader(c.in)
+		default:
+			return []any{nil, "TypeError: The compression format must be either 'deflate', 'deflate-raw' or 'gzip'."}
 		}
 		if err != nil {
 			return []any{nil, inflateError(err)}
@@ -140,7 +143,7 @@ func (iso *Isolate) compressHost(fns map[string]any) {
 
 func (iso *Isolate) addCompressor(c *compressor) []any {
 	if len(iso.compressors) >= maxOpenCompressors {
-		return []any{nil, errTooManyCompressors.Error()}
+		return []any{nil, tooManyCompressors}
 	}
 	if iso.compressors == nil {
 		iso.compressors = map[int]*compressor{}
