@@ -182,8 +182,8 @@ func (iso *Isolate) registerGroup(group string) error {
 		iso.actorHost(fns)
 	case "workflow":
 		iso.workflowHost(fns)
-	case "compress":
-		iso.compressHost(fns)
+	case "stream":
+		iso.streamHost(fns)
 	default:
 		return fmt.Errorf("no host function group %q", group)
 	}

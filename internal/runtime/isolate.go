@@ -126,9 +126,9 @@ type Isolate struct {
 	features compat.Features
 	outbound Outbound
 	handles  map[int]Target
-	// open CompressionStreams and DecompressionStreams (compresshost.go)
-	compressors    map[int]*compressor
-	nextCompressor int
+	// open compression, decompression and digest streams (streamhost.go)
+	byteStreams    map[int]*byteStream
+	nextByteStream int
 	nextHandle     int
 	calls          map[int]*Call
 	nextCall       int

@@ -94,10 +94,10 @@ function installV8Builtins() {
 }
 
 // installCompressionStreams: CompressionStream and DecompressionStream (gzip,
-// deflate, deflate-raw) over Go's compress packages (the "compress" host
-// functions, runtime/compresshost.go). Error messages are workerd's.
+// deflate, deflate-raw) over Go's compress packages (the "stream" host
+// functions, runtime/streamhost.go). Error messages are workerd's.
 function installCompressionStreams() {
-  hostNeed("compress");
+  hostNeed("stream");
 
   const compressionFormats = new Set(["gzip", "deflate", "deflate-raw"]);
 
@@ -122,7 +122,7 @@ function installCompressionStreams() {
 
   // A compressor's tables are Go memory: a stream dropped before it closed
   // gives them back when its state is collected.
-  const compressionRegistry = new FinalizationRegistry((h) => host.compressFree(h));
+  const compressionRegistry = new FinalizationRegistry((h) => host.byteStreamFree(h));
 
   class CompressionStream extends TransformStream {
     constructor(format) {
@@ -150,7 +150,7 @@ function installCompressionStreams() {
   rsBrand(CompressionStream, "CompressionStream");
 
   // The input is gathered and decompressed when the stream closes, in pieces
-  // (compresshost.go says why); the output then arrives all at once.
+  // (streamhost.go says why); the output then arrives all at once.
   class DecompressionStream extends TransformStream {
     constructor(format) {
       format = compressionFormat("DecompressionStream", format);
@@ -168,7 +168,7 @@ function installCompressionStreams() {
           try {
             for (let piece; (piece = hostResult(host.inflateRead(h))) !== null;) controller.enqueue(new Uint8Array(piece));
           } finally {
-            host.compressFree(h);
+            host.byteStreamFree(h);
           }
         },
       });

@@ -576,6 +576,57 @@ class Crypto {
 }
 Object.defineProperty(Crypto.prototype, Symbol.toStringTag, { value: "Crypto", configurable: true });
 
+// crypto.DigestStream is workerd's: a WritableStream whose digest (a
+// promise) settles with the hash of all that was written once it closes, or
+// with the abort's reason. It hashes as the bytes arrive, in Go (the "stream"
+// host functions, runtime/streamhost.go); a stream dropped unclosed frees its
+// hash when its state is collected.
+const digestAlgorithms = { "sha-1": "SHA-1", "sha-256": "SHA-256", "sha-384": "SHA-384", "sha-512": "SHA-512", md5: "MD5" };
+const digestRegistry = new FinalizationRegistry((h) => host.byteStreamFree(h));
+
+class DigestStream extends WritableStream {
+  #digest;
+  #state;
+  constructor(algorithm) {
+    if (algorithm === undefined || algorithm === null || (typeof algorithm !== "string" && typeof algorithm !== "object")) {
+      throw new TypeError("Failed to construct 'DigestStream': constructor parameter 1 is not of type 'string or HashAlgorithm'.");
+    }
+    const name = digestAlgorithms[String(typeof algorithm === "string" ? algorithm : algorithm.name).toLowerCase()];
+    if (name === undefined) throw cryptoError("NotSupportedError", "Unrecognized or unimplemented digest algorithm requested.");
+    hostNeed("stream");
+    const state = { h: hostResult(host.digestOpen(name)), bytes: 0n };
+    let settle;
+    const digest = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+    super({
+      write(chunk) {
+        let bytes;
+        if (typeof chunk === "string") bytes = new TextEncoder().encode(chunk);
+        else if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) bytes = toBytes(chunk);
+        else throw new TypeError("DigestStream is a byte stream but received an object of non-ArrayBuffer/ArrayBufferView/string type on its writable side.");
+        hostResult(host.digestWrite(state.h, exactBuffer(bytes)));
+        state.bytes += BigInt(bytes.byteLength);
+      },
+      close() {
+        digestRegistry.unregister(state);
+        settle.resolve(hostResult(host.digestEnd(state.h)));
+      },
+      abort(reason) {
+        digestRegistry.unregister(state);
+        host.byteStreamFree(state.h);
+        settle.reject(reason);
+      },
+    });
+    digest.catch(() => {}); // an abort's reason is the writer's to report
+    digestRegistry.register(state, state.h, state);
+    this.#digest = digest;
+    this.#state = state;
+  }
+  get digest() { return this.#digest; }
+  get bytesWritten() { return this.#state.bytes; }
+}
+Object.defineProperty(DigestStream.prototype, Symbol.toStringTag, { value: "DigestStream", configurable: true });
+Object.defineProperty(Crypto.prototype, "DigestStream", { value: DigestStream, writable: true, configurable: true });
+
 defineGlobal("crypto", new Crypto(cryptoToken));
 defineGlobal("Crypto", Crypto);
 defineGlobal("SubtleCrypto", SubtleCrypto);
