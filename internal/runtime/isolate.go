@@ -44,11 +44,12 @@ type Script struct {
 }
 
 // optionalGlobals are globals an isolate installs (js/16_optional.js) only
-// for code that names one of them: even a one-line stub of a built-in in the prelude's eager
-// unit, or a lazy global's accessor, costs every isolate engine memory (in
-// steps of 4 KB), and few workers use these. Code that reaches one by a name
-// it computes at run time (globalThis["Compression" + x]) does not find it.
-// The bits sit above the compatibility features (compat.Features.Bits).
+// for code that names one of them: even a one-line stub of a built-in in the
+// prelude's eager unit, or a lazy global's accessor, costs every isolate
+// engine memory (in steps of 4 KB), and few workers use these. Code that
+// reaches one by a name it computes at run time (globalThis["Compression" +
+// x]) does not find it. The bits sit above the compatibility features
+// (compat.Features.Bits).
 var optionalGlobals = []struct {
 	bit   int
 	names []string
@@ -119,19 +120,19 @@ type Isolate struct {
 	ops        map[*quickjs.PromiseCapability]struct{}
 	rejections *jsvm.Rejections
 
-	idle     atomic.Bool
-	lastUse  atomic.Int64 // unix nanoseconds
-	worker   *Worker      // the worker this isolate serves, when it has one
-	env      Env
-	features compat.Features
-	outbound Outbound
-	handles  map[int]Target
+	idle       atomic.Bool
+	lastUse    atomic.Int64 // unix nanoseconds
+	worker     *Worker      // the worker this isolate serves, when it has one
+	env        Env
+	features   compat.Features
+	outbound   Outbound
+	handles    map[int]Target
+	nextHandle int
+	calls      map[int]*Call
+	nextCall   int
 	// open compression, decompression and digest streams (streamhost.go)
 	byteStreams    map[int]*byteStream
 	nextByteStream int
-	nextHandle     int
-	calls          map[int]*Call
-	nextCall       int
 
 	// The databases of the Durable Objects living here (storagehost.go).
 	stores      *storeTable
