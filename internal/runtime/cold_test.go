@@ -54,6 +54,8 @@ func TestOptionalGlobalsOnlyWhereNamed(t *testing.T) {
 		{`export default { fetch() { return new Response(typeof Error.captureStackTrace + " " + Error.stackTraceLimit + " " + typeof Array.fromAsync); } };`, "function 10 function"},
 		{`export default { fetch() { return new Response(String(Array.fromAsync.name)); } };`, "fromAsync"},
 		{`export default { fetch() { return new Response(typeof CompressionStream + " " + typeof DecompressionStream + " " + Object.getOwnPropertyNames(Error).includes(["capture", "StackTrace"].join(""))); } };`, "function function false"},
+		{`export default { fetch() { return new Response(typeof DisposableStack + " " + typeof AsyncDisposableStack + " " + typeof SuppressedError); } };`, "function function function"},
+		{`export default { fetch() { return new Response(String(globalThis[["Disposable", "Stack"].join("")])); } };`, "undefined"},
 		// A name the code computes is not seen.
 		{`export default { fetch() { const k = ["capture", "StackTrace"].join(""); return new Response(typeof Error[k]); } };`, "undefined"},
 		{`export default { fetch() { return new Response(typeof globalThis[["Compression", "Stream"].join("")]); } };`, "undefined"},

@@ -56,6 +56,7 @@ var optionalGlobals = []struct {
 }{
 	{1 << 8, []string{"captureStackTrace", "stackTraceLimit", "fromAsync"}}, // installV8Builtins
 	{1 << 9, []string{"CompressionStream", "DecompressionStream"}},          // installCompressionStreams
+	{1 << 10, []string{"DisposableStack", "SuppressedError"}},               // installDisposableStacks
 }
 
 // Compile bundles nothing: it turns an already bundled worker into bytecode.

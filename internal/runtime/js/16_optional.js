@@ -193,3 +193,129 @@ function installCompressionStreams() {
   defineGlobal("CompressionStream", CompressionStream);
   defineGlobal("DecompressionStream", DecompressionStream);
 }
+
+// installDisposableStacks: ES2026's DisposableStack, AsyncDisposableStack
+// and SuppressedError (explicit resource management), which the reference's
+// V8 has. Resources are disposed last-in first-out; an error thrown while
+// another is pending becomes a SuppressedError of the two. Error messages
+// are V8's.
+function installDisposableStacks() {
+  class SuppressedError extends Error {
+    constructor(error, suppressed, message) {
+      super(message);
+      defineProperty(this, "error", { value: error, writable: true, configurable: true });
+      defineProperty(this, "suppressed", { value: suppressed, writable: true, configurable: true });
+    }
+  }
+  defineProperty(SuppressedError.prototype, "name", { value: "SuppressedError", writable: true, configurable: true });
+
+  const kind = { sync: "DisposableStack", async: "AsyncDisposableStack" };
+
+  // stackMethod checks that a stack may still be used by method.
+  function stackLive(s, method) {
+    if (s.disposed) {
+      throw new ReferenceError(`Cannot call ${kind[s.kind]}.prototype.${method} on an already-disposed ${kind[s.kind]}`);
+    }
+  }
+
+  // disposerOf finds value's dispose method, as a using declaration does.
+  function disposerOf(value, isAsync) {
+    if (value === null || (typeof value !== "object" && typeof value !== "function")) {
+      throw new TypeError("An object is expected with `using` declarations");
+    }
+    let fn = isAsync ? value[Symbol.asyncDispose] : undefined;
+    if (fn === undefined || fn === null) fn = value[Symbol.dispose];
+    if (typeof fn !== "function") throw new TypeError(`${String(isAsync ? Symbol.asyncDispose : Symbol.dispose)} is not a function`);
+    return fn;
+  }
+
+  function checkCallable(fn) {
+    if (typeof fn !== "function") throw new TypeError(`${String(fn)} is not a function`);
+  }
+
+  // disposeAll runs the disposers, newest first; each call's result is
+  // awaited for an async stack.
+  function disposeAll(s) {
+    const list = s.list;
+    s.list = [];
+    s.disposed = true;
+    let failed = false, error;
+    const fail = (e) => {
+      error = failed ? new SuppressedError(e, error, "An error was suppressed during disposal") : e;
+      failed = true;
+    };
+    if (s.kind === "sync") {
+      for (let i = list.length - 1; i >= 0; i--) {
+        try { list[i](); } catch (e) { fail(e); }
+      }
+      if (failed) throw error;
+      return undefined;
+    }
+    return (async () => {
+      for (let i = list.length - 1; i >= 0; i--) {
+        try { await list[i](); } catch (e) { fail(e); }
+      }
+      if (failed) throw error;
+    })();
+  }
+
+  function makeStack(kindName) {
+    const isAsync = kindName === "async";
+    const states = new WeakMap();
+    const state = (self) => {
+      const s = states.get(self);
+      if (s === undefined) throw new TypeError(`Illegal invocation: not a ${kind[kindName]}`);
+      return s;
+    };
+    class Stack {
+      constructor() {
+        states.set(this, { kind: kindName, disposed: false, list: [] });
+      }
+      get disposed() { return state(this).disposed; }
+      use(value) {
+        const s = state(this);
+        stackLive(s, "use");
+        if (value !== null && value !== undefined) {
+          const fn = disposerOf(value, isAsync);
+          s.list.push(() => Reflect.apply(fn, value, []));
+        }
+        return value;
+      }
+      adopt(value, onDispose) {
+        const s = state(this);
+        stackLive(s, "adopt");
+        checkCallable(onDispose);
+        s.list.push(() => onDispose(value));
+        return value;
+      }
+      defer(onDispose) {
+        const s = state(this);
+        stackLive(s, "defer");
+        checkCallable(onDispose);
+        s.list.push(() => onDispose());
+      }
+      move() {
+        const s = state(this);
+        stackLive(s, "move");
+        const next = new Stack();
+        state(next).list = s.list;
+        s.list = [];
+        s.disposed = true;
+        return next;
+      }
+    }
+    const dispose = isAsync
+      ? { disposeAsync() { const s = state(this); return s.disposed ? Promise.resolve() : disposeAll(s); } }.disposeAsync
+      : { dispose() { const s = state(this); if (!s.disposed) disposeAll(s); } }.dispose;
+    const method = isAsync ? "disposeAsync" : "dispose";
+    defineProperty(Stack.prototype, method, { value: dispose, writable: true, configurable: true });
+    defineProperty(Stack.prototype, isAsync ? Symbol.asyncDispose : Symbol.dispose, { value: dispose, writable: true, configurable: true });
+    defineProperty(Stack.prototype, Symbol.toStringTag, { value: kind[kindName], configurable: true });
+    defineProperty(Stack, "name", { value: kind[kindName], configurable: true });
+    return Stack;
+  }
+
+  defineGlobal("SuppressedError", SuppressedError);
+  defineGlobal("DisposableStack", makeStack("sync"));
+  defineGlobal("AsyncDisposableStack", makeStack("async"));
+}

@@ -121,6 +121,7 @@ onHostEvent("init", (features, blocked, self, outbound, vars, env, bindings, cla
   // The optional globals the worker's code names (runtime.optionalGlobals).
   if ((features & 256) !== 0) installV8Builtins();
   if ((features & 512) !== 0) installCompressionStreams();
+  if ((features & 1024) !== 0) installDisposableStacks();
   workerEnv = vars !== "" ? JSON.parse(vars) : {};
   selfHandle = self;
   if (blocked) {
