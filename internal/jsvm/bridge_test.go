@@ -61,9 +61,46 @@ func TestRejections(t *testing.T) {
 	}
 	vm.ExecutePendingJobs()
 	var got []string
-	r.Drain(func(reason quickjs.Value) { got = append(got, quickjs.ErrorFromValue(reason).Message) })
+	r.Drain(func(_, reason quickjs.Value) { got = append(got, quickjs.ErrorFromValue(reason).Message) })
 	if len(got) != 1 || got[0] != "lost" {
 		t.Fatalf("got %q, want only the unhandled one", got)
 	}
 	vm.Eval(`Promise.reject(new Error("left for Close"))`, quickjs.EvalGlobal)
+}
+
+// With KeepReported, a reported rejection that gets a handler afterwards
+// comes out of DrainHandled, with its promise and reason.
+func TestRejectionsHandledAfterTheReport(t *testing.T) {
+	vm, err := quickjs.NewVM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	r := TrackRejections(vm)
+	defer r.Close()
+	r.KeepReported = true
+	if _, err := vm.Eval(`globalThis.p = Promise.reject(new Error("late")); globalThis.isP = (x) => x === p; Promise.reject(new Error("never"));`, quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
+	vm.ExecutePendingJobs()
+	var reported []string
+	r.Drain(func(_, reason quickjs.Value) { reported = append(reported, quickjs.ErrorFromValue(reason).Message) })
+	if len(reported) != 2 {
+		t.Fatalf("reported %q, want both", reported)
+	}
+	if _, err := vm.Eval(`p.catch(() => {});`, quickjs.EvalGlobal); err != nil {
+		t.Fatal(err)
+	}
+	vm.ExecutePendingJobs()
+	var handled []string
+	var samePromise bool
+	r.DrainHandled(func(promise, reason quickjs.Value) {
+		handled = append(handled, quickjs.ErrorFromValue(reason).Message)
+		same, err := vm.Call("isP", promise)
+		samePromise = err == nil && same == true
+	})
+	if len(handled) != 1 || handled[0] != "late" || !samePromise {
+		t.Fatalf("handled later %q (same promise %v), want the one given a handler", handled, samePromise)
+	}
+	r.DrainHandled(func(_, _ quickjs.Value) { t.Fatal("handed out twice") })
 }

@@ -56,6 +56,7 @@ func TestOptionalGlobalsOnlyWhereNamed(t *testing.T) {
 		{`export default { fetch() { return new Response(typeof CompressionStream + " " + typeof DecompressionStream + " " + Object.getOwnPropertyNames(Error).includes(["capture", "StackTrace"].join(""))); } };`, "function function false"},
 		{`export default { fetch() { return new Response(typeof DisposableStack + " " + typeof AsyncDisposableStack + " " + typeof SuppressedError); } };`, "function function function"},
 		{`export default { fetch() { return new Response(String(globalThis[["Disposable", "Stack"].join("")])); } };`, "undefined"},
+		{`export default { fetch() { return new Response(typeof addEventListener + " " + typeof ErrorEvent); } };`, "function function"},
 		// A name the code computes is not seen.
 		{`export default { fetch() { const k = ["capture", "StackTrace"].join(""); return new Response(typeof Error[k]); } };`, "undefined"},
 		{`export default { fetch() { return new Response(typeof globalThis[["Compression", "Stream"].join("")]); } };`, "undefined"},

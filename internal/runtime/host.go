@@ -184,6 +184,14 @@ func (iso *Isolate) registerGroup(group string) error {
 		iso.workflowHost(fns)
 	case "stream":
 		iso.streamHost(fns)
+	case "events":
+		// The global scope's unhandledrejection and rejectionhandled
+		// events (16_optional.js): drain calls fn(type, promise, reason).
+		fns["rejectionHandler"] = func(iso *Isolate, fn quickjs.Value) {
+			if !iso.rejectionHandlerSet {
+				iso.rejectionHandler, iso.rejectionHandlerSet = fn.Dup(), true
+			}
+		}
 	default:
 		return fmt.Errorf("no host function group %q", group)
 	}

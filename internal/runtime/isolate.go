@@ -54,10 +54,16 @@ var optionalGlobals = []struct {
 	bit   int
 	names []string
 }{
-	{1 << 8, []string{"captureStackTrace", "stackTraceLimit", "fromAsync"}}, // installV8Builtins
-	{1 << 9, []string{"CompressionStream", "DecompressionStream"}},          // installCompressionStreams
-	{1 << 10, []string{"DisposableStack", "SuppressedError"}},               // installDisposableStacks
+	{1 << 8, []string{"captureStackTrace", "stackTraceLimit", "fromAsync"}},                                                             // installV8Builtins
+	{1 << 9, []string{"CompressionStream", "DecompressionStream"}},                                                                      // installCompressionStreams
+	{1 << 10, []string{"DisposableStack", "SuppressedError"}},                                                                           // installDisposableStacks
+	{optionalGlobalEvents, []string{"addEventListener", "removeEventListener", "dispatchEvent", "ErrorEvent", "PromiseRejectionEvent"}}, // installGlobalEvents
 }
+
+// optionalGlobalEvents is the set with the global scope's event listeners:
+// an isolate that has them keeps its reported rejections, for the
+// rejectionhandled event (drain).
+const optionalGlobalEvents = 1 << 11
 
 // Compile bundles nothing: it turns an already bundled worker into bytecode.
 // It also makes sure the prelude is compiled, so the first isolate does not
@@ -146,10 +152,14 @@ type Isolate struct {
 	// promise with it, in one job (65_rpc.js hands them over when it loads,
 	// through host.rpcSettlers).
 	settleCall, settleFetch quickjs.Value
-	settlersSet             bool
-	hostPending             bool
-	adoptRegistered         bool               // __isola_adopt is registered
-	wfRuns                  map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
+	// rejectionHandler dispatches the global scope's unhandledrejection and
+	// rejectionhandled events (host.rejectionHandler), when the worker has them.
+	rejectionHandler    quickjs.Value
+	rejectionHandlerSet bool
+	settlersSet         bool
+	hostPending         bool
+	adoptRegistered     bool               // __isola_adopt is registered
+	wfRuns              map[int64]*liveRun // workflow runs whose run() runs here (workflow.go)
 	// Calls that handed a run's step to another isolate, abandoned when
 	// the run ends (workflow.go).
 	wfHandoff map[*Call]handoff
@@ -362,6 +372,7 @@ func normalizeModule(_ *quickjs.VM, _, name string) (string, error) {
 // JSON refers to them by index), then bindings, classes and the outbound
 // Fetcher, each named by its index.
 func (iso *Isolate) init() error {
+	iso.rejections.KeepReported = iso.script.Optional&optionalGlobalEvents != 0
 	var caps []Target
 	var msg Message
 	env := ""
@@ -670,7 +681,10 @@ func (iso *Isolate) LastUsed() time.Time {
 	return time.Unix(0, iso.lastUse.Load())
 }
 
-// drain runs microtasks until none are left.
+// drain runs microtasks until none are left, then reports the rejections
+// nobody handled: in the log, and as unhandledrejection events to the
+// worker's global listeners when its code names addEventListener (whose
+// listeners may queue more microtasks, so the loop goes round again).
 func (iso *Isolate) drain() {
 	for iso.Err() == nil {
 		n, err := iso.vm.ExecutePendingJobs()
@@ -678,15 +692,37 @@ func (iso *Isolate) drain() {
 			iso.checkFatal(err)
 			iso.reportUncaught(mapError(err, iso.script.SourceMap))
 		}
-		if n == 0 && err == nil {
-			break
+		if n > 0 || err != nil {
+			continue
+		}
+		dispatched := false
+		iso.rejections.Drain(func(promise, reason quickjs.Value) {
+			iso.logf("error", "Uncaught (in promise) "+errorText(mapError(reasonError(reason), iso.script.SourceMap)))
+			dispatched = iso.rejectionEvent("unhandledrejection", promise, reason) || dispatched
+		})
+		iso.rejections.DrainHandled(func(promise, reason quickjs.Value) {
+			dispatched = iso.rejectionEvent("rejectionhandled", promise, reason) || dispatched
+		})
+		if !dispatched {
+			return
 		}
 	}
-	if iso.Err() == nil {
-		iso.rejections.Drain(func(reason quickjs.Value) {
-			iso.logf("error", "Uncaught (in promise) "+errorText(mapError(reasonError(reason), iso.script.SourceMap)))
-		})
+}
+
+// rejectionEvent hands a rejection to the worker's global event listeners,
+// if it has any; it reports whether it ran JavaScript.
+func (iso *Isolate) rejectionEvent(kind string, promise, reason quickjs.Value) bool {
+	if !iso.rejectionHandlerSet || iso.Err() != nil {
+		return false
 	}
+	r, err := jsvm.Call(iso.rejectionHandler, kind, promise, reason)
+	if err != nil {
+		iso.checkFatal(err)
+		iso.reportUncaught(mapError(err, iso.script.SourceMap))
+		return true
+	}
+	r.Free()
+	return true
 }
 
 // reasonError describes a rejection's reason, which may not be an Error.
@@ -762,6 +798,9 @@ func (iso *Isolate) shutdown() {
 	held := []quickjs.Value{iso.dispatch}
 	if iso.settlersSet {
 		held = append(held, iso.settleCall, iso.settleFetch)
+	}
+	if iso.rejectionHandlerSet {
+		held = append(held, iso.rejectionHandler)
 	}
 	jsvm.Close(iso.vm, held...)
 }

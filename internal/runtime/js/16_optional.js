@@ -3,7 +3,18 @@
 // eager code, or as lazy globals' accessors, each would cost every isolate
 // engine memory, in steps of 4 KB, and few workers use them. One lazy unit
 // for all, each set inside its install function, so that the unit publishes
-// one name per set: a unit of its own or more names crossed such a step.
+// one name: a unit of its own, or more names, crossed such a step.
+
+// installOptional installs the sets whose bits are on in features (the bits
+// of runtime.optionalGlobals). One entry point for all: each name the eager
+// unit calls in here, and each thing it hands over, costs every isolate
+// memory.
+function installOptional(features) {
+  if ((features & 256) !== 0) installV8Builtins();
+  if ((features & 512) !== 0) installCompressionStreams();
+  if ((features & 1024) !== 0) installDisposableStacks();
+  if ((features & 2048) !== 0) installGlobalEvents();
+}
 
 // installV8Builtins: built-ins the reference's V8 has and QuickJS lacks:
 // V8's Error.captureStackTrace and Error.stackTraceLimit (code written for
@@ -318,4 +329,70 @@ function installDisposableStacks() {
   defineGlobal("SuppressedError", SuppressedError);
   defineGlobal("DisposableStack", makeStack("sync"));
   defineGlobal("AsyncDisposableStack", makeStack("async"));
+}
+
+// installGlobalEvents: the global scope's addEventListener,
+// removeEventListener and dispatchEvent, which workerd has in module
+// workers too, with ErrorEvent and PromiseRejectionEvent. The runtime
+// dispatches unhandledrejection for a rejection nobody handled by the end
+// of a turn, and rejectionhandled when it gets a handler later
+// (Isolate.drain).
+// The runtime calls the function given to host.rejectionHandler (the
+// "events" host functions): registering it as a host event would take a
+// name the eager unit does not publish.
+function installGlobalEvents() {
+  const target = new EventTarget();
+  const kRuntime = Symbol("runtime");
+
+  // workerd makes these events itself: code may not construct one.
+  class PromiseRejectionEvent extends Event {
+    #promise;
+    #reason;
+    constructor(type, init) {
+      if (init === undefined || init === null || init[kRuntime] !== true) throw new TypeError("Illegal constructor");
+      super(type);
+      this.#promise = init.promise;
+      this.#reason = init.reason;
+    }
+    get promise() { return this.#promise; }
+    get reason() { return this.#reason; }
+  }
+
+  class ErrorEvent extends Event {
+    #message;
+    #filename;
+    #lineno;
+    #colno;
+    #error;
+    constructor(type, init = undefined) {
+      super(type, init);
+      this.#message = init?.message === undefined ? "" : String(init.message);
+      this.#filename = init?.filename === undefined ? "" : String(init.filename);
+      this.#lineno = init?.lineno === undefined ? 0 : Number(init.lineno) >>> 0;
+      this.#colno = init?.colno === undefined ? 0 : Number(init.colno) >>> 0;
+      this.#error = init?.error;
+    }
+    get message() { return this.#message; }
+    get filename() { return this.#filename; }
+    get lineno() { return this.#lineno; }
+    get colno() { return this.#colno; }
+    get error() { return this.#error; }
+  }
+
+  defineProperty(PromiseRejectionEvent.prototype, Symbol.toStringTag, { value: "PromiseRejectionEvent", configurable: true });
+  defineProperty(ErrorEvent.prototype, Symbol.toStringTag, { value: "ErrorEvent", configurable: true });
+
+  defineGlobal("addEventListener", function addEventListener(type, listener, options = undefined) {
+    return target.addEventListener(type, listener, options);
+  });
+  defineGlobal("removeEventListener", function removeEventListener(type, listener, options = undefined) {
+    return target.removeEventListener(type, listener, options);
+  });
+  defineGlobal("dispatchEvent", function dispatchEvent(event) { return target.dispatchEvent(event); });
+  defineGlobal("ErrorEvent", ErrorEvent);
+  defineGlobal("PromiseRejectionEvent", PromiseRejectionEvent);
+  hostNeed("events");
+  host.rejectionHandler((type, promise, reason) => {
+    target.dispatchEvent(new PromiseRejectionEvent(type, { [kRuntime]: true, promise, reason }));
+  });
 }

@@ -119,9 +119,7 @@ onHostEvent("init", (features, blocked, self, outbound, vars, env, bindings, cla
   };
   if (!workerFeatures.process) delete globalThis.process;
   // The optional globals the worker's code names (runtime.optionalGlobals).
-  if ((features & 256) !== 0) installV8Builtins();
-  if ((features & 512) !== 0) installCompressionStreams();
-  if ((features & 1024) !== 0) installDisposableStacks();
+  if (features >= 256) installOptional(features);
   workerEnv = vars !== "" ? JSON.parse(vars) : {};
   selfHandle = self;
   if (blocked) {
