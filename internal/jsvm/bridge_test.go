@@ -48,14 +48,23 @@ func TestBridge(t *testing.T) {
 	}
 }
 
-func TestRejections(t *testing.T) {
+// trackedVM is a VM whose rejections are tracked; both close when the test
+// ends.
+func trackedVM(t *testing.T) (*quickjs.VM, *Rejections) {
 	vm, err := quickjs.NewVM()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer vm.Close()
 	r := TrackRejections(vm)
-	defer r.Close()
+	t.Cleanup(func() {
+		r.Close()
+		vm.Close()
+	})
+	return vm, r
+}
+
+func TestRejections(t *testing.T) {
+	vm, r := trackedVM(t)
 	if _, err := vm.Eval(`Promise.reject(new Error("lost")); globalThis.late = Promise.reject(new Error("caught later")); late.catch(() => {});`, quickjs.EvalGlobal); err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +80,7 @@ func TestRejections(t *testing.T) {
 // With KeepReported, a reported rejection that gets a handler afterwards
 // comes out of DrainHandled, with its promise and reason.
 func TestRejectionsHandledAfterTheReport(t *testing.T) {
-	vm, err := quickjs.NewVM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Close()
-	r := TrackRejections(vm)
-	defer r.Close()
+	vm, r := trackedVM(t)
 	r.KeepReported = true
 	if _, err := vm.Eval(`globalThis.p = Promise.reject(new Error("late")); globalThis.isP = (x) => x === p; Promise.reject(new Error("never"));`, quickjs.EvalGlobal); err != nil {
 		t.Fatal(err)
