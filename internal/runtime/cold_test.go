@@ -65,9 +65,8 @@ func TestOptionalGlobalsOnlyWhereNamed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := httptest.NewRecorder()
-		if err := iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://x/", nil), ServeOptions{}); err != nil || rec.Body.String() != c.want {
-			t.Errorf("%s\n got %q (%v), want %q", c.source, rec.Body.String(), err, c.want)
+		if code, body := serveOnce(t, iso, "GET", ""); code != 200 || body != c.want {
+			t.Errorf("%s\n got %d %q, want %q", c.source, code, body, c.want)
 		}
 		iso.Close()
 	}
