@@ -55,6 +55,7 @@ type Actors struct {
 	mu         sync.Mutex
 	lru        list.List // *actor with an open database, least recently used at the back
 	closed     bool
+	shut       atomic.Bool                // closed, read without mu
 	namespaces map[string]*ActorNamespace // by class, for ReadStorage
 
 	alarms *alarmScheduler
@@ -97,6 +98,7 @@ func (s *Actors) Close() {
 		return
 	}
 	s.closed = true
+	s.shut.Store(true)
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.done
@@ -326,6 +328,14 @@ type actor struct {
 	refs     atomic.Int64 // handles on stubs of this actor, and pins
 	facets   map[string]*actor
 	deleted  bool
+	// WebSockets accepted for hibernation (websocket.go), and the
+	// auto-response that answers them without waking the object.
+	sockets                   map[*wsEnd]struct{}
+	autoRequest, autoResponse string
+	// answered: ends the instance holds of sockets it answered an upgrade
+	// with, accepted without hibernation: it is not evicted while one is
+	// open.
+	answered map[*wsEnd]struct{}
 }
 
 // actorTarget is a stub's view of an actor: calls through a stub made before
@@ -406,6 +416,11 @@ func (a *actor) drainMailbox() {
 // start makes sure the actor has a live instance and returns its isolate.
 // Called with a.mu held.
 func (a *actor) start() (*Isolate, error) {
+	if a.sys.shut.Load() {
+		// An event arriving as the process shuts down (a hibernated
+		// socket's client going away) must not open the database again.
+		return nil, errors.New("Durable Objects are shutting down.")
+	}
 	if a.deleted {
 		return nil, jsError("Error", "Facet was deleted.")
 	}
@@ -717,6 +732,14 @@ func (a *actor) invoke(c *Call, gen int, kind string) {
 	c.Reply = func(m Message, err error) {
 		a.mu.Lock()
 		a.inflight--
+		if m.Response != nil && m.Response.Socket != nil {
+			// The object answered with one end of a pair it accepted the
+			// other of: it stays live while that socket is open.
+			if a.answered == nil {
+				a.answered = map[*wsEnd]struct{}{}
+			}
+			a.answered[m.Response.Socket.peer()] = struct{}{}
+		}
 		a.mu.Unlock()
 		a.lastUse.Store(time.Now().UnixNano())
 		reply(m, err)
@@ -736,7 +759,7 @@ func (a *actor) invoke(c *Call, gen int, kind string) {
 func (a *actor) evict() {
 	a.mu.Lock()
 	iso, key := a.iso, a.key
-	if iso == nil || a.inflight > 0 {
+	if iso == nil || a.inflight > 0 || a.servesSocketsLocked() {
 		a.mu.Unlock()
 		if iso == nil {
 			a.sys.forget(a)

@@ -63,8 +63,8 @@ func isolateHostFuncs() map[string]any {
 		},
 		"crypto":  jsprelude.CryptoHost,
 		"urlFast": jsprelude.URLFast,
-		"respond": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
-			return iso.respond(a.Int(0), a.Int(1), a.String(2), a.String(3), a.Value(4))
+		"respond": fastHost(6, func(iso *Isolate, a *jsvm.Args) any {
+			return iso.respond(a.Int(0), a.Int(1), a.String(2), a.String(3), a.Value(4), a.Value(5))
 		}),
 		"fail": func(iso *Isolate, id int, text string) { iso.failFromJS(id, text) },
 		"read": func(iso *Isolate, id int) quickjs.Value {
@@ -96,8 +96,8 @@ func isolateHostFuncs() map[string]any {
 		"rpcFetch": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
 			return iso.rpcFetch(a.Int(0), a.String(1), a.String(2), a.String(3), a.Value(4))
 		}),
-		"rpcFetchReturn": fastHost(5, func(iso *Isolate, a *jsvm.Args) any {
-			iso.rpcFetchReturn(a.Int(0), a.Int(1), a.String(2), a.String(3), a.Value(4))
+		"rpcFetchReturn": fastHost(6, func(iso *Isolate, a *jsvm.Args) any {
+			iso.rpcFetchReturn(a.Int(0), a.Int(1), a.String(2), a.String(3), a.Value(4), int64(a.Float(5)))
 			return nil
 		}),
 		"rpcRelease": fastHost(1, func(iso *Isolate, a *jsvm.Args) any {
@@ -184,6 +184,8 @@ func (iso *Isolate) registerGroup(group string) error {
 		iso.workflowHost(fns)
 	case "stream":
 		iso.streamHost(fns)
+	case "ws":
+		iso.wsHost(fns)
 	case "events":
 		// The global scope's unhandledrejection and rejectionhandled
 		// events (16_optional.js): drain calls fn(type, promise, reason).

@@ -20,6 +20,7 @@ import (
 type inflight struct {
 	id        int
 	w         http.ResponseWriter
+	r         *http.Request
 	done      chan error // receives once, when the response is complete
 	responded bool       // loop: a response (or failure) has been sent
 	streaming bool       // loop: the body is being written chunk by chunk
@@ -36,6 +37,7 @@ type finalResponse struct {
 	status  int
 	headers string // name, value, ... joined by NUL
 	data    []byte
+	socket  *wsEnd // a WebSocket upgrade's end for the client (websocket.go)
 }
 
 // RequestError is a failed invocation: the worker threw, or a limit was hit.
@@ -82,7 +84,7 @@ func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts Serve
 	http.NewResponseController(w).EnableFullDuplex()
 	url := requestURL(r)
 	headers := headerBlob(r.Header)
-	req := &inflight{w: w, done: make(chan error, 1), devErrors: opts.DevErrors}
+	req := &inflight{w: w, r: r, done: make(chan error, 1), devErrors: opts.DevErrors}
 	// A request has a body (maybe empty) when it says so with a length or a
 	// transfer encoding; a body-less GET gets request.body === null.
 	hasBody := r.ContentLength > 0 || len(r.TransferEncoding) > 0 || r.Header.Get("Content-Length") != "" ||
@@ -154,6 +156,14 @@ func (req *inflight) finish(err error) error {
 	if req.gone {
 		return err
 	}
+	if f.socket != nil {
+		h := http.Header{}
+		setResponseHeaders(h, f.headers)
+		if aerr := attachWebSocket(req.w, req.r, f.socket, h); aerr != nil && err == nil {
+			err = &RequestError{fmt.Errorf("WebSocket upgrade: %w", aerr)}
+		}
+		return err
+	}
 	h := req.w.Header()
 	setResponseHeaders(h, f.headers)
 	if h.Get("Content-Length") == "" && f.status != 204 && f.status != 304 {
@@ -189,9 +199,21 @@ func setResponseHeaders(h http.Header, blob string) {
 // respond is called by the prelude with the worker's Response. body is
 // undefined/null (no body), a string, an ArrayBuffer, or true: the body
 // follows through write/closeStream and the returned id names the stream.
-func (iso *Isolate) respond(id, status int, statusText, headers string, body quickjs.Value) string {
+func (iso *Isolate) respond(id, status int, statusText, headers string, body quickjs.Value, webSocket quickjs.Value) string {
 	req := iso.inflight[id]
 	if req == nil || req.responded {
+		return ""
+	}
+	if x, _ := webSocket.Any(); x != nil && !webSocket.IsUndefined() {
+		e, err := iso.takeResponseWebSocket(webSocket)
+		if err != nil {
+			iso.failRequest(req, err)
+			return ""
+		}
+		req.responded = true
+		delete(iso.inflight, id)
+		req.final = &finalResponse{status: status, headers: headers, socket: e}
+		req.done <- nil
 		return ""
 	}
 	req.responded = true

@@ -58,6 +58,7 @@ var optionalGlobals = []struct {
 	{1 << 9, []string{"CompressionStream", "DecompressionStream"}},                                                                      // installCompressionStreams
 	{1 << 10, []string{"DisposableStack", "SuppressedError"}},                                                                           // installDisposableStacks
 	{optionalGlobalEvents, []string{"addEventListener", "removeEventListener", "dispatchEvent", "ErrorEvent", "PromiseRejectionEvent"}}, // installGlobalEvents
+	{1 << 12, []string{"WebSocket", "MessageEvent", "CloseEvent"}},                                                                      // installWebSockets (WebSocketPair, acceptWebSocket, ... contain "WebSocket")
 }
 
 // optionalGlobalEvents is the set with the global scope's event listeners:
@@ -124,6 +125,9 @@ type Isolate struct {
 	inflight   map[int]*inflight
 	nextID     int
 	bodies     map[int]*bodySource
+	wsOwned    map[*wsEnd]struct{} // loop: WebSocket ends this isolate's JavaScript holds (websocket.go)
+	wsTaker    quickjs.Value       // the prelude's wsTake, once its unit loaded
+	wsTakerSet bool
 	ops        map[*quickjs.PromiseCapability]struct{}
 	rejections *jsvm.Rejections
 
@@ -248,6 +252,7 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 		timerByID: map[int]*timerEntry{},
 		inflight:  map[int]*inflight{},
 		bodies:    map[int]*bodySource{},
+		wsOwned:   map[*wsEnd]struct{}{},
 		worker:    w,
 	}
 	iso.lastUse.Store(time.Now().UnixNano())
@@ -778,6 +783,7 @@ func (iso *Isolate) shutdown() {
 	}
 	iso.failCalls(err)
 	iso.stopActors()
+	iso.closeWebSockets()
 	iso.stopWorkflowRuns(err)
 	if iso.gate != nil {
 		close(iso.gate) // the goroutines waiting on it see the isolate dead
@@ -801,6 +807,9 @@ func (iso *Isolate) shutdown() {
 	}
 	if iso.rejectionHandlerSet {
 		held = append(held, iso.rejectionHandler)
+	}
+	if iso.wsTakerSet {
+		held = append(held, iso.wsTaker)
 	}
 	jsvm.Close(iso.vm, held...)
 }

@@ -33,6 +33,9 @@ type FetchResponse struct {
 	StatusText string
 	Headers    string
 	Body       fetchBody
+	// Socket is the WebSocket end of a 101 answer (websocket.go): it
+	// moves to the isolate the Response is handed to.
+	Socket *wsEnd
 }
 
 // fetchBody is no body, a string, bytes, or a stream. A stream is owned by
@@ -62,6 +65,10 @@ func (r *FetchRequest) discard() {
 func (r *FetchResponse) discard() {
 	if r != nil {
 		r.Body.discard()
+		if r.Socket != nil {
+			r.Socket.abandon()
+			r.Socket = nil
+		}
 	}
 }
 
@@ -160,7 +167,7 @@ func (iso *Isolate) deliverFetch(id int, req *FetchRequest, target string) {
 
 // rpcFetchReturn is host.rpcFetchReturn: the callee's Response to a fetch
 // call, in HTTP's terms.
-func (iso *Isolate) rpcFetchReturn(id, status int, statusText, headers string, body quickjs.Value) {
+func (iso *Isolate) rpcFetchReturn(id, status int, statusText, headers string, body quickjs.Value, socket int64) {
 	// The response crosses as HTTP does: a status without a reason phrase
 	// gets the standard one, and a HEAD request's response has no body.
 	if statusText == "" {
@@ -170,6 +177,15 @@ func (iso *Isolate) rpcFetchReturn(id, status int, statusText, headers string, b
 	if err := resp.Body.take(iso, body); err != nil {
 		iso.finishCall(id, Message{}, err)
 		return
+	}
+	if socket != 0 {
+		e, err := iso.takeWebSocket(socket)
+		if err != nil {
+			resp.discard()
+			iso.finishCall(id, Message{}, err)
+			return
+		}
+		resp.Socket = e
 	}
 	if c := iso.calls[id]; c != nil && c.Fetch != nil && c.Fetch.Method == "HEAD" {
 		resp.Body.drop()
@@ -189,6 +205,10 @@ func (iso *Isolate) rpcFetchReturn(id, status int, statusText, headers string, b
 func (iso *Isolate) responseArgs(r *FetchResponse) ([]any, func()) {
 	kind, body, free := r.Body.value(iso)
 	args := []any{r.Status, r.StatusText, r.Headers, kind, body}
+	if r.Socket != nil {
+		args = append(args, iso.giveWebSocket(r.Socket))
+		r.Socket = nil
+	}
 	if free == nil {
 		return args, nil
 	}

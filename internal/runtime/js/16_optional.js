@@ -14,6 +14,7 @@ function installOptional(features) {
   if ((features & 512) !== 0) installCompressionStreams();
   if ((features & 1024) !== 0) installDisposableStacks();
   if ((features & 2048) !== 0) installGlobalEvents();
+  if ((features & 4096) !== 0) installWebSockets();
 }
 
 // installV8Builtins: built-ins the reference's V8 has and QuickJS lacks:

@@ -645,12 +645,12 @@ function receivedRequest(method, url, headerBlob, kind, body) {
 // fetchedResponse is the Response a fetch() through a stub resolves to: a
 // response from the network, as in workerd (the request's URL, immutable
 // headers).
-function fetchedResponse(status, statusText, headerBlob, kind, body, url) {
+function fetchedResponse(status, statusText, headerBlob, kind, body, url, webSocket = null) {
   const r = Object.create(Response.prototype);
   r[kBody] = bodyFromHost(kind, body);
   r[kResponse] = {
     status, statusText, headers: null, headerBlob, headerGuard: "immutable", contentType: null,
-    url, redirected: false, type: "default", webSocket: null, cf: undefined,
+    url, redirected: false, type: "default", webSocket, cf: undefined,
   };
   return r;
 }
@@ -662,7 +662,7 @@ function sendResponse(id, resp) {
   const s = resp[kResponse];
   const headers = responseHeaderBlob(s);
   const b = resp[kBody];
-  if (!b) { host.respond(id, s.status, s.statusText, headers, null); return; }
+  if (!b) { host.respond(id, s.status, s.statusText, headers, null, s.webSocket); return; }
   if (bodyUsed(b)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
   if (!b.stream && b.text !== undefined) { b.used = true; host.respond(id, s.status, s.statusText, headers, b.text); return; }
   if (!b.stream && b.bytes) { b.used = true; host.respond(id, s.status, s.statusText, headers, exactBuffer(b.bytes)); return; }

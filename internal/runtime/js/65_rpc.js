@@ -826,10 +826,10 @@ function rpcSettleCall(resolve, reject, v, failed, extra, ...packed) {
 
 // A response in HTTP's terms comes as its parts after url (status first),
 // with v undefined.
-function rpcSettleFetch(resolve, reject, v, failed, url, status, statusText, headers, kind, body) {
+function rpcSettleFetch(resolve, reject, v, failed, url, status, statusText, headers, kind, body, socket) {
   try {
     if (failed) rpcHostRejection(v);
-    resolve(status !== undefined ? fetchedResponse(status, statusText, headers, kind, body, url) : unpackReply(v));
+    resolve(status !== undefined ? fetchedResponse(status, statusText, headers, kind, body, url, socket && wsFromHost(socket)) : unpackReply(v));
   } catch (e) {
     reject(e);
   }
@@ -1106,6 +1106,10 @@ function rpcAnswer(id, ok, v, stubs) {
   if (rpcFetchCalls.size !== 0 && rpcFetchCalls.delete(id) && ok) {
     if (!(v instanceof Response)) {
       rpcAnswer(id, false, new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'."), stubs);
+      return;
+    }
+    if (v.webSocket !== null) {
+      wsFetchReturn(id, v);
       return;
     }
     if (sendFetchAnswer(id, v)) return;

@@ -184,6 +184,8 @@ function actorRun(rec, id, target, path, op, args, stubs) {
     }
     if (target.event === "alarm") {
       result = actorAlarm(rec, inst, args[0]);
+    } else if (target.event === "websocket") {
+      result = wsActorEvent(inst, path[0], args);
     } else if (op === "call" && path.length === 1 && path[0] === "fetch") {
       if (typeof inst.fetch !== "function") throw noFetchHandler();
       result = inst.fetch(args[0]);
@@ -286,12 +288,12 @@ class DurableObjectState {
     actorReset(rec, err);
     throw err;
   }
-  acceptWebSocket() { throw new Error("WebSocket hibernation is not supported yet by Isola."); }
-  getWebSockets() { return []; }
-  getTags() { return []; }
-  setWebSocketAutoResponse() { throw new Error("WebSocket hibernation is not supported yet by Isola."); }
-  getWebSocketAutoResponse() { return null; }
-  getWebSocketAutoResponseTimestamp() { return null; }
+  acceptWebSocket(ws, tags = undefined) { return wsCtx(this[kActorRec], "accept", ws, tags); }
+  getWebSockets(tag = undefined) { return wsCtx(this[kActorRec], "list", tag); }
+  getTags(ws) { return wsCtx(this[kActorRec], "tags", ws); }
+  setWebSocketAutoResponse(pair = undefined) { return wsCtx(this[kActorRec], "auto", pair); }
+  getWebSocketAutoResponse() { return wsCtx(this[kActorRec], "getAuto"); }
+  getWebSocketAutoResponseTimestamp(ws) { return wsCtx(this[kActorRec], "autoTimestamp", ws); }
   setHibernatableWebSocketEventTimeout() {}
   getHibernatableWebSocketEventTimeout() { return null; }
   get container() { return undefined; }

@@ -1,0 +1,265 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// dialWS opens a WebSocket to the app's worker at path.
+func dialWS(t *testing.T, a *App, path string) *websocket.Conn {
+	t.Helper()
+	srv := httptest.NewServer(workerHandler{a})
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+path, nil)
+	if err != nil {
+		status, body := 0, ""
+		if resp != nil {
+			status = resp.StatusCode
+			b, _ := io.ReadAll(resp.Body)
+			body = string(b)
+		}
+		t.Fatalf("dial %s: %v (status %d: %s)", path, err, status, body)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func wsSend(t *testing.T, c *websocket.Conn, typ websocket.MessageType, data string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, typ, []byte(data)); err != nil {
+		t.Fatalf("write %q: %v", data, err)
+	}
+}
+
+func wsRead(t *testing.T, c *websocket.Conn) (websocket.MessageType, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	typ, b, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return typ, string(b)
+}
+
+// A worker answers an upgrade with one end of a WebSocketPair and talks
+// to the client through the other.
+func TestWebSocketEcho(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"worker.js": `
+export default {
+  fetch(req) {
+    if (req.headers.get("upgrade") !== "websocket") return new Response("expected a websocket", { status: 426 });
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.send("hello");
+    server.addEventListener("message", (e) => {
+      if (e.data === "bye") { server.close(4000, "done"); return; }
+      server.send(typeof e.data === "string" ? "echo:" + e.data : e.data);
+    });
+    return new Response(null, { status: 101, webSocket: client });
+  },
+};`,
+	})
+	c := dialWS(t, a, "/")
+	if _, m := wsRead(t, c); m != "hello" {
+		t.Fatalf("first message %q", m)
+	}
+	wsSend(t, c, websocket.MessageText, "one")
+	if typ, m := wsRead(t, c); typ != websocket.MessageText || m != "echo:one" {
+		t.Fatalf("echo: %v %q", typ, m)
+	}
+	wsSend(t, c, websocket.MessageBinary, "\x00\x01\x02")
+	if typ, m := wsRead(t, c); typ != websocket.MessageBinary || m != "\x00\x01\x02" {
+		t.Fatalf("binary echo: %v %q", typ, m)
+	}
+	wsSend(t, c, websocket.MessageText, "bye")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	if s := websocket.CloseStatus(err); s != 4000 {
+		t.Fatalf("close: %v (status %d), want 4000", err, s)
+	}
+}
+
+// A Durable Object answers the upgrade through a stub's fetch; the worker
+// hands its Response on, and the object hears the client.
+func TestWebSocketThroughDurableObject(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+import { DurableObject } from "cloudflare:workers";
+export class Counter extends DurableObject {
+  n = 0;
+  fetch(req) {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener("message", (e) => server.send(String(++this.n) + ":" + e.data));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  count() { return this.n; }
+}
+export default {
+  async fetch(req, env) {
+    const stub = env.C.getByName("room");
+    if (new URL(req.url).pathname === "/count") return new Response(String(await stub.count()));
+    return stub.fetch(req);
+  },
+};`,
+	})
+	c1 := dialWS(t, a, "/")
+	c2 := dialWS(t, a, "/")
+	wsSend(t, c1, websocket.MessageText, "a")
+	if _, m := wsRead(t, c1); m != "1:a" {
+		t.Fatalf("c1: %q", m)
+	}
+	wsSend(t, c2, websocket.MessageText, "b")
+	if _, m := wsRead(t, c2); m != "2:b" {
+		t.Fatalf("c2: %q", m)
+	}
+	if _, body := get(t, a, "GET", "/count", ""); body != "2" {
+		t.Fatalf("count: %q", body)
+	}
+}
+
+// Hibernation: the object accepts with ctx.acceptWebSocket, its handlers
+// get the messages, and it can be evicted between them; the sockets, their
+// tags and attachments outlive the instance.
+func TestWebSocketHibernation(t *testing.T) {
+	a, _ := loadWith(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+import { DurableObject } from "cloudflare:workers";
+let instances = 0;
+export class Counter extends DurableObject {
+  constructor(ctx, env) { super(ctx, env); this.instance = ++instances; }
+  fetch(req) {
+    const [client, server] = Object.values(new WebSocketPair());
+    const tag = new URL(req.url).searchParams.get("tag");
+    this.ctx.acceptWebSocket(server, [tag]);
+    server.serializeAttachment({ tag });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  webSocketMessage(ws, msg) {
+    if (msg === "who") ws.send("instance " + this.instance + " tag " + ws.deserializeAttachment().tag + " tags " + this.ctx.getTags(ws).join());
+    else if (msg === "count") ws.send(String(this.ctx.getWebSockets().length) + "/" + this.ctx.getWebSockets("a").length);
+    else if (msg === "shout") for (const w of this.ctx.getWebSockets()) w.send("shout from " + ws.deserializeAttachment().tag);
+    else ws.send("got " + (typeof msg === "string" ? msg : "bytes " + msg.byteLength));
+  }
+  webSocketClose(ws, code, reason, wasClean) {
+    for (const w of this.ctx.getWebSockets()) w.send("closed " + code + " " + reason + " " + wasClean);
+  }
+}
+export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
+	}, Options{ActorIdleTimeout: 100 * time.Millisecond})
+	ca := dialWS(t, a, "/?tag=a")
+	cb := dialWS(t, a, "/?tag=b")
+	wsSend(t, ca, websocket.MessageText, "who")
+	if _, m := wsRead(t, ca); m != "instance 1 tag a tags a" {
+		t.Fatalf("who: %q", m)
+	}
+	wsSend(t, cb, websocket.MessageBinary, "xyz")
+	if _, m := wsRead(t, cb); m != "got bytes 3" {
+		t.Fatalf("binary: %q", m)
+	}
+	time.Sleep(500 * time.Millisecond) // the object is evicted; the sockets stay
+	wsSend(t, cb, websocket.MessageText, "who")
+	if _, m := wsRead(t, cb); m != "instance 2 tag b tags b" {
+		t.Fatalf("who after eviction: %q", m)
+	}
+	wsSend(t, ca, websocket.MessageText, "count")
+	if _, m := wsRead(t, ca); m != "2/1" {
+		t.Fatalf("count: %q", m)
+	}
+	wsSend(t, ca, websocket.MessageText, "shout")
+	for _, c := range []*websocket.Conn{ca, cb} {
+		if _, m := wsRead(t, c); m != "shout from a" {
+			t.Fatalf("shout: %q", m)
+		}
+	}
+	ca.Close(4001, "leaving")
+	if _, m := wsRead(t, cb); m != "closed 4001 leaving true" {
+		t.Fatalf("close seen by the other: %q", m)
+	}
+}
+
+// An object that accepted a socket without hibernation stays live while
+// the socket is open: its listeners are that object's.
+func TestWebSocketKeepsItsObjectLive(t *testing.T) {
+	a, _ := loadWith(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+import { DurableObject } from "cloudflare:workers";
+let instances = 0;
+export class Counter extends DurableObject {
+  n = 0;
+  constructor(ctx, env) { super(ctx, env); this.instance = ++instances; }
+  fetch(req) {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener("message", () => server.send("instance " + this.instance + " n " + ++this.n));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+}
+export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
+	}, Options{ActorIdleTimeout: 100 * time.Millisecond})
+	c := dialWS(t, a, "/")
+	wsSend(t, c, websocket.MessageText, "x")
+	if _, m := wsRead(t, c); m != "instance 1 n 1" {
+		t.Fatalf("first: %q", m)
+	}
+	time.Sleep(500 * time.Millisecond)
+	wsSend(t, c, websocket.MessageText, "x")
+	if _, m := wsRead(t, c); m != "instance 1 n 2" {
+		t.Fatalf("after the idle timeout: %q", m)
+	}
+}
+
+// The auto-response answers without waking a hibernated object, and
+// records when it did.
+func TestWebSocketAutoResponse(t *testing.T) {
+	a, _ := loadWith(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+import { DurableObject } from "cloudflare:workers";
+let instances = 0;
+export class Counter extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.instance = ++instances;
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+  fetch(req) {
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  webSocketMessage(ws, msg) {
+    const auto = this.ctx.getWebSocketAutoResponse();
+    const at = this.ctx.getWebSocketAutoResponseTimestamp(ws);
+    ws.send("instance " + this.instance + " auto " + auto.request + "/" + auto.response + " answered " + (at instanceof Date));
+  }
+}
+export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
+	}, Options{ActorIdleTimeout: 100 * time.Millisecond})
+	c := dialWS(t, a, "/")
+	time.Sleep(400 * time.Millisecond) // evicted
+	wsSend(t, c, websocket.MessageText, "ping")
+	if _, m := wsRead(t, c); m != "pong" {
+		t.Fatalf("auto-response: %q", m)
+	}
+	wsSend(t, c, websocket.MessageText, "hello")
+	if _, m := wsRead(t, c); m != "instance 2 auto ping/pong answered true" {
+		t.Fatalf("after the auto-response: %q", m)
+	}
+}
