@@ -14,6 +14,44 @@
 // (default 20000) passes, and the last answers are compared. Workflow cases
 // use it to wait for an instance's status.
 //
+// A request with "websocket" opens a WebSocket to its path (a GET with its
+// headers and the Upgrade handshake; "protocols" offers subprotocols) and
+// runs a script, "send": a list of steps, each one of
+//
+//	{"text": "hi"}                 send a text message
+//	{"binaryBase64": "AQID"}       send a binary message ("repeat": N sends
+//	                               the payload N times over, in one message)
+//	{"receive": N}                 read N messages, stopping early if the
+//	                               connection closes
+//	{"waitMs": N}                  sleep
+//	{"close": {"code": 1000, "reason": "bye"}}
+//	                               send a close frame (no code: an empty
+//	                               one), then read until the server's close
+//	                               frame
+//
+// then reads "receive" more messages. Each wait for a message or a close
+// gives up after "timeoutMs" (default 3000) and records a timeout line. A
+// script that has not closed ends by dropping the TCP connection, without a
+// close handshake. The body compared is the transcript, one line per event:
+//
+//	status 101                     the handshake's status
+//	protocol: chat                 the subprotocol the server chose, if any
+//	send text: hi                  (and "send binary: <base64>",
+//	                               "send close 1000 bye", "wait 100ms")
+//	recv text: echo:hi             a message received (binary: base64; text
+//	                               with control characters is Go-quoted;
+//	                               over 1000 bytes, its size and a hash)
+//	closed 4000 done               the close frame the server sent: code and
+//	                               reason (1005 when it had no code)
+//	connection lost without a close frame
+//	timeout: no message within 3s
+//	send failed                    the message could not be written (the
+//	                               server closed or stopped reading)
+//
+// When the server does not upgrade, the transcript is its status and body
+// ("status 426", "body: ..."); status and headers are the handshake
+// response's either way. A websocket request cannot have a body or "until".
+//
 // Environment:
 //
 //	CONFORMANCE_ONLY_REFERENCE=1  run only the reference and log its
@@ -109,6 +147,9 @@ type requestSpec struct {
 	// The reference must reach it; Isola's last answer is compared as is.
 	Until          string `json:"until"`
 	UntilTimeoutMs int    `json:"untilTimeoutMs"`
+	// WebSocket makes the request a WebSocket handshake followed by a
+	// script; the body compared is the transcript (see websocket_test.go).
+	WebSocket *wsSpec `json:"websocket"`
 }
 
 // pollInterval is how often a request with "until" is re-sent.
@@ -205,6 +246,17 @@ func loadCase(name string) (*caseSpec, error) {
 	}
 	if len(c.Compare) == 0 {
 		c.Compare = []string{"status", "body"}
+	}
+	for i, rs := range c.Requests {
+		if rs.WebSocket == nil {
+			continue
+		}
+		if (rs.Method != "" && rs.Method != "GET") || rs.Body != "" || rs.BodyBase64 != "" || rs.Until != "" {
+			return nil, fmt.Errorf("case.json: request #%d: a websocket request is a GET without body or until", i+1)
+		}
+		if err := rs.WebSocket.validate(); err != nil {
+			return nil, fmt.Errorf("case.json: request #%d: %w", i+1, err)
+		}
 	}
 	return &c, nil
 }
@@ -341,6 +393,9 @@ func runCase(t *testing.T, name string) {
 	var log strings.Builder // reference-only mode prints everything at the end
 	for i, rs := range spec.Requests {
 		label := fmt.Sprintf("request #%d %s %s", i+1, methodOf(rs), rs.Path)
+		if rs.WebSocket != nil {
+			label = fmt.Sprintf("request #%d WEBSOCKET %s", i+1, rs.Path)
+		}
 		var want, got response
 		switch {
 		case onlyRef:
@@ -491,6 +546,9 @@ func methodOf(rs requestSpec) string {
 }
 
 func send(ctx context.Context, c *http.Client, base string, rs requestSpec) response {
+	if rs.WebSocket != nil {
+		return sendWebSocket(ctx, base, rs)
+	}
 	var body io.Reader
 	payload := []byte(rs.Body)
 	if rs.BodyBase64 != "" {
@@ -531,10 +589,11 @@ func send(ctx context.Context, c *http.Client, base string, rs requestSpec) resp
 }
 
 // transportHeaders differ legitimately between two HTTP servers (framing,
-// time, server name) and are left out of "headers".
+// time, server name) and are left out of "headers". A WebSocket
+// handshake's Sec-WebSocket-Accept is made from the client's random key.
 var transportHeaders = map[string]bool{
 	"Date": true, "Server": true, "Content-Length": true, "Transfer-Encoding": true,
-	"Connection": true, "Keep-Alive": true,
+	"Connection": true, "Keep-Alive": true, "Sec-Websocket-Accept": true,
 }
 
 // headerValue flattens a header for comparison. Servers may send a
@@ -627,6 +686,9 @@ func describeRequest(rs requestSpec) string {
 	}
 	if rs.Repeat > 1 {
 		fmt.Fprintf(&b, "\n(body repeated %d times)", rs.Repeat)
+	}
+	if rs.WebSocket != nil {
+		b.WriteString(describeWebSocket(rs.WebSocket))
 	}
 	return b.String()
 }

@@ -62,6 +62,7 @@ export default {
     if (req.headers.get("upgrade") !== "websocket") return new Response("expected a websocket", { status: 426 });
     const [client, server] = Object.values(new WebSocketPair());
     server.accept();
+    server.binaryType = "arraybuffer";
     server.send("hello");
     server.addEventListener("message", (e) => {
       if (e.data === "bye") { server.close(4000, "done"); return; }
@@ -157,6 +158,8 @@ export class Counter extends DurableObject {
     else ws.send("got " + (typeof msg === "string" ? msg : "bytes " + msg.byteLength));
   }
   webSocketClose(ws, code, reason, wasClean) {
+    // A hibernated socket's close is answered by the object, or not at all.
+    ws.close(code, "bye " + reason);
     for (const w of this.ctx.getWebSockets()) w.send("closed " + code + " " + reason + " " + wasClean);
   }
 }
@@ -187,7 +190,9 @@ export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } 
 			t.Fatalf("shout: %q", m)
 		}
 	}
-	ca.Close(4001, "leaving")
+	if err := ca.Close(4001, "leaving"); err != nil {
+		t.Fatalf("closing: %v (the object's answer should complete it)", err)
+	}
 	if _, m := wsRead(t, cb); m != "closed 4001 leaving true" {
 		t.Fatalf("close seen by the other: %q", m)
 	}

@@ -331,6 +331,7 @@ type actor struct {
 	// WebSockets accepted for hibernation (websocket.go), and the
 	// auto-response that answers them without waking the object.
 	sockets                   map[*wsEnd]struct{}
+	autoSet                   bool
 	autoRequest, autoResponse string
 	// answered: ends the instance holds of sockets it answered an upgrade
 	// with, accepted without hibernation: it is not evicted while one is

@@ -377,6 +377,29 @@ func (iso *Isolate) pendingWith(settle quickjs.Value, extra string) (promise qui
 	return pc.Promise, complete, completeWith
 }
 
+// pendingLocal makes a promise that settles with undefined: now settles it
+// (on the loop, within the turn), later posts that (from anywhere). Either
+// may be called more than once; the first settles.
+func (iso *Isolate) pendingLocal() (promise quickjs.Value, now, later func()) {
+	pc, err := jsvm.NewPromiseCapability(iso.vm)
+	if err != nil {
+		panic(err) // out of memory: the host call throws
+	}
+	iso.pendingOps++
+	iso.trackOp(pc)
+	now = func() {
+		if !iso.untrackOp(pc) {
+			return
+		}
+		iso.pendingOps--
+		callFree(pc.Resolve, quickjs.Undefined{})
+		pc.Resolve.Free()
+		pc.Reject.Free()
+	}
+	later = func() { iso.post(now) }
+	return pc.Promise, now, later
+}
+
 func (iso *Isolate) trackOp(pc *quickjs.PromiseCapability) {
 	if iso.ops == nil {
 		iso.ops = map[*quickjs.PromiseCapability]struct{}{}

@@ -38,6 +38,7 @@ type finalResponse struct {
 	headers string // name, value, ... joined by NUL
 	data    []byte
 	socket  *wsEnd // a WebSocket upgrade's end for the client (websocket.go)
+	upgrade bool   // a WebSocket upgrade: with socket nil, one to drop at once
 }
 
 // RequestError is a failed invocation: the worker threw, or a limit was hit.
@@ -156,7 +157,7 @@ func (req *inflight) finish(err error) error {
 	if req.gone {
 		return err
 	}
-	if f.socket != nil {
+	if f.upgrade {
 		h := http.Header{}
 		setResponseHeaders(h, f.headers)
 		if aerr := attachWebSocket(req.w, req.r, f.socket, h); aerr != nil && err == nil {
@@ -206,13 +207,22 @@ func (iso *Isolate) respond(id, status int, statusText, headers string, body qui
 	}
 	if x, _ := webSocket.Any(); x != nil && !webSocket.IsUndefined() {
 		e, err := iso.takeResponseWebSocket(webSocket)
-		if err != nil {
+		if err == nil && !asksUpgrade(headerBlob(req.r.Header)) {
+			e.abandon()
+			err = errNotUpgrade
+		}
+		if err != nil && (err == errNotUpgrade || !asksUpgrade(headerBlob(req.r.Header))) {
 			iso.failRequest(req, err)
 			return ""
 		}
+		if err != nil {
+			// An end that cannot go (it was used): workerd completes the
+			// handshake and drops the connection, and logs why.
+			iso.logf("error", "Uncaught "+errorName(err)+": "+errorText(err))
+		}
 		req.responded = true
 		delete(iso.inflight, id)
-		req.final = &finalResponse{status: status, headers: headers, socket: e}
+		req.final = &finalResponse{status: status, headers: headers, socket: e, upgrade: true}
 		req.done <- nil
 		return ""
 	}

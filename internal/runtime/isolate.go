@@ -126,7 +126,12 @@ type Isolate struct {
 	nextID     int
 	bodies     map[int]*bodySource
 	wsOwned    map[*wsEnd]struct{} // loop: WebSocket ends this isolate's JavaScript holds (websocket.go)
-	wsTaker    quickjs.Value       // the prelude's wsTake, once its unit loaded
+	// soon: settlements the loop's own code caused (a WebSocket message
+	// between two ends in this isolate), run after the turn's jobs and
+	// before its timers, as workerd runs such a task before a later
+	// setTimeout(0).
+	soon       []func()
+	wsTaker    quickjs.Value // the prelude's wsTake, once its unit loaded
 	wsTakerSet bool
 	ops        map[*quickjs.PromiseCapability]struct{}
 	rejections *jsvm.Rejections
@@ -639,6 +644,7 @@ func (iso *Isolate) turn() {
 		clear(jobs)
 		iso.spareQueue = jobs[:0]
 	}
+	iso.runSoon()
 	now := time.Now()
 	for len(iso.timers) > 0 && !iso.timers[0].at.After(now) && iso.Err() == nil {
 		t := heap.Pop(&iso.timers).(*timerEntry)
@@ -657,6 +663,7 @@ func (iso *Isolate) turn() {
 			iso.reportUncaught(err)
 		}
 		iso.drain()
+		iso.runSoon()
 	}
 	// A collection ran during the turn: collect once more, and set the next
 	// threshold from what is left (jsvm.SettleGCThreshold says why). A
@@ -678,6 +685,19 @@ func (iso *Isolate) turn() {
 	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0 && len(iso.syncing) == 0)
 	if len(jobs) > quiet {
 		iso.lastUse.Store(time.Now().UnixNano())
+	}
+}
+
+// runSoon runs what the turn's code queued on iso.soon, and what that
+// queued in turn.
+func (iso *Isolate) runSoon() {
+	for len(iso.soon) > 0 && iso.Err() == nil {
+		fns := iso.soon
+		iso.soon = nil
+		for _, f := range fns {
+			f()
+			iso.drain()
+		}
 	}
 }
 

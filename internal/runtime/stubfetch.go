@@ -180,6 +180,10 @@ func (iso *Isolate) rpcFetchReturn(id, status int, statusText, headers string, b
 	}
 	if socket != 0 {
 		e, err := iso.takeWebSocket(socket)
+		if c := iso.calls[id]; err == nil && c != nil && c.Fetch != nil && !asksUpgrade(c.Fetch.Headers) {
+			e.abandon()
+			err = errNotUpgrade
+		}
 		if err != nil {
 			resp.discard()
 			iso.finishCall(id, Message{}, err)

@@ -1,24 +1,29 @@
 package runtime
 
 import (
-	"context"
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
 	"github.com/isola-run/isola/internal/jsvm"
 	"modernc.org/quickjs"
 )
 
 // WebSockets (the "ws" host group; the prelude's half is 63_websocket.js).
 //
-// A WebSocketPair is a wsPipe: two ends, each end what one WebSocket object
+// A WebSocketPair is a wsPipe: two ends, each what one WebSocket object
 // holds. What one end sends arrives at the other. An end is held by
 // JavaScript in one isolate (owner), by a Durable Object that accepted it
 // for hibernation (actor: its events go through the object's mailbox, and
@@ -31,17 +36,29 @@ import (
 // calling isolate holds the end: a number guessed from another tenant's
 // range is refused like a closed socket.
 //
+// Events reach an isolate's JavaScript by pull (host.wsNext). One that an
+// isolate's own code caused (a pair's two ends in one isolate) is settled
+// on that loop after the turn's jobs and before its timers (Isolate.soon),
+// as workerd delivers it: a task queued before a setTimeout(0) runs first.
+//
 // Lock order: wsPipe.mu, then nothing else. Deliveries to an actor's
-// mailbox or an isolate's loop are made after it is released.
+// mailbox or another isolate's loop are made after it is released.
 
 // wsMaxQueued bounds the bytes waiting at an end nobody reads yet (not
 // accepted, or JavaScript slower than the client): past it the connection is
 // closed with 1009, so a client cannot grow the process without bound.
 const wsMaxQueued = 64 << 20
 
-// wsMaxMessage is the largest message accepted from a client (Cloudflare's
-// limit).
-const wsMaxMessage = 32 << 20
+// wsMaxMessage is the largest message a client may send (Cloudflare's
+// limit); a longer one is read (up to wsReadLimit) only to be counted for
+// the error, as workerd reports its size.
+const (
+	wsMaxMessage = 32 << 20
+	wsReadLimit  = 2 * wsMaxMessage
+)
+
+// wsDropped is the close reason of a client gone without a close frame.
+const wsDropped = "WebSocket disconnected without sending Close frame."
 
 const (
 	wsText   = 1
@@ -50,6 +67,8 @@ const (
 	wsError  = 4
 )
 
+// wsEvent is what arrives at an end: a message, the peer's close, or an
+// error (text holds its message).
 type wsEvent struct {
 	kind   int
 	text   string
@@ -57,6 +76,9 @@ type wsEvent struct {
 	code   int
 	reason string
 	clean  bool
+	// ready: its delivery, a task of its own, has run; wsNext gives no
+	// event before that (deliverLocked).
+	ready bool
 }
 
 func (e wsEvent) size() int { return len(e.text) + len(e.data) }
@@ -76,16 +98,24 @@ type wsEnd struct {
 	actor    *actor   // accepted for hibernation by this object
 	net      *wsNet   // attached to a client connection
 	accepted bool
-	used     bool // sent, accepted or attached: it may no longer cross isolates
-	sentEnd  bool // this end called close()
+	used     bool // accepted, sent on or attached: it may no longer cross isolates
+	sentEnd  bool // this end's close went out
 	gotEnd   bool // the peer's close arrived
 	gone     bool // nobody holds it any more
+	received int  // messages that arrived
 	queue    []wsEvent
-	queued   int                               // bytes in queue
-	wake     func(func() quickjs.Value, error) // a pending wsNext waiting for an event
-	tags     []string                          // hibernation tags
-	attach   *Message                          // serializeAttachment's value
-	autoAt   int64                             // when the auto-response last answered (ms), 0 if never
+	queued   int     // bytes in queue
+	wake     *wsWake // a pending wsNext
+	tags     []string
+	attach   *Message // serializeAttachment's value
+	autoAt   int64    // when the auto-response last answered (ms), 0 if never
+}
+
+// wsWake settles a pending wsNext: now on its isolate's loop, later from
+// anywhere.
+type wsWake struct {
+	iso        *Isolate
+	now, later func()
 }
 
 var (
@@ -131,15 +161,19 @@ func (iso *Isolate) wsEndOf(id int64) *wsEnd {
 	return nil
 }
 
-// deliver hands ev, sent by from, to from's peer. Called with pipe.mu held;
-// it returns what to do once the lock is released.
-func (from *wsEnd) deliverLocked(ev wsEvent) func() {
+// deliverLocked hands ev, sent by from, to from's peer. caller is the
+// isolate on whose loop this runs, if any. Called with pipe.mu held; it
+// returns what to do once the lock is released.
+func (from *wsEnd) deliverLocked(ev wsEvent, caller *Isolate) func() {
 	to := from.peer()
 	if to.gone {
 		return nil
 	}
-	if ev.kind == wsClosed {
+	switch ev.kind {
+	case wsClosed:
 		to.gotEnd = true
+	case wsText, wsBinary:
+		to.received++
 	}
 	switch {
 	case to.net != nil:
@@ -147,37 +181,76 @@ func (from *wsEnd) deliverLocked(ev wsEvent) func() {
 		return func() { n.send(ev) }
 	case to.actor != nil && to.accepted:
 		a := to.actor
-		if ev.kind == wsText && a.autoRequest != "" && ev.text == a.autoRequest {
+		if ev.kind == wsText && ev.text == a.autoRequestOf() {
 			// The auto-response answers without waking the object.
 			to.autoAt = time.Now().UnixMilli()
-			reply := wsEvent{kind: wsText, text: a.autoResponse}
-			return to.deliverLocked(reply)
+			return to.deliverLocked(wsEvent{kind: wsText, text: a.autoResponseOf()}, caller)
 		}
-		return func() { a.webSocketEvent(to, ev) }
+		sent := to.sentEnd
+		return func() { a.webSocketEvent(to, ev, sent) }
 	}
-	if to.queued+ev.size() > wsMaxQueued && ev.kind != wsClosed {
+	if ev.kind != wsClosed && to.queued+ev.size() > wsMaxQueued {
 		// Nobody reads this end fast enough: give up on the connection.
-		f1 := to.deliverLocked(wsEvent{kind: wsClosed, code: 1009, reason: "Too much data queued", clean: false})
-		ev = wsEvent{kind: wsClosed, code: 1009, reason: "Too much data queued", clean: false}
+		ev = wsEvent{kind: wsClosed, code: 1009, reason: "Too much data queued", clean: false, ready: true}
 		to.gotEnd = true
+		f := from.deliverBackLocked(ev)
 		to.queue = append(to.queue, ev)
-		return joinFns(f1, to.wakeLocked())
+		return joinFns(f, to.wakeLocked(caller))
 	}
+	// Each delivery is a task, in the order of the sends: one from
+	// elsewhere arrives as one (a post), and one this loop's code made is
+	// one of the loop's soon tasks, which makes the k-th unready event
+	// ready (so two ends of a pair in one isolate hear each other in the
+	// order they spoke, after the microtasks of the sending turn).
+	local := caller != nil && to.owner == caller
+	ev.ready = !local
 	to.queue = append(to.queue, ev)
 	to.queued += ev.size()
+	if local {
+		return func() {
+			caller.soon = append(caller.soon, func() {
+				to.pipe.mu.Lock()
+				for i := range to.queue {
+					if !to.queue[i].ready {
+						to.queue[i].ready = true
+						break
+					}
+				}
+				var wake func()
+				if w := to.wake; w != nil && to.accepted {
+					to.wake = nil
+					wake = w.now
+				}
+				to.pipe.mu.Unlock()
+				run(wake)
+			})
+		}
+	}
 	if !to.accepted {
 		return nil
 	}
-	return to.wakeLocked()
+	return to.wakeLocked(caller)
 }
 
-func (e *wsEnd) wakeLocked() func() {
+// deliverBackLocked tells from's own holder that its connection is over.
+func (from *wsEnd) deliverBackLocked(ev wsEvent) func() {
+	if from.net != nil {
+		n := from.net
+		return func() { n.send(ev) }
+	}
+	return nil
+}
+
+func (e *wsEnd) wakeLocked(caller *Isolate) func() {
 	w := e.wake
 	if w == nil {
 		return nil
 	}
 	e.wake = nil
-	return func() { w(func() quickjs.Value { return quickjs.UndefinedValue }, nil) }
+	if w.iso == caller {
+		return func() { caller.soon = append(caller.soon, w.now) }
+	}
+	return w.later
 }
 
 func joinFns(fs ...func()) func() {
@@ -196,8 +269,18 @@ func run(f func()) {
 	}
 }
 
-// dropLocked forgets e: its holder is gone (an isolate died, a client
-// disconnected). The peer sees the connection end abnormally.
+// forgetLocked drops the pipe from the table once both ends are done.
+func (e *wsEnd) forgetLocked() {
+	p := e.peer()
+	done := func(x *wsEnd) bool { return x.gone || (x.sentEnd && x.gotEnd && len(x.queue) == 0) }
+	if done(e) && done(p) {
+		wsAll.Delete(e.id)
+		wsAll.Delete(p.id)
+	}
+}
+
+// dropLocked forgets e: its holder is gone (an isolate died). The peer sees
+// the connection end abnormally.
 func (e *wsEnd) dropLocked() func() {
 	if e.gone {
 		return nil
@@ -205,18 +288,15 @@ func (e *wsEnd) dropLocked() func() {
 	var f func()
 	if !e.sentEnd {
 		e.sentEnd = true
-		f = e.deliverLocked(wsEvent{kind: wsClosed, code: 1006, reason: "", clean: false})
+		f = e.deliverLocked(wsEvent{kind: wsClosed, code: 1006, reason: wsDropped, clean: false}, nil)
 	}
 	e.gone = true
 	e.queue, e.queued, e.owner = nil, 0, nil
 	if w := e.wake; w != nil {
 		e.wake = nil
-		f = joinFns(f, func() { w(func() quickjs.Value { return quickjs.UndefinedValue }, nil) })
+		f = joinFns(f, w.later)
 	}
-	if e.peer().gone {
-		wsAll.Delete(e.id)
-		wsAll.Delete(e.peer().id)
-	}
+	e.forgetLocked()
 	return f
 }
 
@@ -250,13 +330,10 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 	fns["wsAccept"] = func(iso *Isolate, id int) string {
 		e := iso.wsEndOf(int64(id))
 		if e == nil {
-			return "Error: The WebSocket is no longer available."
+			return "TypeError: Can't accept() WebSocket that was already used in a response."
 		}
 		e.pipe.mu.Lock()
 		defer e.pipe.mu.Unlock()
-		if e.actor != nil {
-			return "TypeError: Can't call accept() on a WebSocket that was accepted with acceptWebSocket()."
-		}
 		e.accepted, e.used = true, true
 		return ""
 	}
@@ -269,11 +346,12 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 			return nil
 		}
 		e.pipe.mu.Lock()
-		if len(e.queue) > 0 {
+		if len(e.queue) > 0 && e.queue[0].ready {
 			ev := e.queue[0]
 			e.queue[0] = wsEvent{}
 			e.queue = e.queue[1:]
 			e.queued -= ev.size()
+			e.forgetLocked()
 			e.pipe.mu.Unlock()
 			return iso.wsEventValue(ev)
 		}
@@ -281,15 +359,22 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 			e.pipe.mu.Unlock()
 			return nil
 		}
-		p, complete := iso.pending()
-		e.wake = complete
+		p, now, later := iso.pendingLocal()
+		e.wake = &wsWake{iso: iso, now: now, later: later}
 		e.pipe.mu.Unlock()
 		return p
 	})
+	// wsTick is a promise settled after this turn's microtasks, with the
+	// turn's other deliveries (Isolate.soon).
+	fns["wsTick"] = func(iso *Isolate) quickjs.Value {
+		p, now, _ := iso.pendingLocal()
+		iso.soon = append(iso.soon, now)
+		return p
+	}
 	fns["wsSend"] = func(iso *Isolate, id int, data quickjs.Value) string {
 		e := iso.wsEndOf(int64(id))
 		if e == nil {
-			return "Error: The WebSocket is no longer available."
+			return ""
 		}
 		ev := wsEvent{kind: wsText}
 		x, _ := data.Any()
@@ -298,34 +383,45 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		} else if b, ok := jsvm.ArrayBufferBytes(data); ok {
 			ev.kind, ev.data = wsBinary, append([]byte(nil), b...)
 		} else {
-			return "TypeError: a WebSocket message must be a string or an ArrayBuffer"
+			return "TypeError: Failed to execute 'send' on 'WebSocket': parameter 1 is not of type 'ArrayBuffer or ArrayBufferView or string'."
 		}
 		e.pipe.mu.Lock()
 		if e.sentEnd {
 			e.pipe.mu.Unlock()
-			return "TypeError: Can't call WebSocket send() after close()."
+			return ""
 		}
 		e.used = true
-		f := e.deliverLocked(ev)
+		f := e.deliverLocked(ev, iso)
 		e.pipe.mu.Unlock()
 		run(f)
 		return ""
 	}
-	fns["wsClose"] = func(iso *Isolate, id int, code int, reason string) string {
+	// wsClose sends the end's close. reply says it answers the peer's close
+	// (workerd's automatic reply): on a pair, and on a connection that
+	// carried messages, an error event then follows, as it does there; the
+	// promise returned settles when it is due.
+	fns["wsClose"] = func(iso *Isolate, id, code int, reason string, reply bool) quickjs.Value {
 		e := iso.wsEndOf(int64(id))
 		if e == nil {
-			return ""
+			return quickjs.UndefinedValue
 		}
 		e.pipe.mu.Lock()
 		if e.sentEnd {
 			e.pipe.mu.Unlock()
-			return ""
+			return quickjs.UndefinedValue
 		}
 		e.sentEnd, e.used = true, true
-		f := e.deliverLocked(wsEvent{kind: wsClosed, code: code, reason: reason, clean: true})
+		f := e.deliverLocked(wsEvent{kind: wsClosed, code: code, reason: reason, clean: true}, iso)
+		after := quickjs.UndefinedValue
+		if reply && (e.peer().net == nil || e.received > 0) {
+			p, now, _ := iso.pendingLocal()
+			after = p
+			f = joinFns(f, func() { iso.soon = append(iso.soon, now) })
+		}
+		e.forgetLocked()
 		e.pipe.mu.Unlock()
 		run(f)
-		return ""
+		return after
 	}
 	fns["wsHibernate"] = func(iso *Isolate, id int, key int, tagsJSON string) string {
 		var tags []string
@@ -333,17 +429,22 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		e := iso.wsEndOf(int64(id))
 		a := iso.actorAt(key)
 		if e == nil || a == nil {
-			return "Error: The WebSocket is no longer available."
+			return "Error: Cannot call `acceptWebSocket()` on this WebSocket because its pair has already been accepted or used in a Response."
 		}
 		e.pipe.mu.Lock()
 		if e.accepted {
 			e.pipe.mu.Unlock()
-			return "TypeError: Can't call acceptWebSocket() on a WebSocket that was already accepted."
+			return "Error: Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`"
+		}
+		if p := e.peer(); p.accepted || p.owner != iso || e.owner != iso {
+			e.pipe.mu.Unlock()
+			return "Error: Cannot call `acceptWebSocket()` on this WebSocket because its pair has already been accepted or used in a Response."
 		}
 		e.accepted, e.used, e.actor, e.tags = true, true, a, tags
 		e.owner = nil
 		queued := e.queue
 		e.queue, e.queued = nil, 0
+		sent := e.sentEnd
 		e.pipe.mu.Unlock()
 		delete(iso.wsOwned, e)
 		a.mu.Lock()
@@ -353,37 +454,44 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		a.sockets[e] = struct{}{}
 		a.mu.Unlock()
 		for _, ev := range queued {
-			a.webSocketEvent(e, ev)
+			a.webSocketEvent(e, ev, sent)
 		}
 		return ""
 	}
 	// wsList gives the ids of the sockets the object accepted for
-	// hibernation that are still open, with tag if tag is not empty.
+	// hibernation that are not closed both ways, with tag if tag is not
+	// empty.
 	fns["wsList"] = func(iso *Isolate, key int, tag string) []any {
 		a := iso.actorAt(key)
 		if a == nil {
-			return nil
+			return []any{}
 		}
 		out := []any{}
 		for _, e := range a.hibernated() {
 			e.pipe.mu.Lock()
-			ok := !e.gone && !e.gotEnd && (tag == "" || contains(e.tags, tag))
+			open := !e.gone && !(e.sentEnd && e.gotEnd)
+			tagged := tag == "" || slices.Contains(e.tags, tag)
 			e.pipe.mu.Unlock()
-			if ok {
+			if !open {
+				a.mu.Lock()
+				delete(a.sockets, e)
+				a.mu.Unlock()
+			} else if tagged {
 				out = append(out, int(e.id))
 			}
 		}
 		return out
 	}
-	fns["wsTags"] = func(iso *Isolate, id int) []any {
+	// wsTags gives the end's tags, or false if it is not hibernated.
+	fns["wsTags"] = func(iso *Isolate, id int) any {
 		e := iso.wsEndOf(int64(id))
 		if e == nil {
-			return nil
+			return false
 		}
 		e.pipe.mu.Lock()
 		defer e.pipe.mu.Unlock()
 		if e.actor == nil {
-			return nil
+			return false
 		}
 		out := make([]any, len(e.tags))
 		for i, t := range e.tags {
@@ -408,16 +516,17 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		e.attach = m
 		e.pipe.mu.Unlock()
 	}
-	fns["wsAttachment"] = func(iso *Isolate, id int) []any {
+	// wsAttachment gives [json, ...buffers], or false if there is none.
+	fns["wsAttachment"] = func(iso *Isolate, id int) any {
 		e := iso.wsEndOf(int64(id))
 		if e == nil {
-			return nil
+			return false
 		}
 		e.pipe.mu.Lock()
 		m := e.attach
 		e.pipe.mu.Unlock()
 		if m == nil {
-			return nil
+			return false
 		}
 		out := []any{m.JSON}
 		for _, b := range m.Bufs {
@@ -425,22 +534,23 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		}
 		return out
 	}
-	fns["wsAutoResponse"] = func(iso *Isolate, key int, request, response string) {
+	fns["wsAutoResponse"] = func(iso *Isolate, key int, request, response string, set bool) {
 		if a := iso.actorAt(key); a != nil {
 			a.mu.Lock()
-			a.autoRequest, a.autoResponse = request, response
+			a.autoSet, a.autoRequest, a.autoResponse = set, request, response
 			a.mu.Unlock()
 		}
 	}
-	fns["wsAutoGet"] = func(iso *Isolate, key int) []any {
+	// wsAutoGet gives [request, response], or false if there is none.
+	fns["wsAutoGet"] = func(iso *Isolate, key int) any {
 		a := iso.actorAt(key)
 		if a == nil {
-			return nil
+			return false
 		}
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if a.autoRequest == "" {
-			return nil
+		if !a.autoSet {
+			return false
 		}
 		return []any{a.autoRequest, a.autoResponse}
 	}
@@ -458,20 +568,11 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // wsEventValue gives ev to JavaScript as [kind, data, code, reason, clean].
 func (iso *Isolate) wsEventValue(ev wsEvent) []any {
 	switch ev.kind {
-	case wsText:
-		return []any{wsText, ev.text, 0, "", false}
+	case wsText, wsError:
+		return []any{ev.kind, ev.text, 0, "", false}
 	case wsBinary:
 		return []any{wsBinary, jsvm.NewArrayBuffer(iso.vm, ev.data), 0, "", false}
 	}
@@ -481,16 +582,17 @@ func (iso *Isolate) wsEventValue(ev wsEvent) []any {
 // takeWebSocket takes the end id out of iso's JavaScript, to cross in a
 // Response: only an end that was never used may (workerd's rule).
 func (iso *Isolate) takeWebSocket(id int64) (*wsEnd, error) {
-	e := iso.wsEndOf(int64(id))
+	e := iso.wsEndOf(id)
 	if e == nil {
-		return nil, errors.New("TypeError: The WebSocket is no longer available.")
+		return nil, typeError("Can't return WebSocket that was already used in a response.")
 	}
 	e.pipe.mu.Lock()
 	defer e.pipe.mu.Unlock()
 	if e.used || e.owner != iso {
-		return nil, errors.New("TypeError: Can't return WebSocket in a Response after calling accept() or send() on it.")
+		return nil, typeError("Can't return WebSocket in a Response after calling accept().")
 	}
 	e.owner = nil
+	e.used = true
 	delete(iso.wsOwned, e)
 	return e, nil
 }
@@ -499,7 +601,7 @@ func (iso *Isolate) takeWebSocket(id int64) (*wsEnd, error) {
 // prelude hands it to host.respond: the object, whose end wsTake gives.
 func (iso *Isolate) takeResponseWebSocket(ws quickjs.Value) (*wsEnd, error) {
 	if !iso.wsTakerSet {
-		return nil, errors.New("TypeError: Incorrect type for the 'webSocket' field on 'ResponseInit': the provided value is not of type 'WebSocket'.")
+		return nil, typeError("Incorrect type for the 'webSocket' field on 'ResponseInit': the provided value is not of type 'WebSocket'.")
 	}
 	r, err := jsvm.Call(iso.wsTaker, ws)
 	if err != nil {
@@ -515,51 +617,107 @@ func (iso *Isolate) takeResponseWebSocket(ws quickjs.Value) (*wsEnd, error) {
 func (iso *Isolate) giveWebSocket(e *wsEnd) int64 {
 	e.pipe.mu.Lock()
 	e.owner = iso
+	e.used = false
 	e.pipe.mu.Unlock()
 	iso.wsOwned[e] = struct{}{}
 	return e.id
 }
 
-// abandon drops an end that crossed in a Response nobody took.
+// abandon drops an end that crossed in a Response nobody took, or that
+// could not go to a client. Its peer hears nothing, as in workerd.
 func (e *wsEnd) abandon() {
 	e.pipe.mu.Lock()
-	f := e.dropLocked()
+	e.gone, e.sentEnd = true, true
+	e.queue, e.queued, e.owner = nil, 0, nil
+	e.forgetLocked()
 	e.pipe.mu.Unlock()
-	run(f)
+}
+
+// typeError is an error JavaScript sees as a TypeError with msg.
+type typeError string
+
+func (e typeError) Error() string  { return string(e) }
+func (e typeError) JSName() string { return "TypeError" }
+
+// errNotUpgrade fails a WebSocket answered to a request that asked for none.
+var errNotUpgrade = typeError(`Worker tried to return a WebSocket in a response to a request which did not contain the header "Upgrade: websocket".`)
+
+// asksUpgrade reports whether a header blob (headerBlob's format) has
+// Upgrade: websocket.
+func asksUpgrade(blob string) bool {
+	for rest := blob; rest != ""; {
+		var k, v string
+		k, rest, _ = strings.Cut(rest, "\x00")
+		v, rest, _ = strings.Cut(rest, "\x00")
+		if strings.EqualFold(k, "upgrade") && strings.EqualFold(strings.TrimSpace(v), "websocket") {
+			return true
+		}
+	}
+	return false
 }
 
 // ---- the network side ----
 
 // wsNet is the client connection an end is attached to. Writes go through
-// one goroutine, in order.
+// one goroutine, in order. gorilla/websocket, because its close handler
+// may leave a client's close unanswered: the answer is the end's to give
+// (a hibernated object answers in webSocketClose, or never, as on
+// Cloudflare; an accepted end answers at once, with the client's code).
 type wsNet struct {
 	conn *websocket.Conn
 	out  chan wsEvent
 	once sync.Once
+	// peerClosed: the client's close frame arrived; our close answers it
+	// and drops the connection without waiting for another.
+	peerClosed atomic.Bool
+	// closing: our own close went out (ownClose), and read waits for the
+	// client's answer.
+	closing  atomic.Bool
+	ownClose wsEvent
+}
+
+var wsUpgrader = websocket.Upgrader{
+	// workerd does not check the origin: the worker may, from the request.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// hijacker reaches the connection through wrappers (the dev server's
+// status writer) that gorilla/websocket cannot see through.
+type hijacker struct{ http.ResponseWriter }
+
+func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(h.ResponseWriter).Hijack()
 }
 
 // attachWebSocket completes an upgrade answered with the end e: the
 // handshake, then the client's messages arrive at e's peer as if e had sent
-// them, and what the peer sends goes to the client.
+// them, and what the peer sends goes to the client. e nil completes the
+// handshake only to drop the connection (workerd's answer to a worker that
+// returned an end it had used).
 func attachWebSocket(w http.ResponseWriter, r *http.Request, e *wsEnd, headers http.Header) error {
-	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled}
-	if p := headers.Get("Sec-WebSocket-Protocol"); p != "" {
-		opts.Subprotocols = []string{strings.TrimSpace(strings.Split(p, ",")[0])}
-		headers.Del("Sec-WebSocket-Protocol")
-	}
+	header := http.Header{}
 	for k, v := range headers {
-		if k == "Content-Type" && v == nil {
-			continue
+		if v != nil {
+			header[k] = v
 		}
-		w.Header()[k] = v
 	}
-	conn, err := websocket.Accept(w, r, opts)
+	if p := header.Get("Sec-WebSocket-Protocol"); p != "" {
+		header.Set("Sec-WebSocket-Protocol", strings.TrimSpace(strings.Split(p, ",")[0]))
+	}
+	conn, err := wsUpgrader.Upgrade(hijacker{w}, r, header)
 	if err != nil {
-		e.abandon()
+		if e != nil {
+			e.abandon()
+		}
 		return err
 	}
-	conn.SetReadLimit(wsMaxMessage)
+	if e == nil {
+		conn.Close()
+		return nil
+	}
+	conn.SetReadLimit(wsReadLimit)
 	n := &wsNet{conn: conn, out: make(chan wsEvent, 64)}
+	conn.SetCloseHandler(func(int, string) error { return nil })
 	e.pipe.mu.Lock()
 	e.net, e.used = n, true
 	// Whatever the peer sent before the client connected goes out first.
@@ -580,34 +738,48 @@ func (n *wsNet) send(ev wsEvent) {
 }
 
 func (n *wsNet) write(e *wsEnd) {
-	ctx := context.Background()
 	for ev := range n.out {
 		var err error
 		switch ev.kind {
 		case wsText:
-			err = n.conn.Write(ctx, websocket.MessageText, []byte(ev.text))
+			err = n.conn.WriteMessage(websocket.TextMessage, []byte(ev.text))
 		case wsBinary:
-			err = n.conn.Write(ctx, websocket.MessageBinary, ev.data)
+			err = n.conn.WriteMessage(websocket.BinaryMessage, ev.data)
 		case wsClosed:
-			if ev.code == 1006 || !ev.clean {
-				n.conn.CloseNow()
-			} else {
-				err = n.conn.Close(websocket.StatusCode(ev.code), ev.reason)
-				// The close handshake is done: the peer hears it ended.
-				e.pipe.mu.Lock()
-				f := e.deliverLocked(wsEvent{kind: wsClosed, code: ev.code, reason: ev.reason, clean: err == nil})
-				e.pipe.mu.Unlock()
-				run(f)
-			}
-			n.stop()
+			n.close(e, ev)
 			return
 		}
 		if err != nil {
-			n.conn.CloseNow()
+			n.conn.Close()
 			n.stop()
 			return
 		}
 	}
+}
+
+// close sends the end's close to the client. Answering the client's close
+// ends the connection; a close of our own waits (a while) for the client's
+// answer, which write's caller hears as the close event workerd gives the
+// side that closed.
+func (n *wsNet) close(e *wsEnd, ev wsEvent) {
+	defer n.stop()
+	if !ev.clean {
+		n.conn.Close()
+		return
+	}
+	payload := []byte{}
+	if ev.code != 1005 {
+		payload = websocket.FormatCloseMessage(ev.code, ev.reason)
+	}
+	err := n.conn.WriteControl(websocket.CloseMessage, payload, time.Now().Add(5*time.Second))
+	if n.peerClosed.Load() || err != nil {
+		n.conn.Close()
+		return
+	}
+	// read() sees the client's answer and reports the close.
+	n.ownClose = ev
+	n.closing.Store(true)
+	time.AfterFunc(5*time.Second, func() { n.conn.Close() })
 }
 
 func (n *wsNet) stop() {
@@ -617,68 +789,117 @@ func (n *wsNet) stop() {
 }
 
 func (n *wsNet) read(e *wsEnd) {
-	ctx := context.Background()
+	var buf bytes.Buffer
 	for {
-		typ, data, err := n.conn.Read(ctx)
-		if err != nil {
-			ev := wsEvent{kind: wsClosed, code: 1006, clean: false}
-			var ce websocket.CloseError
-			if errors.As(err, &ce) {
-				ev.code, ev.reason, ev.clean = int(ce.Code), ce.Reason, true
-				if ce.Code == websocket.StatusNoStatusRcvd {
-					ev.code = 1005
+		typ, r, err := n.conn.NextReader()
+		var ev wsEvent
+		if err == nil {
+			buf.Reset()
+			var k int64
+			k, err = io.Copy(&buf, io.LimitReader(r, wsMaxMessage+1))
+			if err == nil && k > wsMaxMessage {
+				rest, _ := io.Copy(io.Discard, r)
+				n.tooLarge(e, k+rest)
+				return
+			}
+			if err == nil {
+				ev = wsEvent{kind: wsText, text: buf.String()}
+				if typ == websocket.BinaryMessage {
+					ev = wsEvent{kind: wsBinary, data: bytes.Clone(buf.Bytes())}
 				}
+			}
+		}
+		if err != nil {
+			ev = wsEvent{kind: wsClosed, code: 1006, reason: wsDropped, clean: false}
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				n.peerClosed.Store(true)
+				ev.code, ev.reason, ev.clean = ce.Code, ce.Text, true
 			}
 			e.pipe.mu.Lock()
 			var f func()
-			if !e.sentEnd {
+			switch {
+			case n.closing.Load():
+				// The client answered our close: the end that closed hears
+				// it now, with its own code (workerd's close event at the
+				// closing side).
+				own := n.ownClose
+				own.clean = ev.clean
 				e.sentEnd = true
-				f = e.deliverLocked(ev)
+				f = e.deliverLocked(own, nil)
+				n.conn.Close()
+			case !e.sentEnd:
+				e.sentEnd = true
+				f = e.deliverLocked(ev, nil)
 			}
-			if ev.clean {
-				e.gone = true
-			}
+			e.forgetLocked()
 			e.pipe.mu.Unlock()
 			run(f)
 			if !ev.clean {
-				e.pipe.mu.Lock()
-				f := e.dropLocked()
-				e.pipe.mu.Unlock()
-				run(f)
+				n.conn.Close()
+				n.stop()
 			}
 			return
 		}
-		ev := wsEvent{kind: wsText, text: string(data)}
-		if typ == websocket.MessageBinary {
-			ev = wsEvent{kind: wsBinary, data: data}
-		}
 		e.pipe.mu.Lock()
-		f := e.deliverLocked(ev)
+		f := e.deliverLocked(ev, nil)
 		e.pipe.mu.Unlock()
 		run(f)
 	}
 }
 
+// tooLarge ends a connection whose client sent a message over the limit:
+// the client gets 1009, the other end an error (workerd's words), no close.
+func (n *wsNet) tooLarge(e *wsEnd, size int64) {
+	desc := fmt.Sprintf("Message is too large: %d > %d", size, wsMaxMessage)
+	n.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseMessageTooBig, desc), time.Now().Add(time.Second))
+	n.conn.Close()
+	n.stop()
+	e.pipe.mu.Lock()
+	e.sentEnd = true
+	f := e.deliverLocked(wsEvent{kind: wsError, text: "WebSocket protocol error; protocolError.statusCode = 1009; protocolError.description = " + desc}, nil)
+	e.peer().gotEnd = true
+	e.forgetLocked()
+	e.pipe.mu.Unlock()
+	run(f)
+}
+
 // ---- hibernation ----
 
+func (a *actor) autoRequestOf() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.autoSet {
+		return "\x00no auto-response"
+	}
+	return a.autoRequest
+}
+
+func (a *actor) autoResponseOf() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.autoResponse
+}
+
 // webSocketEvent delivers ev, arrived at the hibernated end e, to its
-// object's handler (webSocketMessage, webSocketClose), through the mailbox:
-// the object wakes if it was evicted.
-func (a *actor) webSocketEvent(e *wsEnd, ev wsEvent) {
-	method := "webSocketMessage"
+// object's handler (webSocketMessage, webSocketClose, webSocketError)
+// through the mailbox: the object wakes if it was evicted. sent says
+// whether e had sent its own close.
+func (a *actor) webSocketEvent(e *wsEnd, ev wsEvent, sent bool) {
+	id := strconv.FormatInt(e.id, 10)
+	var method string
 	var args Message
 	switch ev.kind {
 	case wsText:
-		args.JSON = `[` + itoa64(e.id) + `,` + jsonString(ev.text) + `]`
+		method, args.JSON = "webSocketMessage", "["+id+","+jsonString(ev.text)+"]"
 	case wsBinary:
-		args.JSON = `[` + itoa64(e.id) + `,{"$":"A","i":0}]`
+		method, args.JSON = "webSocketMessage", "["+id+`,{"$":"A","i":0}]`
 		args.Bufs = [][]byte{ev.data}
 	case wsClosed:
 		method = "webSocketClose"
-		args.JSON = `[` + itoa64(e.id) + `,` + itoa64(int64(ev.code)) + `,` + jsonString(ev.reason) + `,` + boolJSON(ev.clean) + `]`
-		a.mu.Lock()
-		delete(a.sockets, e)
-		a.mu.Unlock()
+		args.JSON = "[" + id + "," + strconv.Itoa(ev.code) + "," + jsonString(ev.reason) + "," + strconv.FormatBool(ev.clean) + "," + strconv.FormatBool(sent) + "]"
+	case wsError:
+		method, args.JSON = "webSocketError", "["+id+","+jsonString(ev.text)+"]"
 	default:
 		return
 	}
@@ -690,6 +911,24 @@ func (a *actor) webSocketEvent(e *wsEnd, ev wsEvent) {
 			a.sys.opts.Log("error", "Durable Object "+a.describe()+": "+method+" failed: "+callErrorText(err))
 		}
 	}}})
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// hibernated lists the ends the object accepted for hibernation, oldest
+// first.
+func (a *actor) hibernated() []*wsEnd {
+	a.mu.Lock()
+	out := make([]*wsEnd, 0, len(a.sockets))
+	for e := range a.sockets {
+		out = append(out, e)
+	}
+	a.mu.Unlock()
+	slices.SortFunc(out, func(x, y *wsEnd) int { return int(x.id - y.id) })
+	return out
 }
 
 // servesSocketsLocked reports whether the instance holds an open socket it
@@ -708,29 +947,3 @@ func (a *actor) servesSocketsLocked() bool {
 	}
 	return false
 }
-
-// hibernated lists the ends the object accepted for hibernation.
-func (a *actor) hibernated() []*wsEnd {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]*wsEnd, 0, len(a.sockets))
-	for e := range a.sockets {
-		out = append(out, e)
-	}
-	// Oldest first, as workerd lists them.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].id < out[j-1].id; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
-
-func jsonString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-func boolJSON(b bool) string { return strconv.FormatBool(b) }

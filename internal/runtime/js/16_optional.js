@@ -359,29 +359,7 @@ function installGlobalEvents() {
     get reason() { return this.#reason; }
   }
 
-  class ErrorEvent extends Event {
-    #message;
-    #filename;
-    #lineno;
-    #colno;
-    #error;
-    constructor(type, init = undefined) {
-      super(type, init);
-      this.#message = init?.message === undefined ? "" : String(init.message);
-      this.#filename = init?.filename === undefined ? "" : String(init.filename);
-      this.#lineno = init?.lineno === undefined ? 0 : Number(init.lineno) >>> 0;
-      this.#colno = init?.colno === undefined ? 0 : Number(init.colno) >>> 0;
-      this.#error = init?.error;
-    }
-    get message() { return this.#message; }
-    get filename() { return this.#filename; }
-    get lineno() { return this.#lineno; }
-    get colno() { return this.#colno; }
-    get error() { return this.#error; }
-  }
-
   defineProperty(PromiseRejectionEvent.prototype, Symbol.toStringTag, { value: "PromiseRejectionEvent", configurable: true });
-  defineProperty(ErrorEvent.prototype, Symbol.toStringTag, { value: "ErrorEvent", configurable: true });
 
   defineGlobal("addEventListener", function addEventListener(type, listener, options = undefined) {
     return target.addEventListener(type, listener, options);

@@ -498,6 +498,8 @@ class Response {
       if (!(status === 101 && init.webSocket)) {
         throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive.`);
       }
+    } else if (init.webSocket) {
+      wsRefuseStatus();
     }
     const statusText = init.statusText === undefined ? "" : String(init.statusText);
     if (statusText !== "" && !/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("Invalid statusText.");

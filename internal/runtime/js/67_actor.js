@@ -294,8 +294,8 @@ class DurableObjectState {
   setWebSocketAutoResponse(pair = undefined) { return wsCtx(this[kActorRec], "auto", pair); }
   getWebSocketAutoResponse() { return wsCtx(this[kActorRec], "getAuto"); }
   getWebSocketAutoResponseTimestamp(ws) { return wsCtx(this[kActorRec], "autoTimestamp", ws); }
-  setHibernatableWebSocketEventTimeout() {}
-  getHibernatableWebSocketEventTimeout() { return null; }
+  setHibernatableWebSocketEventTimeout(ms = undefined) { this[kActorRec].wsEventTimeout = ms === undefined ? null : Number(ms); }
+  getHibernatableWebSocketEventTimeout() { return this[kActorRec].wsEventTimeout ?? null; }
   get container() { return undefined; }
   get [Symbol.toStringTag]() { return "DurableObjectState"; }
 }
