@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -159,8 +161,9 @@ export class Counter extends DurableObject {
   }
   webSocketClose(ws, code, reason, wasClean) {
     // A hibernated socket's close is answered by the object, or not at all.
+    // It is still listed (as workerd lists it) until this handler is done.
     ws.close(code, "bye " + reason);
-    for (const w of this.ctx.getWebSockets()) w.send("closed " + code + " " + reason + " " + wasClean);
+    for (const w of this.ctx.getWebSockets()) if (w !== ws) w.send("closed " + code + " " + reason + " " + wasClean);
   }
 }
 export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
@@ -266,5 +269,91 @@ export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } 
 	wsSend(t, c, websocket.MessageText, "hello")
 	if _, m := wsRead(t, c); m != "instance 2 auto ping/pong answered true" {
 		t.Fatalf("after the auto-response: %q", m)
+	}
+}
+
+// new WebSocket(url) opens a connection of the worker's own.
+func TestWebSocketClient(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat"}})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, b, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			if string(b) == "bye" {
+				c.Close(4002, "server bye")
+				return
+			}
+			c.Write(context.Background(), typ, append([]byte("echo:"), b...))
+		}
+	}))
+	defer echo.Close()
+	a, _ := load(t, map[string]string{
+		"worker.js": `
+export default {
+  async fetch(req) {
+    const url = new URL(req.url).searchParams.get("to");
+    const log = [];
+    const ws = new WebSocket(url, ["chat"]);
+    log.push("state " + ws.readyState);
+    await new Promise((resolve) => {
+      ws.addEventListener("open", () => { log.push("open " + ws.readyState + " " + ws.protocol); ws.send("hi"); });
+      ws.addEventListener("message", (e) => { log.push("message " + e.data); ws.send("bye"); });
+      ws.addEventListener("close", (e) => { log.push("close " + e.code + " " + e.reason + " " + e.wasClean + " " + ws.readyState); resolve(); });
+      ws.addEventListener("error", (e) => { log.push("error " + e.message); resolve(); });
+    });
+    return new Response(log.join("\n"));
+  },
+};`,
+	})
+	_, body := get(t, a, "GET", "/?to="+url.QueryEscape("ws"+strings.TrimPrefix(echo.URL, "http")), "")
+	want := "state 0\nopen 1 chat\nmessage echo:hi\nclose 4002 server bye true 3"
+	if body != want {
+		t.Fatalf("got\n%s\nwant\n%s", body, want)
+	}
+}
+
+// A hibernated socket the object closes: the client answers, and the
+// object hears the close it made (webSocketClose with its own code).
+func TestWebSocketHibernatedObjectCloses(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+import { DurableObject } from "cloudflare:workers";
+let log = [];
+export class Counter extends DurableObject {
+  fetch(req) {
+    if (new URL(req.url).pathname === "/log") return new Response(log.join("\n"));
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  webSocketMessage(ws, msg) { ws.close(4000, "bye from object"); log.push("closed, readyState " + ws.readyState); }
+  webSocketClose(ws, code, reason, wasClean) { log.push("webSocketClose " + code + " " + reason + " " + wasClean + " " + ws.readyState); }
+}
+export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
+	})
+	c := dialWS(t, a, "/")
+	wsSend(t, c, websocket.MessageText, "close please")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != 4000 {
+		t.Fatalf("client: %v", err)
+	}
+	want := "closed, readyState 2\nwebSocketClose 4000 bye from object true 3"
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		_, body := get(t, a, "GET", "/log", "")
+		if body == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log:\n%s\nwant:\n%s", body, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

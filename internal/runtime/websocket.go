@@ -64,7 +64,8 @@ const (
 	wsText   = 1
 	wsBinary = 2
 	wsClosed = 3
-	wsError  = 4
+	wsError  = 4 // text: the message; clean: nothing follows it
+	wsOpen   = 5 // a connection the isolate opened is open; text: its protocol
 )
 
 // wsEvent is what arrives at an end: a message, the peer's close, or an
@@ -102,7 +103,10 @@ type wsEnd struct {
 	sentEnd  bool // this end's close went out
 	gotEnd   bool // the peer's close arrived
 	gone     bool // nobody holds it any more
-	received int  // messages that arrived
+	// handled: a hibernated end's webSocketClose (or webSocketError) has
+	// run; until then the object still lists it and may read it.
+	handled  bool
+	received int // messages that arrived
 	queue    []wsEvent
 	queued   int     // bytes in queue
 	wake     *wsWake // a pending wsNext
@@ -272,7 +276,12 @@ func run(f func()) {
 // forgetLocked drops the pipe from the table once both ends are done.
 func (e *wsEnd) forgetLocked() {
 	p := e.peer()
-	done := func(x *wsEnd) bool { return x.gone || (x.sentEnd && x.gotEnd && len(x.queue) == 0) }
+	done := func(x *wsEnd) bool {
+		if x.actor != nil {
+			return x.gone || x.handled
+		}
+		return x.gone || (x.sentEnd && x.gotEnd && len(x.queue) == 0)
+	}
 	if done(e) && done(p) {
 		wsAll.Delete(e.id)
 		wsAll.Delete(p.id)
@@ -370,6 +379,21 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		p, now, _ := iso.pendingLocal()
 		iso.soon = append(iso.soon, now)
 		return p
+	}
+	// wsConnect opens a connection for new WebSocket(url): the end it
+	// gives is the isolate's, the other goes to the connection once it is
+	// open (an open event; or an error and a close if it cannot be).
+	fns["wsConnect"] = func(iso *Isolate, url, protocolsJSON string) int {
+		var protocols []string
+		json.Unmarshal([]byte(protocolsJSON), &protocols)
+		p := newWSPipe(iso)
+		mine, far := p.ends[0], p.ends[1]
+		mine.accepted = true
+		far.owner, far.used = nil, true
+		delete(iso.wsOwned, far)
+		blocked := iso.outbound.Blocked || iso.outbound.Target != nil
+		go dialWebSocket(far, url, protocols, blocked)
+		return int(mine.id)
 	}
 	fns["wsSend"] = func(iso *Isolate, id int, data quickjs.Value) string {
 		e := iso.wsEndOf(int64(id))
@@ -469,7 +493,7 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		out := []any{}
 		for _, e := range a.hibernated() {
 			e.pipe.mu.Lock()
-			open := !e.gone && !(e.sentEnd && e.gotEnd)
+			open := !e.gone && !e.handled
 			tagged := tag == "" || slices.Contains(e.tags, tag)
 			e.pipe.mu.Unlock()
 			if !open {
@@ -534,6 +558,16 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		}
 		return out
 	}
+	// wsHandled: the object's webSocketClose (or webSocketError) for the
+	// end has finished; the object no longer lists it.
+	fns["wsHandled"] = func(iso *Isolate, id int) {
+		if e := iso.wsEndOf(int64(id)); e != nil {
+			e.pipe.mu.Lock()
+			e.handled = true
+			e.forgetLocked()
+			e.pipe.mu.Unlock()
+		}
+	}
 	fns["wsAutoResponse"] = func(iso *Isolate, key int, request, response string, set bool) {
 		if a := iso.actorAt(key); a != nil {
 			a.mu.Lock()
@@ -571,8 +605,8 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 // wsEventValue gives ev to JavaScript as [kind, data, code, reason, clean].
 func (iso *Isolate) wsEventValue(ev wsEvent) []any {
 	switch ev.kind {
-	case wsText, wsError:
-		return []any{ev.kind, ev.text, 0, "", false}
+	case wsText, wsError, wsOpen:
+		return []any{ev.kind, ev.text, 0, "", ev.clean}
 	case wsBinary:
 		return []any{wsBinary, jsvm.NewArrayBuffer(iso.vm, ev.data), 0, "", false}
 	}
@@ -715,21 +749,62 @@ func attachWebSocket(w http.ResponseWriter, r *http.Request, e *wsEnd, headers h
 		conn.Close()
 		return nil
 	}
+	startWSNet(conn, e)
+	return nil
+}
+
+// startWSNet attaches e to conn and starts its reader and writer. What the
+// peer sent before goes out first.
+func startWSNet(conn *websocket.Conn, e *wsEnd) {
 	conn.SetReadLimit(wsReadLimit)
-	n := &wsNet{conn: conn, out: make(chan wsEvent, 64)}
 	conn.SetCloseHandler(func(int, string) error { return nil })
 	e.pipe.mu.Lock()
-	e.net, e.used = n, true
-	// Whatever the peer sent before the client connected goes out first.
-	queued := e.queue
+	n := &wsNet{conn: conn, out: make(chan wsEvent, len(e.queue)+64)}
+	for _, ev := range e.queue {
+		n.out <- ev
+	}
 	e.queue, e.queued = nil, 0
+	e.net, e.used = n, true
 	e.pipe.mu.Unlock()
 	go n.write(e)
-	for _, ev := range queued {
-		n.send(ev)
-	}
 	go n.read(e)
-	return nil
+}
+
+// dialWebSocket connects far, the end of a pipe the isolate does not hold,
+// to url: its peer hears the connection open (or fail), then what the
+// server sends.
+func dialWebSocket(far *wsEnd, url string, protocols []string, blocked bool) {
+	fail := func(msg string) {
+		far.pipe.mu.Lock()
+		f := far.deliverLocked(wsEvent{kind: wsError, text: msg}, nil)
+		far.sentEnd = true
+		f = joinFns(f, far.deliverLocked(wsEvent{kind: wsClosed, code: 1006, reason: "", clean: false}, nil))
+		far.gone = true
+		far.forgetLocked()
+		far.pipe.mu.Unlock()
+		run(f)
+	}
+	if blocked {
+		// A worker without the network (a dynamic worker's globalOutbound:
+		// null, or one routed to a binding) opens no connection.
+		fail("This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.")
+		return
+	}
+	d := websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}
+	conn, resp, err := d.Dial(url, http.Header{"User-Agent": {"Cloudflare-Workers"}})
+	if err != nil {
+		msg := "WebSocket connection to " + url + " failed: " + err.Error()
+		if resp != nil {
+			msg = fmt.Sprintf("WebSocket connection to %s failed: the server answered %d", url, resp.StatusCode)
+		}
+		fail(msg)
+		return
+	}
+	far.pipe.mu.Lock()
+	f := far.deliverLocked(wsEvent{kind: wsOpen, text: conn.Subprotocol()}, nil)
+	far.pipe.mu.Unlock()
+	run(f)
+	startWSNet(conn, far)
 }
 
 func (n *wsNet) send(ev wsEvent) {
@@ -771,14 +846,17 @@ func (n *wsNet) close(e *wsEnd, ev wsEvent) {
 	if ev.code != 1005 {
 		payload = websocket.FormatCloseMessage(ev.code, ev.reason)
 	}
+	answering := n.peerClosed.Load()
+	if !answering {
+		// read() hears the client's answer and reports the close.
+		n.ownClose = ev
+		n.closing.Store(true)
+	}
 	err := n.conn.WriteControl(websocket.CloseMessage, payload, time.Now().Add(5*time.Second))
-	if n.peerClosed.Load() || err != nil {
+	if answering || err != nil {
 		n.conn.Close()
 		return
 	}
-	// read() sees the client's answer and reports the close.
-	n.ownClose = ev
-	n.closing.Store(true)
 	time.AfterFunc(5*time.Second, func() { n.conn.Close() })
 }
 
@@ -811,8 +889,10 @@ func (n *wsNet) read(e *wsEnd) {
 		}
 		if err != nil {
 			ev = wsEvent{kind: wsClosed, code: 1006, reason: wsDropped, clean: false}
+			// gorilla/websocket reports a connection lost without a close
+			// frame as a CloseError with 1006.
 			var ce *websocket.CloseError
-			if errors.As(err, &ce) {
+			if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
 				n.peerClosed.Store(true)
 				ev.code, ev.reason, ev.clean = ce.Code, ce.Text, true
 			}
@@ -838,6 +918,10 @@ func (n *wsNet) read(e *wsEnd) {
 			if !ev.clean {
 				n.conn.Close()
 				n.stop()
+				return
+			}
+			if !n.closing.Load() {
+				n.awaitDrop(e)
 			}
 			return
 		}
@@ -846,6 +930,24 @@ func (n *wsNet) read(e *wsEnd) {
 		e.pipe.mu.Unlock()
 		run(f)
 	}
+}
+
+// awaitDrop waits, after the client's close, for the connection to end: a
+// close the other end never answers (a hibernated object may not) leaves
+// the socket half closed, listed by getWebSockets, until the client gives up.
+func (n *wsNet) awaitDrop(e *wsEnd) {
+	var b [64]byte
+	for {
+		if _, err := n.conn.UnderlyingConn().Read(b[:]); err != nil {
+			break
+		}
+	}
+	n.conn.Close()
+	e.pipe.mu.Lock()
+	p := e.peer()
+	p.sentEnd = true // nothing it sends can arrive now
+	e.forgetLocked()
+	e.pipe.mu.Unlock()
 }
 
 // tooLarge ends a connection whose client sent a message over the limit:
@@ -857,7 +959,7 @@ func (n *wsNet) tooLarge(e *wsEnd, size int64) {
 	n.stop()
 	e.pipe.mu.Lock()
 	e.sentEnd = true
-	f := e.deliverLocked(wsEvent{kind: wsError, text: "WebSocket protocol error; protocolError.statusCode = 1009; protocolError.description = " + desc}, nil)
+	f := e.deliverLocked(wsEvent{kind: wsError, text: "WebSocket protocol error; protocolError.statusCode = 1009; protocolError.description = " + desc, clean: true}, nil)
 	e.peer().gotEnd = true
 	e.forgetLocked()
 	e.pipe.mu.Unlock()

@@ -12,7 +12,7 @@
 const kWs = Symbol("webSocket");
 
 const WS_CONNECTING = 0, WS_OPEN = 1, WS_CLOSING = 2, WS_CLOSED = 3;
-const WS_KIND_TEXT = 1, WS_KIND_BINARY = 2, WS_KIND_CLOSE = 3, WS_KIND_ERROR = 4;
+const WS_KIND_BINARY = 2, WS_KIND_CLOSE = 3, WS_KIND_ERROR = 4, WS_KIND_OPEN = 5;
 
 // wsObjects: the WebSocket object of each end this isolate has met, so an
 // object's hibernated sockets are the same objects for as long as it lives.
@@ -91,7 +91,15 @@ function WebSocket() {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) throw new DOMException("WebSocket Constructor: The protocol header token is invalid.", "SyntaxError");
   }
   if (new Set(protocols).size !== protocols.length) throw new DOMException("WebSocket Constructor: The protocols header cannot have repeating values.", "SyntaxError");
-  throw new Error("new WebSocket(url) is not supported yet by Isola: a worker can answer WebSocket upgrades (WebSocketPair), not open connections of its own.");
+  // A connection of the worker's own: open at once, its events flowing
+  // without accept() (an open event first, or an error and a close).
+  hostNeed("ws");
+  const id = host.wsConnect(url.href, JSON.stringify(protocols));
+  const ws = Reflect.construct(EventTarget, [], new.target);
+  ws[kWs] = { id, state: WS_CONNECTING, accepted: false, hibernated: false, closeSent: false, binaryType: "blob", client: true, url: url.href, protocol: "" };
+  wsObjects.set(id, ws);
+  wsPump(ws, ws[kWs]);
+  return ws;
 }
 Object.setPrototypeOf(WebSocket, EventTarget);
 WebSocket.prototype = Object.create(EventTarget.prototype, {
@@ -101,6 +109,7 @@ WebSocket.prototype = Object.create(EventTarget.prototype, {
 const wsMethods = {
   accept() {
     const s = wsState(this);
+    if (s.client) throw new TypeError("Websockets obtained from the 'new WebSocket()' constructor cannot call accept");
     if (s.hibernated) throw new TypeError("Can't accept() WebSocket after enabling hibernation.");
     if (s.accepted) {
       if (s.state === WS_CLOSED) throw new TypeError("Can't accept() WebSocket that was already used in a response.");
@@ -162,8 +171,8 @@ for (const name of Object.keys(wsMethods)) {
 }
 Object.defineProperties(WebSocket.prototype, {
   readyState: { get() { return wsState(this).state; }, set: wsReadOnly("readyState"), configurable: true },
-  url: { get() { wsState(this); return null; }, set: wsReadOnly("url"), configurable: true },
-  protocol: { get() { wsState(this); return ""; }, set: wsReadOnly("protocol"), configurable: true },
+  url: { get() { return wsState(this).url ?? null; }, set: wsReadOnly("url"), configurable: true },
+  protocol: { get() { return wsState(this).protocol ?? ""; }, set: wsReadOnly("protocol"), configurable: true },
   extensions: { get() { wsState(this); return ""; }, set: wsReadOnly("extensions"), configurable: true },
   bufferedAmount: { get() { wsState(this); return 0; }, set: wsReadOnly("bufferedAmount"), configurable: true },
   binaryType: {
@@ -317,9 +326,27 @@ async function wsPump(ws, s) {
       return;
     }
     if (ev[0] === WS_KIND_ERROR) {
+      // ev[4]: nothing follows (a message over the limit ended the
+      // connection), and the end is closed already when its handler runs.
+      if (ev[4]) {
+        s.state = WS_CLOSED;
+        s.closeSent = true;
+      }
       ws.dispatchEvent(wsTrusted(new ErrorEvent("error", { message: "Uncaught Error: " + ev[1], error: new Error(ev[1]) })));
-      wsObjects.delete(s.id);
-      return;
+      if (ev[4]) {
+        wsObjects.delete(s.id);
+        return;
+      }
+      await null;
+      continue;
+    }
+    if (ev[0] === WS_KIND_OPEN) {
+      s.state = WS_OPEN;
+      s.accepted = true;
+      s.protocol = ev[1];
+      ws.dispatchEvent(wsTrusted(new Event("open")));
+      await null;
+      continue;
     }
     let data = ev[1];
     if (ev[0] === WS_KIND_BINARY && s.binaryType === "blob") data = new Blob([data]);
@@ -465,21 +492,34 @@ function wsHibernatedObject(id) {
 function wsActorEvent(inst, method, args) {
   const ws = wsHibernatedObject(args[0]);
   const s = ws[kWs];
-  if (method === "webSocketClose") {
-    const sent = args[4];
-    s.closeSent = sent;
-    s.state = sent ? WS_CLOSED : WS_CLOSING;
-    if (sent) wsObjects.delete(s.id);
-    if (typeof inst.webSocketClose === "function") return inst.webSocketClose(ws, args[1], args[2], args[3]);
+  if (method === "webSocketMessage") {
+    if (typeof inst.webSocketMessage === "function") return inst.webSocketMessage(ws, args[1]);
     return undefined;
   }
-  if (method === "webSocketError") {
+  // The socket is listed (the same object) until its last handler is done.
+  const done = () => {
     wsObjects.delete(s.id);
-    if (typeof inst.webSocketError === "function") return inst.webSocketError(ws, new Error(args[1]));
-    return undefined;
+    host.wsHandled(s.id);
+  };
+  let result;
+  try {
+    if (method === "webSocketClose") {
+      const sent = args[4];
+      s.closeSent = sent;
+      s.state = sent ? WS_CLOSED : WS_CLOSING;
+      if (typeof inst.webSocketClose === "function") result = inst.webSocketClose(ws, args[1], args[2], args[3]);
+    } else if (typeof inst.webSocketError === "function") {
+      s.state = WS_CLOSED;
+      s.closeSent = true;
+      result = inst.webSocketError(ws, new Error(args[1]));
+    }
+  } catch (e) {
+    done();
+    throw e;
   }
-  if (typeof inst.webSocketMessage === "function") return inst.webSocketMessage(ws, args[1]);
-  return undefined;
+  if (result !== null && typeof result === "object" && typeof result.then === "function") return Promise.resolve(result).finally(done);
+  done();
+  return result;
 }
 
 // installWebSockets installs the globals (16_optional.js).
