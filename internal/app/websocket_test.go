@@ -357,3 +357,105 @@ export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } 
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A worker that hits its CPU limit while serving a socket loses that
+// isolate only: the client's connection drops (1006), and the next
+// connection is served by a fresh isolate.
+func TestWebSocketIsolateDeathDropsItsSockets(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": `{ "name": "t", "main": "worker.js", "compatibility_date": "2026-11-01", "limits": { "cpu_ms": 50 } }`,
+		"worker.js": `
+let served = 0;
+export default {
+  fetch(req) {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    served++;
+    server.addEventListener("message", (e) => {
+      if (e.data === "spin") for (;;) {}
+      server.send("served " + served);
+    });
+    return new Response(null, { status: 101, webSocket: client });
+  },
+};`,
+	})
+	c := dialWS(t, a, "/")
+	wsSend(t, c, websocket.MessageText, "hello")
+	if _, m := wsRead(t, c); m != "served 1" {
+		t.Fatalf("first: %q", m)
+	}
+	wsSend(t, c, websocket.MessageText, "spin")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != -1 || ctx.Err() != nil {
+		t.Fatalf("after the limit: %v, want the connection dropped without a close frame", err)
+	}
+	c2 := dialWS(t, a, "/")
+	wsSend(t, c2, websocket.MessageText, "hello")
+	if _, m := wsRead(t, c2); m != "served 1" {
+		t.Fatalf("after the limit, a new connection: %q (want a fresh isolate)", m)
+	}
+}
+
+// fetch() with Upgrade: websocket opens a connection to the server; a
+// worker that returns the Response pipes its client to the server, and one
+// that accepts the socket talks to the server itself.
+func TestWebSocketThroughFetch(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/no" {
+			http.Error(w, "no websockets here", http.StatusForbidden)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, b, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			c.Write(context.Background(), typ, append([]byte("origin:"+r.Header.Get("X-Via")+":"), b...))
+		}
+	}))
+	defer origin.Close()
+	a, _ := load(t, map[string]string{
+		"worker.js": `
+const ORIGIN = ` + strconvQuote(origin.URL) + `;
+export default {
+  async fetch(req) {
+    const path = new URL(req.url).pathname;
+    if (path === "/proxy") {
+      const headers = new Headers(req.headers);
+      headers.set("x-via", "proxy");
+      return fetch(ORIGIN + "/ws", { headers });
+    }
+    if (path === "/refused") {
+      const resp = await fetch(ORIGIN + "/no", { headers: { upgrade: "websocket" } });
+      return new Response(resp.status + " " + (resp.webSocket === null) + " " + (await resp.text()).trim());
+    }
+    const resp = await fetch(ORIGIN + "/ws", { headers: { upgrade: "websocket", "x-via": "worker" } });
+    const ws = resp.webSocket;
+    ws.accept();
+    ws.send("hi");
+    const reply = await new Promise((resolve) => ws.addEventListener("message", (e) => resolve(e.data)));
+    ws.close(1000, "done");
+    return new Response(resp.status + " " + reply);
+  },
+};`,
+	})
+	c := dialWS(t, a, "/proxy")
+	wsSend(t, c, websocket.MessageText, "through")
+	if _, m := wsRead(t, c); m != "origin:proxy:through" {
+		t.Fatalf("proxied: %q", m)
+	}
+	if _, body := get(t, a, "GET", "/talk", ""); body != "101 origin:worker:hi" {
+		t.Fatalf("worker as client: %q", body)
+	}
+	if _, body := get(t, a, "GET", "/refused", ""); body != "403 true no websockets here" {
+		t.Fatalf("an upgrade the server refuses: %q", body)
+	}
+}
+
+func strconvQuote(s string) string { return `"` + s + `"` }

@@ -385,6 +385,7 @@ type fetchResult struct {
 	Headers    [][2]string `json:"headers"`
 	Body       int         `json:"body"`
 	URL        string      `json:"url"`
+	WebSocket  int         `json:"webSocket,omitempty"` // an upgrade's end (websocket.go)
 }
 
 // fetch performs one HTTP exchange for the prelude's fetch(). The body is
@@ -418,6 +419,9 @@ func (iso *Isolate) fetch(metaJSON string, body quickjs.Value) quickjs.Value {
 		}
 		if req.Header.Get("User-Agent") == "" {
 			req.Header.Set("User-Agent", "Cloudflare-Workers")
+		}
+		if strings.EqualFold(strings.TrimSpace(req.Header.Get("Upgrade")), "websocket") {
+			return iso.fetchWebSocket(req)
 		}
 		resp, err := outboundClient.Do(req)
 		if err != nil {

@@ -807,6 +807,72 @@ func dialWebSocket(far *wsEnd, url string, protocols []string, blocked bool) {
 	startWSNet(conn, far)
 }
 
+// fetchWebSocket is fetch() of a request with Upgrade: websocket: the
+// handshake with the server, answered (if it agrees) with a 101 whose
+// webSocket is the isolate's end of a pipe whose other end is the
+// connection. Returning that Response to a client of the worker's own pipes
+// the two connections together.
+func (iso *Isolate) fetchWebSocket(req *http.Request) (func() quickjs.Value, error) {
+	u := *req.URL
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	header := http.Header{}
+	var protocols []string
+	for k, vs := range req.Header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions":
+		case "Sec-Websocket-Protocol":
+			for _, v := range vs {
+				for _, p := range strings.Split(v, ",") {
+					if p = strings.TrimSpace(p); p != "" {
+						protocols = append(protocols, p)
+					}
+				}
+			}
+		default:
+			header[k] = vs
+		}
+	}
+	if req.Host != "" {
+		header.Set("Host", req.Host)
+	}
+	d := websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}
+	conn, resp, err := d.Dial(u.String(), header)
+	res := fetchResult{URL: req.URL.String()}
+	if resp != nil {
+		res.Status = resp.StatusCode
+		res.StatusText = strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
+		for k, vs := range resp.Header {
+			for _, v := range vs {
+				res.Headers = append(res.Headers, [2]string{k, v})
+			}
+		}
+	}
+	if err != nil && resp == nil {
+		return nil, &netError{fmt.Sprintf("Network connection lost. (%v)", err)}
+	}
+	return func() quickjs.Value {
+		if conn != nil {
+			p := newWSPipe(iso)
+			mine, far := p.ends[0], p.ends[1]
+			far.owner, far.used = nil, true
+			delete(iso.wsOwned, far)
+			startWSNet(conn, far)
+			res.WebSocket = int(mine.id)
+		} else if resp.Body != nil {
+			// The server refused the upgrade: its answer is the response.
+			res.Body = iso.addBody(resp.Body)
+		}
+		out, _ := json.Marshal(res)
+		v, _ := iso.vm.NewString(string(out))
+		return v
+	}, nil
+}
+
 func (n *wsNet) send(ev wsEvent) {
 	defer func() { recover() }() // the writer is gone: the connection is over
 	n.out <- ev

@@ -737,7 +737,7 @@ async function fetchImpl(input, init) {
     resp[kBody] = nullBodyStatus.includes(status) || req.method === "HEAD" ? (host.cancelBody(raw.body), null) : { hostId: raw.body };
     resp[kResponse] = {
       status, statusText: raw.statusText, headers: headersFromPairs(raw.headers || [], "immutable"), contentType: null,
-      url: req.url, redirected: redirects > 0, type: "default", webSocket: null, cf: undefined,
+      url: req.url, redirected: redirects > 0, type: "default", webSocket: raw.webSocket ? wsFromHost(raw.webSocket) : null, cf: undefined,
     };
     return resp;
   }
