@@ -57,6 +57,8 @@ func TestOptionalGlobalsOnlyWhereNamed(t *testing.T) {
 		{`export default { fetch() { return new Response(typeof DisposableStack + " " + typeof AsyncDisposableStack + " " + typeof SuppressedError); } };`, "function function function"},
 		{`export default { fetch() { return new Response(String(globalThis[["Disposable", "Stack"].join("")])); } };`, "undefined"},
 		{`export default { fetch() { return new Response(typeof addEventListener + " " + typeof ErrorEvent); } };`, "function function"},
+		{`export default { fetch() { return new Response([typeof WebSocketPair, typeof WebSocket, typeof MessageEvent, typeof CloseEvent, typeof ErrorEvent, typeof WebSocketRequestResponsePair].join()); } };`, "function,function,function,function,function,function"},
+		{`export default { fetch() { return new Response(typeof globalThis[["Web", "SocketPair"].join("")]); } };`, "undefined"},
 		// A name the code computes is not seen.
 		{`export default { fetch() { const k = ["capture", "StackTrace"].join(""); return new Response(typeof Error[k]); } };`, "undefined"},
 		{`export default { fetch() { return new Response(typeof globalThis[["Compression", "Stream"].join("")]); } };`, "undefined"},

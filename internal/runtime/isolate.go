@@ -257,7 +257,6 @@ func newIsolate(s *Script, opts Options, w *Worker) (*Isolate, error) {
 		timerByID: map[int]*timerEntry{},
 		inflight:  map[int]*inflight{},
 		bodies:    map[int]*bodySource{},
-		wsOwned:   map[*wsEnd]struct{}{},
 		worker:    w,
 	}
 	iso.lastUse.Store(time.Now().UnixNano())

@@ -133,9 +133,18 @@ func newWSPipe(owner *Isolate) *wsPipe {
 		e := &wsEnd{id: wsNextID.Add(1), pipe: p, side: i, owner: owner}
 		p.ends[i] = e
 		wsAll.Store(e.id, e)
-		owner.wsOwned[e] = struct{}{}
+		owner.holdWebSocket(e)
 	}
 	return p
+}
+
+// holdWebSocket records that iso's JavaScript holds e (the map is made on
+// first use: most isolates never hold one).
+func (iso *Isolate) holdWebSocket(e *wsEnd) {
+	if iso.wsOwned == nil {
+		iso.wsOwned = map[*wsEnd]struct{}{}
+	}
+	iso.wsOwned[e] = struct{}{}
 }
 
 func (e *wsEnd) peer() *wsEnd { return e.pipe.ends[1-e.side] }
@@ -420,11 +429,11 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		run(f)
 		return ""
 	}
-	// wsClose sends the end's close. reply says it answers the peer's close
+	// wsSendClose sends the end's close. reply says it answers the peer's close
 	// (workerd's automatic reply): on a pair, and on a connection that
 	// carried messages, an error event then follows, as it does there; the
 	// promise returned settles when it is due.
-	fns["wsClose"] = func(iso *Isolate, id, code int, reason string, reply bool) quickjs.Value {
+	fns["wsSendClose"] = func(iso *Isolate, id, code int, reason string, reply bool) quickjs.Value {
 		e := iso.wsEndOf(int64(id))
 		if e == nil {
 			return quickjs.UndefinedValue
@@ -653,7 +662,7 @@ func (iso *Isolate) giveWebSocket(e *wsEnd) int64 {
 	e.owner = iso
 	e.used = false
 	e.pipe.mu.Unlock()
-	iso.wsOwned[e] = struct{}{}
+	iso.holdWebSocket(e)
 	return e.id
 }
 

@@ -11,8 +11,8 @@
 
 const kWs = Symbol("webSocket");
 
-const WS_CONNECTING = 0, WS_OPEN = 1, WS_CLOSING = 2, WS_CLOSED = 3;
-const WS_KIND_BINARY = 2, WS_KIND_CLOSE = 3, WS_KIND_ERROR = 4, WS_KIND_OPEN = 5;
+const wsStateConnecting = 0, wsStateOpen = 1, wsStateClosing = 2, wsStateClosed = 3;
+const wsKindBinary = 2, wsKindClose = 3, wsKindError = 4, wsKindOpen = 5;
 
 // wsObjects: the WebSocket object of each end this isolate has met, so an
 // object's hibernated sockets are the same objects for as long as it lives.
@@ -96,7 +96,7 @@ function WebSocket() {
   hostNeed("ws");
   const id = host.wsConnect(url.href, JSON.stringify(protocols));
   const ws = Reflect.construct(EventTarget, [], new.target);
-  ws[kWs] = { id, state: WS_CONNECTING, accepted: false, hibernated: false, closeSent: false, binaryType: "blob", client: true, url: url.href, protocol: "" };
+  ws[kWs] = { id, state: wsStateConnecting, accepted: false, hibernated: false, closeSent: false, binaryType: "blob", client: true, url: url.href, protocol: "" };
   wsObjects.set(id, ws);
   wsPump(ws, ws[kWs]);
   return ws;
@@ -112,7 +112,7 @@ const wsMethods = {
     if (s.client) throw new TypeError("Websockets obtained from the 'new WebSocket()' constructor cannot call accept");
     if (s.hibernated) throw new TypeError("Can't accept() WebSocket after enabling hibernation.");
     if (s.accepted) {
-      if (s.state === WS_CLOSED) throw new TypeError("Can't accept() WebSocket that was already used in a response.");
+      if (s.state === wsStateClosed) throw new TypeError("Can't accept() WebSocket that was already used in a response.");
       return;
     }
     wsHostCheck(host.wsAccept(s.id));
@@ -147,8 +147,8 @@ const wsMethods = {
     if (!s.accepted) throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
     if (s.closeSent) return;
     s.closeSent = true;
-    if (s.state === WS_OPEN) s.state = WS_CLOSING;
-    host.wsClose(s.id, code === undefined ? 1005 : code, reason === undefined ? "" : reason, false);
+    if (s.state === wsStateOpen) s.state = wsStateClosing;
+    host.wsSendClose(s.id, code === undefined ? 1005 : code, reason === undefined ? "" : reason, false);
   },
   serializeAttachment(value) {
     const s = wsState(this);
@@ -185,7 +185,7 @@ Object.defineProperties(WebSocket.prototype, {
   },
   [Symbol.toStringTag]: { value: "WebSocket", configurable: true },
 });
-for (const [name, v] of [["CONNECTING", WS_CONNECTING], ["OPEN", WS_OPEN], ["CLOSING", WS_CLOSING], ["CLOSED", WS_CLOSED]]) {
+for (const [name, v] of [["CONNECTING", wsStateConnecting], ["OPEN", wsStateOpen], ["CLOSING", wsStateClosing], ["CLOSED", wsStateClosed]]) {
   for (const target of [WebSocket, WebSocket.prototype]) {
     Object.defineProperty(target, name, { value: v, enumerable: true });
     Object.defineProperty(target, "READY_STATE_" + name, { value: v, enumerable: true });
@@ -266,7 +266,7 @@ function wsMake(id) {
   let ws = wsObjects.get(id);
   if (ws) return ws;
   ws = Reflect.construct(EventTarget, [], WebSocket);
-  ws[kWs] = { id, state: WS_OPEN, accepted: false, hibernated: false, closeSent: false, binaryType: "blob" };
+  ws[kWs] = { id, state: wsStateOpen, accepted: false, hibernated: false, closeSent: false, binaryType: "blob" };
   wsObjects.set(id, ws);
   return ws;
 }
@@ -320,16 +320,16 @@ async function wsPump(ws, s) {
       await ev;
       continue;
     }
-    if (ev[0] === WS_KIND_CLOSE) {
+    if (ev[0] === wsKindClose) {
       await wsClosed(ws, s, ev);
       wsObjects.delete(s.id);
       return;
     }
-    if (ev[0] === WS_KIND_ERROR) {
+    if (ev[0] === wsKindError) {
       // ev[4]: nothing follows (a message over the limit ended the
       // connection), and the end is closed already when its handler runs.
       if (ev[4]) {
-        s.state = WS_CLOSED;
+        s.state = wsStateClosed;
         s.closeSent = true;
       }
       ws.dispatchEvent(wsTrusted(new ErrorEvent("error", { message: "Uncaught Error: " + ev[1], error: new Error(ev[1]) })));
@@ -340,8 +340,8 @@ async function wsPump(ws, s) {
       await null;
       continue;
     }
-    if (ev[0] === WS_KIND_OPEN) {
-      s.state = WS_OPEN;
+    if (ev[0] === wsKindOpen) {
+      s.state = wsStateOpen;
       s.accepted = true;
       s.protocol = ev[1];
       ws.dispatchEvent(wsTrusted(new Event("open")));
@@ -349,7 +349,7 @@ async function wsPump(ws, s) {
       continue;
     }
     let data = ev[1];
-    if (ev[0] === WS_KIND_BINARY && s.binaryType === "blob") data = new Blob([data]);
+    if (ev[0] === wsKindBinary && s.binaryType === "blob") data = new Blob([data]);
     ws.dispatchEvent(wsTrusted(new MessageEvent("message", { data })));
     await null;
   }
@@ -358,7 +358,7 @@ async function wsPump(ws, s) {
 // wsClosed delivers the peer's close. A clean one is answered at once with
 // the same code and reason (workerd's automatic reply), so the end is
 // closed in its handler; the reply is followed by an error event where
-// workerd sends one (websocket.go, wsClose). A connection lost without a
+// workerd sends one (websocket.go, wsSendClose). A connection lost without a
 // close leaves the end as it was.
 async function wsClosed(ws, s, ev) {
   const [, , code, reason, clean] = ev;
@@ -366,11 +366,11 @@ async function wsClosed(ws, s, ev) {
     ws.dispatchEvent(wsTrusted(new CloseEvent("close", { code, reason, wasClean: false })));
     return;
   }
-  s.state = WS_CLOSED;
+  s.state = wsStateClosed;
   let after;
   if (!s.closeSent) {
     s.closeSent = true;
-    after = host.wsClose(s.id, code, reason, true);
+    after = host.wsSendClose(s.id, code, reason, true);
   }
   ws.dispatchEvent(wsTrusted(new CloseEvent("close", { code, reason, wasClean: true })));
   if (after) {
@@ -433,8 +433,10 @@ host.wsTaker(wsTake);
 
 // wsCtx serves the hibernation methods of a Durable Object's ctx: op names
 // the method, rec is the object's record (67_actor.js).
-function wsCtx(rec, op, a, b) {
+function wsCtx(rec, op, a, b, c) {
   switch (op) {
+    case "event":
+      return wsActorEvent(a, b, c);
     case "accept": {
       const s = a !== null && typeof a === "object" && a instanceof WebSocket ? a[kWs] : undefined;
       if (s === undefined) throw new TypeError("Failed to execute 'acceptWebSocket' on 'DurableObjectState': parameter 1 is not of type 'WebSocket'.");
@@ -506,10 +508,10 @@ function wsActorEvent(inst, method, args) {
     if (method === "webSocketClose") {
       const sent = args[4];
       s.closeSent = sent;
-      s.state = sent ? WS_CLOSED : WS_CLOSING;
+      s.state = sent ? wsStateClosed : wsStateClosing;
       if (typeof inst.webSocketClose === "function") result = inst.webSocketClose(ws, args[1], args[2], args[3]);
     } else if (typeof inst.webSocketError === "function") {
-      s.state = WS_CLOSED;
+      s.state = wsStateClosed;
       s.closeSent = true;
       result = inst.webSocketError(ws, new Error(args[1]));
     }

@@ -185,7 +185,7 @@ function actorRun(rec, id, target, path, op, args, stubs) {
     if (target.event === "alarm") {
       result = actorAlarm(rec, inst, args[0]);
     } else if (target.event === "websocket") {
-      result = wsActorEvent(inst, path[0], args);
+      result = wsCtx(rec, "event", inst, path[0], args);
     } else if (op === "call" && path.length === 1 && path[0] === "fetch") {
       if (typeof inst.fetch !== "function") throw noFetchHandler();
       result = inst.fetch(args[0]);
