@@ -57,6 +57,13 @@ const (
 	wsReadLimit  = 2 * wsMaxMessage
 )
 
+// wsMaxOpen bounds the ends an isolate's JavaScript holds at once (pairs
+// made and not yet closed or collected): they are Go memory, outside the
+// isolate's limit. Cloudflare bounds an object's hibernated sockets alike.
+const wsMaxOpen = 32768
+
+const tooManyWebSockets = "RangeError: Too many WebSockets open in this worker (32768); close some first."
+
 // wsDropped is the close reason of a client gone without a close frame.
 const wsDropped = "WebSocket disconnected without sending Close frame."
 
@@ -105,7 +112,9 @@ type wsEnd struct {
 	gone     bool // nobody holds it any more
 	// handled: a hibernated end's webSocketClose (or webSocketError) has
 	// run; until then the object still lists it and may read it.
-	handled  bool
+	handled bool
+	// orphan: its object was collected while its peer lives elsewhere.
+	orphan   bool
 	received int // messages that arrived
 	queue    []wsEvent
 	queued   int     // bytes in queue
@@ -217,6 +226,9 @@ func (from *wsEnd) deliverLocked(ev wsEvent, caller *Isolate) func() {
 	// order they spoke, after the microtasks of the sending turn).
 	local := caller != nil && to.owner == caller
 	ev.ready = !local
+	if to.orphan {
+		return nil // nobody will read it
+	}
 	to.queue = append(to.queue, ev)
 	to.queued += ev.size()
 	if local {
@@ -289,7 +301,7 @@ func (e *wsEnd) forgetLocked() {
 		if x.actor != nil {
 			return x.gone || x.handled
 		}
-		return x.gone || (x.sentEnd && x.gotEnd && len(x.queue) == 0)
+		return x.gone || (x.orphan && x.gotEnd) || (x.sentEnd && x.gotEnd && len(x.queue) == 0)
 	}
 	if done(e) && done(p) {
 		wsAll.Delete(e.id)
@@ -341,9 +353,40 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 			iso.wsTaker, iso.wsTakerSet = fn.Dup(), true
 		}
 	}
-	fns["wsPair"] = func(iso *Isolate) []any {
+	// wsPair gives the ids of a new pair's ends, or an error's text.
+	fns["wsPair"] = func(iso *Isolate) any {
+		if len(iso.wsOwned)+2 > wsMaxOpen {
+			return tooManyWebSockets
+		}
 		p := newWSPipe(iso)
 		return []any{int(p.ends[0].id), int(p.ends[1].id)}
+	}
+	// wsDrop forgets an end whose object was collected, if this isolate
+	// still holds it: nobody can use it any more.
+	fns["wsDrop"] = func(iso *Isolate, id int) {
+		v, ok := wsAll.Load(int64(id))
+		if !ok {
+			return
+		}
+		e := v.(*wsEnd)
+		e.pipe.mu.Lock()
+		var f func()
+		if e.owner == iso && e.actor == nil {
+			if p := e.peer(); p.owner == iso || p.gone {
+				// The whole pair is garbage.
+				f = e.dropLocked()
+			} else {
+				// The peer went to a client or another isolate: as in
+				// workerd, it stays open (and hears nothing); the end is
+				// forgotten once the peer closes.
+				e.owner, e.orphan = nil, true
+				e.queue, e.queued = nil, 0
+				e.forgetLocked()
+			}
+			delete(iso.wsOwned, e)
+		}
+		e.pipe.mu.Unlock()
+		run(f)
 	}
 	fns["wsAccept"] = func(iso *Isolate, id int) string {
 		e := iso.wsEndOf(int64(id))
@@ -392,7 +435,10 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 	// wsConnect opens a connection for new WebSocket(url): the end it
 	// gives is the isolate's, the other goes to the connection once it is
 	// open (an open event; or an error and a close if it cannot be).
-	fns["wsConnect"] = func(iso *Isolate, url, protocolsJSON string) int {
+	fns["wsConnect"] = func(iso *Isolate, url, protocolsJSON string) any {
+		if len(iso.wsOwned)+1 > wsMaxOpen {
+			return tooManyWebSockets
+		}
 		var protocols []string
 		json.Unmarshal([]byte(protocolsJSON), &protocols)
 		p := newWSPipe(iso)

@@ -14,9 +14,14 @@ const kWs = Symbol("webSocket");
 const wsStateConnecting = 0, wsStateOpen = 1, wsStateClosing = 2, wsStateClosed = 3;
 const wsKindBinary = 2, wsKindClose = 3, wsKindError = 4, wsKindOpen = 5;
 
-// wsObjects: the WebSocket object of each end this isolate has met, so an
-// object's hibernated sockets are the same objects for as long as it lives.
+// wsObjects: the WebSocket object of each hibernated end this isolate has
+// met, so an object's sockets are the same objects for as long as it lives.
 const wsObjects = new Map();
+
+// wsRegistry lets Go forget an end whose object was collected unused: a
+// worker making pairs in a loop must not grow the host. (An accepted end is
+// held by its pump for as long as it is open.)
+const wsRegistry = new FinalizationRegistry((id) => host.wsDrop(id));
 
 class MessageEvent extends Event {
   constructor(type, init = undefined) {
@@ -95,9 +100,10 @@ function WebSocket() {
   // without accept() (an open event first, or an error and a close).
   hostNeed("ws");
   const id = host.wsConnect(url.href, JSON.stringify(protocols));
+  if (typeof id === "string") throw hostError(id);
   const ws = Reflect.construct(EventTarget, [], new.target);
   ws[kWs] = { id, state: wsStateConnecting, accepted: false, hibernated: false, closeSent: false, binaryType: "blob", client: true, url: url.href, protocol: "" };
-  wsObjects.set(id, ws);
+  wsRegistry.register(ws, id, ws);
   wsPump(ws, ws[kWs]);
   return ws;
 }
@@ -263,18 +269,18 @@ function wsUTF8Length(str) {
 // wsMake gives the WebSocket object of end id. (Its on<type> properties
 // are the worker's own, which EventTarget calls, as workerd does.)
 function wsMake(id) {
-  let ws = wsObjects.get(id);
-  if (ws) return ws;
-  ws = Reflect.construct(EventTarget, [], WebSocket);
+  const ws = Reflect.construct(EventTarget, [], WebSocket);
   ws[kWs] = { id, state: wsStateOpen, accepted: false, hibernated: false, closeSent: false, binaryType: "blob" };
-  wsObjects.set(id, ws);
+  wsRegistry.register(ws, id, ws);
   return ws;
 }
 
 function WebSocketPair() {
   if (new.target === undefined) throw wsNotFunction("WebSocketPair");
   hostNeed("ws");
-  const [a, b] = host.wsPair();
+  const ids = host.wsPair();
+  if (typeof ids === "string") throw hostError(ids);
+  const [a, b] = ids;
   Object.defineProperty(this, 0, { value: wsMake(a), enumerable: true });
   Object.defineProperty(this, 1, { value: wsMake(b), enumerable: true });
 }
@@ -387,6 +393,7 @@ function wsTake(ws) {
   const s = ws !== null && typeof ws === "object" ? ws[kWs] : undefined;
   if (s === undefined) throw new TypeError("Incorrect type for the 'webSocket' field on 'ResponseInit': the provided value is not of type 'WebSocket'.");
   wsObjects.delete(s.id);
+  wsRegistry.unregister(ws);
   return s.id;
 }
 
@@ -421,7 +428,6 @@ function wsFetchReturn(id, resp) {
 
 // wsFromHost is the WebSocket of an end that arrived in a Response.
 function wsFromHost(id) {
-  wsObjects.delete(id); // an end that left and came back is a new object
   return wsMake(id);
 }
 
@@ -480,7 +486,11 @@ function wsCtx(rec, op, a, b, c) {
 }
 
 function wsHibernatedObject(id) {
-  const ws = wsMake(id);
+  let ws = wsObjects.get(id);
+  if (ws) return ws;
+  ws = wsMake(id);
+  wsRegistry.unregister(ws); // the end outlives its objects (hibernation)
+  wsObjects.set(id, ws);
   const s = ws[kWs];
   s.accepted = true;
   s.hibernated = true;
