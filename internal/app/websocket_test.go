@@ -43,6 +43,15 @@ func wsSend(t *testing.T, c *websocket.Conn, typ websocket.MessageType, data str
 	}
 }
 
+// wsExchange sends msg and checks the next message that arrives.
+func wsExchange(t *testing.T, c *websocket.Conn, typ websocket.MessageType, msg, want string) {
+	t.Helper()
+	wsSend(t, c, typ, msg)
+	if _, got := wsRead(t, c); got != want {
+		t.Fatalf("sent %q, got %q, want %q", msg, got, want)
+	}
+}
+
 func wsRead(t *testing.T, c *websocket.Conn) (websocket.MessageType, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -122,23 +131,18 @@ export default {
 	})
 	c1 := dialWS(t, a, "/")
 	c2 := dialWS(t, a, "/")
-	wsSend(t, c1, websocket.MessageText, "a")
-	if _, m := wsRead(t, c1); m != "1:a" {
-		t.Fatalf("c1: %q", m)
-	}
-	wsSend(t, c2, websocket.MessageText, "b")
-	if _, m := wsRead(t, c2); m != "2:b" {
-		t.Fatalf("c2: %q", m)
-	}
+	wsExchange(t, c1, websocket.MessageText, "a", "1:a")
+	wsExchange(t, c2, websocket.MessageText, "b", "2:b")
 	if _, body := get(t, a, "GET", "/count", ""); body != "2" {
 		t.Fatalf("count: %q", body)
 	}
 }
 
-// Hibernation: the object accepts with ctx.acceptWebSocket, its handlers
-// get the messages, and it can be evicted between them; the sockets, their
-// tags and attachments outlive the instance.
-func TestWebSocketHibernation(t *testing.T) {
+// roomApp loads an app whose worker hands every request to the object
+// "room" of class Counter, a DurableObject whose members are classBody
+// (this.instance numbers its instances, from 1).
+func roomApp(t *testing.T, classBody string, opts Options) *App {
+	t.Helper()
 	a, _ := loadWith(t, map[string]string{
 		"wrangler.jsonc": actorConfig,
 		"worker.js": `
@@ -146,6 +150,17 @@ import { DurableObject } from "cloudflare:workers";
 let instances = 0;
 export class Counter extends DurableObject {
   constructor(ctx, env) { super(ctx, env); this.instance = ++instances; }
+` + classBody + `}
+export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
+	}, opts)
+	return a
+}
+
+// Hibernation: the object accepts with ctx.acceptWebSocket, its handlers
+// get the messages, and it can be evicted between them; the sockets, their
+// tags and attachments outlive the instance.
+func TestWebSocketHibernation(t *testing.T) {
+	a := roomApp(t, `
   fetch(req) {
     const [client, server] = Object.values(new WebSocketPair());
     const tag = new URL(req.url).searchParams.get("tag");
@@ -165,28 +180,14 @@ export class Counter extends DurableObject {
     ws.close(code, "bye " + reason);
     for (const w of this.ctx.getWebSockets()) if (w !== ws) w.send("closed " + code + " " + reason + " " + wasClean);
   }
-}
-export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
-	}, Options{ActorIdleTimeout: 100 * time.Millisecond})
+`, Options{ActorIdleTimeout: 100 * time.Millisecond})
 	ca := dialWS(t, a, "/?tag=a")
 	cb := dialWS(t, a, "/?tag=b")
-	wsSend(t, ca, websocket.MessageText, "who")
-	if _, m := wsRead(t, ca); m != "instance 1 tag a tags a" {
-		t.Fatalf("who: %q", m)
-	}
-	wsSend(t, cb, websocket.MessageBinary, "xyz")
-	if _, m := wsRead(t, cb); m != "got bytes 3" {
-		t.Fatalf("binary: %q", m)
-	}
+	wsExchange(t, ca, websocket.MessageText, "who", "instance 1 tag a tags a")
+	wsExchange(t, cb, websocket.MessageBinary, "xyz", "got bytes 3")
 	time.Sleep(500 * time.Millisecond) // the object is evicted; the sockets stay
-	wsSend(t, cb, websocket.MessageText, "who")
-	if _, m := wsRead(t, cb); m != "instance 2 tag b tags b" {
-		t.Fatalf("who after eviction: %q", m)
-	}
-	wsSend(t, ca, websocket.MessageText, "count")
-	if _, m := wsRead(t, ca); m != "2/1" {
-		t.Fatalf("count: %q", m)
-	}
+	wsExchange(t, cb, websocket.MessageText, "who", "instance 2 tag b tags b")
+	wsExchange(t, ca, websocket.MessageText, "count", "2/1")
 	wsSend(t, ca, websocket.MessageText, "shout")
 	for _, c := range []*websocket.Conn{ca, cb} {
 		if _, m := wsRead(t, c); m != "shout from a" {
@@ -204,49 +205,26 @@ export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } 
 // An object that accepted a socket without hibernation stays live while
 // the socket is open: its listeners are that object's.
 func TestWebSocketKeepsItsObjectLive(t *testing.T) {
-	a, _ := loadWith(t, map[string]string{
-		"wrangler.jsonc": actorConfig,
-		"worker.js": `
-import { DurableObject } from "cloudflare:workers";
-let instances = 0;
-export class Counter extends DurableObject {
+	a := roomApp(t, `
   n = 0;
-  constructor(ctx, env) { super(ctx, env); this.instance = ++instances; }
   fetch(req) {
     const [client, server] = Object.values(new WebSocketPair());
     server.accept();
     server.addEventListener("message", () => server.send("instance " + this.instance + " n " + ++this.n));
     return new Response(null, { status: 101, webSocket: client });
   }
-}
-export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
-	}, Options{ActorIdleTimeout: 100 * time.Millisecond})
+`, Options{ActorIdleTimeout: 100 * time.Millisecond})
 	c := dialWS(t, a, "/")
-	wsSend(t, c, websocket.MessageText, "x")
-	if _, m := wsRead(t, c); m != "instance 1 n 1" {
-		t.Fatalf("first: %q", m)
-	}
+	wsExchange(t, c, websocket.MessageText, "x", "instance 1 n 1")
 	time.Sleep(500 * time.Millisecond)
-	wsSend(t, c, websocket.MessageText, "x")
-	if _, m := wsRead(t, c); m != "instance 1 n 2" {
-		t.Fatalf("after the idle timeout: %q", m)
-	}
+	wsExchange(t, c, websocket.MessageText, "x", "instance 1 n 2")
 }
 
 // The auto-response answers without waking a hibernated object, and
 // records when it did.
 func TestWebSocketAutoResponse(t *testing.T) {
-	a, _ := loadWith(t, map[string]string{
-		"wrangler.jsonc": actorConfig,
-		"worker.js": `
-import { DurableObject } from "cloudflare:workers";
-let instances = 0;
-export class Counter extends DurableObject {
-  constructor(ctx, env) {
-    super(ctx, env);
-    this.instance = ++instances;
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-  }
+	a := roomApp(t, `
+  auto = this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   fetch(req) {
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server);
@@ -257,24 +235,23 @@ export class Counter extends DurableObject {
     const at = this.ctx.getWebSocketAutoResponseTimestamp(ws);
     ws.send("instance " + this.instance + " auto " + auto.request + "/" + auto.response + " answered " + (at instanceof Date));
   }
-}
-export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
-	}, Options{ActorIdleTimeout: 100 * time.Millisecond})
+`, Options{ActorIdleTimeout: 100 * time.Millisecond})
 	c := dialWS(t, a, "/")
 	time.Sleep(400 * time.Millisecond) // evicted
-	wsSend(t, c, websocket.MessageText, "ping")
-	if _, m := wsRead(t, c); m != "pong" {
-		t.Fatalf("auto-response: %q", m)
-	}
-	wsSend(t, c, websocket.MessageText, "hello")
-	if _, m := wsRead(t, c); m != "instance 2 auto ping/pong answered true" {
-		t.Fatalf("after the auto-response: %q", m)
-	}
+	wsExchange(t, c, websocket.MessageText, "ping", "pong")
+	wsExchange(t, c, websocket.MessageText, "hello", "instance 2 auto ping/pong answered true")
 }
 
-// new WebSocket(url) opens a connection of the worker's own.
-func TestWebSocketClient(t *testing.T) {
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// wsOrigin starts a WebSocket server (subprotocol "chat" if asked) that
+// answers each message with reply(its request, the message), or closes
+// with 4002 "server bye" when reply gives nil. Its path /no refuses the
+// upgrade with 403.
+func wsOrigin(t *testing.T, reply func(*http.Request, []byte) []byte) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/no" {
+			http.Error(w, "no websockets here", http.StatusForbidden)
+			return
+		}
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat"}})
 		if err != nil {
 			return
@@ -285,14 +262,26 @@ func TestWebSocketClient(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if string(b) == "bye" {
+			out := reply(r, b)
+			if out == nil {
 				c.Close(4002, "server bye")
 				return
 			}
-			c.Write(context.Background(), typ, append([]byte("echo:"), b...))
+			c.Write(context.Background(), typ, out)
 		}
 	}))
-	defer echo.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// new WebSocket(url) opens a connection of the worker's own.
+func TestWebSocketClient(t *testing.T) {
+	echo := wsOrigin(t, func(r *http.Request, msg []byte) []byte {
+		if string(msg) == "bye" {
+			return nil
+		}
+		return append([]byte("echo:"), msg...)
+	})
 	a, _ := load(t, map[string]string{
 		"worker.js": `
 export default {
@@ -321,23 +310,17 @@ export default {
 // A hibernated socket the object closes: the client answers, and the
 // object hears the close it made (webSocketClose with its own code).
 func TestWebSocketHibernatedObjectCloses(t *testing.T) {
-	a, _ := load(t, map[string]string{
-		"wrangler.jsonc": actorConfig,
-		"worker.js": `
-import { DurableObject } from "cloudflare:workers";
-let log = [];
-export class Counter extends DurableObject {
+	a := roomApp(t, `
+  log = []; // the object is not evicted here (the default idle timeout)
   fetch(req) {
-    if (new URL(req.url).pathname === "/log") return new Response(log.join("\n"));
+    if (new URL(req.url).pathname === "/log") return new Response(this.log.join("\n"));
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server);
     return new Response(null, { status: 101, webSocket: client });
   }
-  webSocketMessage(ws, msg) { ws.close(4000, "bye from object"); log.push("closed, readyState " + ws.readyState); }
-  webSocketClose(ws, code, reason, wasClean) { log.push("webSocketClose " + code + " " + reason + " " + wasClean + " " + ws.readyState); }
-}
-export default { fetch(req, env) { return env.C.getByName("room").fetch(req); } };`,
-	})
+  webSocketMessage(ws, msg) { ws.close(4000, "bye from object"); this.log.push("closed, readyState " + ws.readyState); }
+  webSocketClose(ws, code, reason, wasClean) { this.log.push("webSocketClose " + code + " " + reason + " " + wasClean + " " + ws.readyState); }
+`, Options{})
 	c := dialWS(t, a, "/")
 	wsSend(t, c, websocket.MessageText, "close please")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -380,10 +363,7 @@ export default {
 };`,
 	})
 	c := dialWS(t, a, "/")
-	wsSend(t, c, websocket.MessageText, "hello")
-	if _, m := wsRead(t, c); m != "served 1" {
-		t.Fatalf("first: %q", m)
-	}
+	wsExchange(t, c, websocket.MessageText, "hello", "served 1")
 	wsSend(t, c, websocket.MessageText, "spin")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -401,25 +381,9 @@ export default {
 // worker that returns the Response pipes its client to the server, and one
 // that accepts the socket talks to the server itself.
 func TestWebSocketThroughFetch(t *testing.T) {
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/no" {
-			http.Error(w, "no websockets here", http.StatusForbidden)
-			return
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, b, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			c.Write(context.Background(), typ, append([]byte("origin:"+r.Header.Get("X-Via")+":"), b...))
-		}
-	}))
-	defer origin.Close()
+	origin := wsOrigin(t, func(r *http.Request, msg []byte) []byte {
+		return append([]byte("origin:"+r.Header.Get("X-Via")+":"), msg...)
+	})
 	a, _ := load(t, map[string]string{
 		"worker.js": `
 const ORIGIN = ` + strconvQuote(origin.URL) + `;
@@ -446,10 +410,7 @@ export default {
 };`,
 	})
 	c := dialWS(t, a, "/proxy")
-	wsSend(t, c, websocket.MessageText, "through")
-	if _, m := wsRead(t, c); m != "origin:proxy:through" {
-		t.Fatalf("proxied: %q", m)
-	}
+	wsExchange(t, c, websocket.MessageText, "through", "origin:proxy:through")
 	if _, body := get(t, a, "GET", "/talk", ""); body != "101 origin:worker:hi" {
 		t.Fatalf("worker as client: %q", body)
 	}
