@@ -330,9 +330,10 @@ type actor struct {
 	deleted  bool
 	// WebSockets accepted for hibernation (websocket.go), and the
 	// auto-response that answers them without waking the object.
-	sockets                   map[*wsEnd]struct{}
-	autoSet                   bool
-	autoRequest, autoResponse string
+	sockets map[*wsEnd]struct{}
+	// auto is the auto-response, read without mu: a delivery holding a
+	// pipe's lock reads it (lock order: actor.mu before wsPipe.mu).
+	auto atomic.Pointer[wsAutoResponse]
 	// answered: ends the instance holds of sockets it answered an upgrade
 	// with, accepted without hibernation: it is not evicted while one is
 	// open.

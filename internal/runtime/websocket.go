@@ -41,8 +41,9 @@ import (
 // on that loop after the turn's jobs and before its timers (Isolate.soon),
 // as workerd delivers it: a task queued before a setTimeout(0) runs first.
 //
-// Lock order: wsPipe.mu, then nothing else. Deliveries to an actor's
-// mailbox or another isolate's loop are made after it is released.
+// Lock order: actor.mu before wsPipe.mu (servesSocketsLocked); nothing is
+// locked under wsPipe.mu. Deliveries to an actor's mailbox or another
+// isolate's loop are made after it is released.
 
 // wsMaxQueued bounds the bytes waiting at an end nobody reads yet (not
 // accepted, or JavaScript slower than the client): past it the connection is
@@ -203,10 +204,10 @@ func (from *wsEnd) deliverLocked(ev wsEvent, caller *Isolate) func() {
 		return func() { n.send(ev) }
 	case to.actor != nil && to.accepted:
 		a := to.actor
-		if ev.kind == wsText && ev.text == a.autoRequestOf() {
+		if auto := a.auto.Load(); auto != nil && ev.kind == wsText && ev.text == auto.request {
 			// The auto-response answers without waking the object.
 			to.autoAt = time.Now().UnixMilli()
-			return to.deliverLocked(wsEvent{kind: wsText, text: a.autoResponseOf()}, caller)
+			return to.deliverLocked(wsEvent{kind: wsText, text: auto.response}, caller)
 		}
 		sent := to.sentEnd
 		return func() { a.webSocketEvent(to, ev, sent) }
@@ -625,9 +626,11 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 	}
 	fns["wsAutoResponse"] = func(iso *Isolate, key int, request, response string, set bool) {
 		if a := iso.actorAt(key); a != nil {
-			a.mu.Lock()
-			a.autoSet, a.autoRequest, a.autoResponse = set, request, response
-			a.mu.Unlock()
+			if set {
+				a.auto.Store(&wsAutoResponse{request, response})
+			} else {
+				a.auto.Store(nil)
+			}
 		}
 	}
 	// wsAutoGet gives [request, response], or false if there is none.
@@ -636,12 +639,11 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		if a == nil {
 			return false
 		}
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if !a.autoSet {
+		auto := a.auto.Load()
+		if auto == nil {
 			return false
 		}
-		return []any{a.autoRequest, a.autoResponse}
+		return []any{auto.request, auto.response}
 	}
 	fns["wsAutoTimestamp"] = func(iso *Isolate, id int) float64 {
 		e := iso.wsEndOf(int64(id))
@@ -1089,20 +1091,8 @@ func (n *wsNet) tooLarge(e *wsEnd, size int64) {
 
 // ---- hibernation ----
 
-func (a *actor) autoRequestOf() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.autoSet {
-		return "\x00no auto-response"
-	}
-	return a.autoRequest
-}
-
-func (a *actor) autoResponseOf() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.autoResponse
-}
+// wsAutoResponse is an object's setWebSocketAutoResponse pair.
+type wsAutoResponse struct{ request, response string }
 
 // webSocketEvent delivers ev, arrived at the hibernated end e, to its
 // object's handler (webSocketMessage, webSocketClose, webSocketError)
