@@ -364,7 +364,7 @@ async function wsPump(ws, s) {
 // wsClosed delivers the peer's close. A clean one is answered at once with
 // the same code and reason (workerd's automatic reply), so the end is
 // closed in its handler; the reply is followed by an error event where
-// workerd sends one (websocket.go, wsSendClose). A connection lost without a
+// workerd sends one (websockethost.go, wsSendClose). A connection lost without a
 // close leaves the end as it was.
 async function wsClosed(ws, s, ev) {
   const [, , code, reason, clean] = ev;
