@@ -186,6 +186,8 @@ func (iso *Isolate) registerGroup(group string) error {
 		iso.streamHost(fns)
 	case "ws":
 		iso.wsHost(fns)
+	case "sockets":
+		iso.socketHost(fns)
 	case "events":
 		// The global scope's unhandledrejection and rejectionhandled
 		// events (16_optional.js): drain calls fn(type, promise, reason).

@@ -126,6 +126,7 @@ type Isolate struct {
 	nextID     int
 	bodies     map[int]*bodySource
 	wsOwned    map[*wsEnd]struct{} // loop: WebSocket ends this isolate's JavaScript holds (websocket.go)
+	sockets    *socketTable        // TCP connections of connect() (sockethost.go), once used
 	// soon: settlements the loop's own code caused (a WebSocket message
 	// between two ends in this isolate), run after the turn's jobs and
 	// before its timers, as workerd runs such a task before a later
@@ -803,6 +804,9 @@ func (iso *Isolate) shutdown() {
 	iso.failCalls(err)
 	iso.stopActors()
 	iso.closeWebSockets()
+	if iso.sockets != nil {
+		iso.sockets.closeAll()
+	}
 	iso.stopWorkflowRuns(err)
 	if iso.gate != nil {
 		close(iso.gate) // the goroutines waiting on it see the isolate dead

@@ -87,7 +87,7 @@ Object.defineProperty(globalThis, Symbol.for("isola.modules"), {
   value: Object.freeze({
     "cloudflare:workers": workersModule,
     "cloudflare:workflows": { NonRetryableError },
-    "cloudflare:sockets": { connect: notSupportedYet("connect() from cloudflare:sockets") },
+    "cloudflare:sockets": { connect(address, options) { return socketsConnect(address, options); } },
     "isola:internal": internalModule,
   }),
   enumerable: false, writable: false, configurable: false,
