@@ -680,6 +680,10 @@ func (iso *Isolate) turn() {
 	// each event's writes are still atomic (they are inside the one
 	// transaction), every message they caused waits for it, and a loaded
 	// object pays one fsync per pass instead of one per event.
+	// What the collector's pass queued (a microtask of a finalizer that
+	// sent on a pair) runs in this turn too: nothing would wake the loop
+	// for it.
+	iso.runSoon()
 	iso.endTurn()
 	iso.detectStall()
 	iso.idle.Store(len(iso.inflight)+len(iso.calls) == 0 && iso.pendingOps == 0 && len(iso.syncing) == 0)
