@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -22,8 +23,13 @@ import (
 // once: each is a file descriptor and Go memory outside the isolate's limit.
 const maxOpenSockets = 64
 
-// socketDialTimeout bounds a connect() that gets no answer.
+// socketDialTimeout bounds a connect() (or a TLS handshake) that gets no
+// answer.
 const socketDialTimeout = 30 * time.Second
+
+// socketRootCAs are the roots a socket's TLS trusts: the system's (nil),
+// or a test's.
+var socketRootCAs *x509.CertPool
 
 // errConnectFailed is workerd's word for a connection that cannot be made.
 var errConnectFailed = &socketError{"Error", "proxy request failed, cannot connect to the specified address"}
@@ -129,7 +135,7 @@ func (iso *Isolate) socketHost(fns map[string]any) {
 			var conn net.Conn
 			var err error
 			if secure {
-				conn, err = tls.DialWithDialer(&net.Dialer{Timeout: socketDialTimeout}, "tcp", addr, &tls.Config{ServerName: hostname})
+				conn, err = tls.DialWithDialer(&net.Dialer{Timeout: socketDialTimeout}, "tcp", addr, &tls.Config{ServerName: hostname, RootCAs: socketRootCAs})
 			} else {
 				conn, err = net.DialTimeout("tcp", addr, socketDialTimeout)
 			}
@@ -137,17 +143,34 @@ func (iso *Isolate) socketHost(fns map[string]any) {
 				t.release()
 				return nil, errConnectFailed
 			}
-			id, ok := t.add(conn)
-			if !ok {
+			return iso.socketOpened(t, conn)
+		})
+	}
+	// sockStartTls makes connection id's TLS handshake (startTls()) and
+	// resolves as sockOpen does, with the connection under a new id. The
+	// old reading side (body) is dropped without closing the connection.
+	fns["sockStartTls"] = func(iso *Isolate, id, body int, serverName string) quickjs.Value {
+		delete(iso.bodies, body)
+		conn := t.remove(id)
+		reserved := conn != nil && t.reserve()
+		return iso.async(func() (func() quickjs.Value, error) {
+			if conn == nil {
+				return nil, errors.New("The socket is closed.")
+			}
+			if !reserved {
 				conn.Close()
 				return nil, ErrIsolateDead
 			}
-			remote, local := conn.RemoteAddr().String(), conn.LocalAddr().String()
-			return func() quickjs.Value {
-				body := iso.addBody(socketReader{conn})
-				v, _ := iso.vm.NewString(fmt.Sprintf(`[%d,%d,%s,%s]`, id, body, jsonString(remote), jsonString(local)))
-				return v
-			}, nil
+			tc := tls.Client(conn, &tls.Config{ServerName: serverName, RootCAs: socketRootCAs})
+			conn.SetDeadline(time.Now().Add(socketDialTimeout))
+			err := tc.Handshake()
+			conn.SetDeadline(time.Time{})
+			if err != nil {
+				t.release()
+				conn.Close()
+				return nil, &socketError{"Error", "TLS handshake failed: " + err.Error()}
+			}
+			return iso.socketOpened(t, tc)
 		})
 	}
 	fns["sockWrite"] = func(iso *Isolate, id int, data quickjs.Value) quickjs.Value {
@@ -176,6 +199,23 @@ func (iso *Isolate) socketHost(fns map[string]any) {
 			c.Close()
 		}
 	}
+}
+
+// socketOpened adds an open connection (its place reserved) and gives what
+// its promise resolves to: the JSON [id, bodyId, remoteAddress,
+// localAddress], the body made on the loop.
+func (iso *Isolate) socketOpened(t *socketTable, conn net.Conn) (func() quickjs.Value, error) {
+	id, ok := t.add(conn)
+	if !ok {
+		conn.Close()
+		return nil, ErrIsolateDead
+	}
+	remote, local := conn.RemoteAddr().String(), conn.LocalAddr().String()
+	return func() quickjs.Value {
+		body := iso.addBody(socketReader{conn})
+		v, _ := iso.vm.NewString(fmt.Sprintf(`[%d,%d,%s,%s]`, id, body, jsonString(remote), jsonString(local)))
+		return v
+	}, nil
 }
 
 // socketError is an error JavaScript sees as name with msg.

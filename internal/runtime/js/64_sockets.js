@@ -26,13 +26,16 @@ function socketsConnect(address, options = undefined) {
   if (secureTransport !== "off" && secureTransport !== "on" && secureTransport !== "starttls") {
     throw new TypeError(`Unsupported value in secureTransport socket option: ${secureTransport}`);
   }
-  return sockMake(hostname, port, secureTransport, !!options?.allowHalfOpen, secureTransport === "on");
+  const tls = secureTransport === "on";
+  return sockMake(hostname, secureTransport, !!options?.allowHalfOpen, () => host.sockOpen(hostname, port, tls));
 }
 
-function sockMake(hostname, port, secureTransport, allowHalfOpen, tls) {
+// sockMake makes a Socket whose connection open() gives (a promise of its
+// JSON [id, bodyId, remoteAddress, localAddress]).
+function sockMake(hostname, secureTransport, allowHalfOpen, open) {
   const s = {
     id: 0, body: 0, closedByUs: false, readDone: false, writeDone: false,
-    secureTransport, allowHalfOpen, upgraded: false,
+    hostname, secureTransport, allowHalfOpen, upgraded: false,
   };
   const socket = Object.create(Socket.prototype);
   socket[kSocket] = s;
@@ -47,7 +50,7 @@ function sockMake(hostname, port, secureTransport, allowHalfOpen, tls) {
     if (err === undefined) resolveClosed(undefined);
     else rejectClosed(err);
   };
-  s.opened = hostAsync(host.sockOpen(hostname, port, tls)).then((json) => {
+  s.opened = Promise.resolve().then(() => hostAsync(open())).then((json) => {
     const [id, body, remoteAddress, localAddress] = JSON.parse(json);
     s.id = id;
     s.body = body;
@@ -117,11 +120,24 @@ class Socket {
     s.finish();
     return s.closed;
   }
-  startTls() {
-    if (sockState(this).secureTransport !== "starttls") {
+  // startTls gives a new Socket: the same connection, after a TLS
+  // handshake; this one ends (its connection is the new one's).
+  startTls(options = undefined) {
+    const s = sockState(this);
+    if (s.secureTransport !== "starttls") {
       throw new TypeError("The `secureTransport` socket option must be set to 'starttls' for startTls to be used.");
     }
-    throw new Error("startTls() is not supported yet by Isola; connect with { secureTransport: \"on\" }.");
+    if (s.upgraded) throw new TypeError("Cannot call startTls() more than once.");
+    s.upgraded = true;
+    const serverName = options?.expectedServerHostname ?? s.hostname;
+    const next = sockMake(s.hostname, "on", s.allowHalfOpen, () => s.opened.then(() => {
+      const p = host.sockStartTls(s.id, s.body, String(serverName));
+      s.id = 0; // the connection is the new socket's now
+      s.body = 0;
+      s.finish();
+      return p;
+    }));
+    return next;
   }
   get [Symbol.toStringTag]() { return "Socket"; }
 }
