@@ -420,3 +420,29 @@ export default {
 }
 
 func strconvQuote(s string) string { return `"` + s + `"` }
+
+// A platform hands an upgrade to a tenant's dynamic worker (Worker
+// Loader): the tenant's end crosses back in the stub's Response, and the
+// client talks to the tenant's code.
+func TestWebSocketThroughDynamicWorker(t *testing.T) {
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+const TENANT = "export default { fetch(req) {" +
+  " const [client, server] = Object.values(new WebSocketPair());" +
+  " server.accept();" +
+  " server.addEventListener('message', (e) => server.send('tenant ' + new URL(req.url).searchParams.get('t') + ': ' + e.data));" +
+  " return new Response(null, { status: 101, webSocket: client }); } };";
+export default {
+  fetch(req, env) {
+    const t = new URL(req.url).searchParams.get("t");
+    const w = env.LOADER.get("tenant-" + t, () => ({ compatibilityDate: "2026-01-01", mainModule: "m.js", modules: { "m.js": TENANT } }));
+    return w.getEntrypoint().fetch(req);
+  },
+};`,
+	})
+	c1 := dialWS(t, a, "/?t=1")
+	c2 := dialWS(t, a, "/?t=2")
+	wsExchange(t, c1, websocket.MessageText, "hi", "tenant 1: hi")
+	wsExchange(t, c2, websocket.MessageText, "hey", "tenant 2: hey")
+}
