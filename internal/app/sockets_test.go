@@ -122,3 +122,31 @@ export default {
 		t.Fatalf("got %q", body)
 	}
 }
+
+// A dynamic worker loaded with globalOutbound: null has no network: no
+// TCP connections either, nor WebSockets of its own.
+func TestSocketsRefusedWithoutOutbound(t *testing.T) {
+	port := tcpEcho(t)
+	a, _ := load(t, map[string]string{
+		"wrangler.jsonc": actorConfig,
+		"worker.js": `
+const TENANT = "import { connect } from 'cloudflare:sockets';" +
+  "export default { async fetch(req) {" +
+  " const port = new URL(req.url).searchParams.get('port');" +
+  " const tcp = await connect('127.0.0.1:' + port).opened.then(() => 'connected', (e) => e.message);" +
+  " const ws = await new Promise((resolve) => { const w = new WebSocket('ws://127.0.0.1:' + port + '/');" +
+  "   w.addEventListener('error', (e) => resolve(e.message)); w.addEventListener('open', () => resolve('open')); });" +
+  " return new Response(tcp + ' | ' + ws); } };";
+export default {
+  fetch(req, env) {
+    const w = env.LOADER.get("sealed", () => ({ compatibilityDate: "2026-01-01", mainModule: "m.js", modules: { "m.js": TENANT }, globalOutbound: null }));
+    return w.getEntrypoint().fetch(req);
+  },
+};`,
+	})
+	_, body := get(t, a, "GET", "/?port="+strconv.Itoa(port), "")
+	const refused = "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world."
+	if want := refused + " | Uncaught Error: " + refused; body != want {
+		t.Fatalf("got %q", body)
+	}
+}
