@@ -3,6 +3,7 @@ package runtime
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Ends are Go memory the isolate's limit does not see: a pair that became
@@ -53,5 +54,52 @@ export default { async fetch(req) {
 	}
 	if code, body := serveOnce(t, iso, "GET", ""); code != 200 || body != "ok" {
 		t.Fatalf("after the cap: %d %q", code, body)
+	}
+}
+
+// What JavaScript sends on a WebSocket waits behind the output gate, as a
+// reply does: while a commit's fsync runs, a message sent after it is held
+// (a Durable Object that wrote, then said so, must not be heard before the
+// write is on disk).
+func TestWebSocketSendsWaitForTheOutputGate(t *testing.T) {
+	iso := startIsolate(t, `
+const heard = [];
+let a;
+export default { fetch(req) {
+  if (req.method === "POST") {
+    const [x, y] = Object.values(new WebSocketPair());
+    a = x;
+    x.accept();
+    y.accept();
+    y.addEventListener("message", (e) => heard.push(e.data));
+    a.send("after the write");
+    return new Response("sent");
+  }
+  return new Response(JSON.stringify(heard));
+} };`)
+	slow := make(chan struct{})
+	started := make(chan struct{})
+	iso.post(func() {
+		b := &syncBatch{syncs: []storeSync{{0, func() error { <-slow; return nil }}}, done: make(chan struct{})}
+		iso.syncing = append(iso.syncing, b)
+		go iso.sync(b, nil)
+		close(started)
+	})
+	<-started
+	if code, body := serveOnce(t, iso, "POST", ""); code != 200 || body != "sent" {
+		t.Fatalf("%d %q", code, body)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, body := serveOnce(t, iso, "GET", ""); body != "[]" {
+		t.Fatalf("heard before the fsync ended: %s", body)
+	}
+	close(slow)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, body := serveOnce(t, iso, "GET", ""); body == `["after the write"]` {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("never heard: %s", body)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

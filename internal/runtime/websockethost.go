@@ -134,9 +134,8 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 			return ""
 		}
 		e.used = true
-		f := e.deliverLocked(ev, iso)
 		e.pipe.mu.Unlock()
-		run(f)
+		iso.wsDeliver(e, ev)
 		return ""
 	}
 	// wsSendClose sends the end's close. reply says it answers the peer's close
@@ -154,16 +153,18 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 			return quickjs.UndefinedValue
 		}
 		e.sentEnd, e.used = true, true
-		f := e.deliverLocked(wsEvent{kind: wsClosed, code: code, reason: reason, clean: true}, iso)
+		var wake func()
 		after := quickjs.UndefinedValue
 		if reply && (e.peer().net == nil || e.received > 0) {
 			p, now, _ := iso.pendingLocal()
 			after = p
-			f = joinFns(f, func() { iso.soon = append(iso.soon, now) })
+			wake = func() { iso.soon = append(iso.soon, now) }
 		}
-		e.forgetLocked()
 		e.pipe.mu.Unlock()
-		run(f)
+		iso.wsDeliver(e, wsEvent{kind: wsClosed, code: code, reason: reason, clean: true})
+		if wake != nil {
+			iso.hold(wake)
+		}
 		return after
 	}
 	fns["wsHibernate"] = func(iso *Isolate, id int, key int, tagsJSON string) string {
@@ -320,6 +321,19 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		}
 		return float64(e.autoAt)
 	}
+}
+
+// wsDeliver sends ev from e, which this isolate's JavaScript holds, once
+// the output gate lets it out: what a Durable Object sends after a write
+// leaves only when the write is on disk, as its replies do (hold).
+func (iso *Isolate) wsDeliver(e *wsEnd, ev wsEvent) {
+	iso.hold(func() {
+		e.pipe.mu.Lock()
+		f := e.deliverLocked(ev, iso)
+		e.forgetLocked()
+		e.pipe.mu.Unlock()
+		run(f)
+	})
 }
 
 // wsEventValue gives ev to JavaScript as [kind, data, code, reason, clean].
