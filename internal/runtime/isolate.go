@@ -127,6 +127,7 @@ type Isolate struct {
 	bodies     map[int]*bodySource
 	wsOwned    map[*wsEnd]struct{} // loop: WebSocket ends this isolate's JavaScript holds (websocket.go)
 	sockets    *socketTable        // TCP connections of connect() (sockethost.go), once used
+	wsQueued   atomic.Int64        // bytes waiting at the WebSocket ends it holds (websocket.go)
 	// soon: settlements the loop's own code caused (a WebSocket message
 	// between two ends in this isolate), run after the turn's jobs and
 	// before its timers, as workerd runs such a task before a later

@@ -38,6 +38,10 @@ import (
 // closed with 1009, so a client cannot grow the process without bound.
 const wsMaxQueued = 64 << 20
 
+// wsMaxQueuedIsolate bounds the bytes waiting at all the ends one isolate
+// holds: a worker could otherwise queue wsMaxQueued at each of its pairs.
+const wsMaxQueuedIsolate = 128 << 20
+
 // wsMaxMessage is the largest message a client may send (Cloudflare's
 // limit); a longer one is read (up to wsReadLimit) only to be counted for
 // the error, as workerd reports its size.
@@ -76,6 +80,9 @@ type wsEvent struct {
 	// ready: its delivery, a task of its own, has run; wsNext gives no
 	// event before that (deliverLocked).
 	ready bool
+	// charged: the isolate tally (Isolate.wsQueued) its bytes count in
+	// while it waits in a queue.
+	charged *atomic.Int64
 }
 
 func (e wsEvent) size() int { return len(e.text) + len(e.data) }
@@ -200,7 +207,12 @@ func (from *wsEnd) deliverLocked(ev wsEvent, caller *Isolate) func() {
 		sent := to.sentEnd
 		return func() { a.webSocketEvent(to, ev, sent) }
 	}
-	if ev.kind != wsClosed && to.queued+ev.size() > wsMaxQueued {
+	var tally *atomic.Int64
+	if to.owner != nil {
+		tally = &to.owner.wsQueued
+	}
+	size := int64(ev.size())
+	if ev.kind != wsClosed && (to.queued+ev.size() > wsMaxQueued || tally != nil && tally.Load()+size > wsMaxQueuedIsolate) {
 		// Nobody reads this end fast enough: give up on the connection.
 		ev = wsEvent{kind: wsClosed, code: 1009, reason: "Too much data queued", clean: false, ready: true}
 		to.gotEnd = true
@@ -217,6 +229,10 @@ func (from *wsEnd) deliverLocked(ev wsEvent, caller *Isolate) func() {
 	ev.ready = !local
 	if to.orphan {
 		return nil // nobody will read it
+	}
+	ev.charged = tally
+	if tally != nil {
+		tally.Add(size)
 	}
 	to.queue = append(to.queue, ev)
 	to.queued += ev.size()
@@ -253,6 +269,21 @@ func (from *wsEnd) deliverBackLocked(ev wsEvent) func() {
 		return func() { n.send(ev) }
 	}
 	return nil
+}
+
+// clearQueueLocked empties e's queue (its events are gone, or taken
+// elsewhere by the caller), and takes their bytes off their tally.
+func (e *wsEnd) clearQueueLocked() {
+	for _, ev := range e.queue {
+		ev.uncharge()
+	}
+	e.queue, e.queued = nil, 0
+}
+
+func (ev wsEvent) uncharge() {
+	if ev.charged != nil {
+		ev.charged.Add(-int64(ev.size()))
+	}
 }
 
 func (e *wsEnd) wakeLocked(caller *Isolate) func() {
@@ -310,7 +341,8 @@ func (e *wsEnd) dropLocked() func() {
 		f = e.deliverLocked(wsEvent{kind: wsClosed, code: 1006, reason: wsDropped, clean: false}, nil)
 	}
 	e.gone = true
-	e.queue, e.queued, e.owner = nil, 0, nil
+	e.clearQueueLocked()
+	e.owner = nil
 	if w := e.wake; w != nil {
 		e.wake = nil
 		f = joinFns(f, w.later)

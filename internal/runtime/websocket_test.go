@@ -103,3 +103,28 @@ export default { fetch(req) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Bytes waiting at ends nobody reads are Go memory: an isolate may queue
+// at most wsMaxQueuedIsolate across all its ends, however many pairs it
+// makes (past it, the connection that overflows is closed with 1009).
+func TestWebSocketQueuesAreBoundedPerIsolate(t *testing.T) {
+	iso := startIsolate(t, `
+const held = [];
+export default { fetch() {
+  const big = "x".repeat(8 << 20);
+  for (let p = 0; p < 6; p++) {
+    const pair = new WebSocketPair();
+    held.push(pair);
+    const a = pair[0];
+    a.accept();
+    for (let i = 0; i < 5; i++) a.send(big); // 40 MiB toward an end never accepted
+  }
+  return new Response("sent");
+} };`)
+	if code, body := serveOnce(t, iso, "GET", ""); code != 200 || body != "sent" {
+		t.Fatalf("%d %q", code, body)
+	}
+	if q := iso.wsQueued.Load(); q > wsMaxQueuedIsolate || q < wsMaxQueuedIsolate/2 {
+		t.Fatalf("%d bytes queued; want at most %d (and some)", q, wsMaxQueuedIsolate)
+	}
+}

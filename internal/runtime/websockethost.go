@@ -44,7 +44,7 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 				// workerd, it stays open (and hears nothing); the end is
 				// forgotten once the peer closes.
 				e.owner, e.orphan = nil, true
-				e.queue, e.queued = nil, 0
+				e.clearQueueLocked()
 				e.forgetLocked()
 			}
 			delete(iso.wsOwned, e)
@@ -76,6 +76,7 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 			e.queue[0] = wsEvent{}
 			e.queue = e.queue[1:]
 			e.queued -= ev.size()
+			ev.uncharge()
 			e.forgetLocked()
 			e.pipe.mu.Unlock()
 			return iso.wsEventValue(ev)
@@ -187,7 +188,7 @@ func (iso *Isolate) wsHost(fns map[string]any) {
 		e.accepted, e.used, e.actor, e.tags = true, true, a, tags
 		e.owner = nil
 		queued := e.queue
-		e.queue, e.queued = nil, 0
+		e.clearQueueLocked()
 		sent := e.sentEnd
 		e.pipe.mu.Unlock()
 		delete(iso.wsOwned, e)
@@ -396,7 +397,8 @@ func (iso *Isolate) giveWebSocket(e *wsEnd) int64 {
 func (e *wsEnd) abandon() {
 	e.pipe.mu.Lock()
 	e.gone, e.sentEnd = true, true
-	e.queue, e.queued, e.owner = nil, 0, nil
+	e.clearQueueLocked()
+	e.owner = nil
 	e.forgetLocked()
 	e.pipe.mu.Unlock()
 }

@@ -93,7 +93,7 @@ func startWSNet(conn *websocket.Conn, e *wsEnd) {
 	for _, ev := range e.queue {
 		n.out <- ev
 	}
-	e.queue, e.queued = nil, 0
+	e.clearQueueLocked()
 	e.net, e.used = n, true
 	e.pipe.mu.Unlock()
 	go n.write(e)
