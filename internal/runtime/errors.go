@@ -30,6 +30,13 @@ func (e *ScriptError) Error() string {
 	return s
 }
 
+// namedError is an error JavaScript sees as one of class name (errorName
+// reads JSName), with message msg.
+type namedError struct{ name, msg string }
+
+func (e namedError) Error() string  { return e.msg }
+func (e namedError) JSName() string { return e.name }
+
 func itoa(n int) string {
 	if n == 0 {
 		return "0"

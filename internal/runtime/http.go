@@ -425,7 +425,7 @@ func (iso *Isolate) fetch(metaJSON string, body quickjs.Value) quickjs.Value {
 		}
 		resp, err := outboundClient.Do(req)
 		if err != nil {
-			return nil, &netError{fmt.Sprintf("Network connection lost. (%v)", err)}
+			return nil, namedError{"TypeError", fmt.Sprintf("Network connection lost. (%v)", err)}
 		}
 		res := fetchResult{Status: resp.StatusCode, StatusText: strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" "), URL: meta.URL}
 		for k, vs := range resp.Header {
@@ -441,11 +441,6 @@ func (iso *Isolate) fetch(metaJSON string, body quickjs.Value) quickjs.Value {
 		}, nil
 	})
 }
-
-type netError struct{ msg string }
-
-func (e *netError) Error() string  { return e.msg }
-func (e *netError) JSName() string { return "TypeError" }
 
 // heapWasNearLimit reports whether the heap came near its limit recently
 // (see jsvm.GCThreshold): a collection ran with the heap above 60% of it.

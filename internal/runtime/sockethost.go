@@ -32,7 +32,7 @@ const socketDialTimeout = 30 * time.Second
 var socketRootCAs *x509.CertPool
 
 // errConnectFailed is workerd's word for a connection that cannot be made.
-var errConnectFailed = &socketError{"Error", "proxy request failed, cannot connect to the specified address"}
+var errConnectFailed = namedError{"Error", "proxy request failed, cannot connect to the specified address"}
 
 // socketTable holds an isolate's connections. Dials finish on goroutines of
 // their own, so it has a lock; once the isolate is gone (closeAll) a dial
@@ -121,7 +121,7 @@ func (iso *Isolate) socketHost(fns map[string]any) {
 		blocked := iso.outbound.Blocked || iso.outbound.Target != nil
 		if !t.reserve() {
 			return iso.async(func() (func() quickjs.Value, error) {
-				return nil, &socketError{"RangeError", fmt.Sprintf("Too many sockets open in this worker (%d); close some first.", maxOpenSockets)}
+				return nil, namedError{"RangeError", fmt.Sprintf("Too many sockets open in this worker (%d); close some first.", maxOpenSockets)}
 			})
 		}
 		return iso.async(func() (func() quickjs.Value, error) {
@@ -129,7 +129,7 @@ func (iso *Isolate) socketHost(fns map[string]any) {
 				// A worker without the network (a dynamic worker's
 				// globalOutbound: null, or one routed to a binding).
 				t.release()
-				return nil, &socketError{"Error", "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world."}
+				return nil, namedError{"Error", "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world."}
 			}
 			addr := net.JoinHostPort(hostname, strconv.Itoa(port))
 			var conn net.Conn
@@ -168,7 +168,7 @@ func (iso *Isolate) socketHost(fns map[string]any) {
 			if err != nil {
 				t.release()
 				conn.Close()
-				return nil, &socketError{"Error", "TLS handshake failed: " + err.Error()}
+				return nil, namedError{"Error", "TLS handshake failed: " + err.Error()}
 			}
 			return iso.socketOpened(t, tc)
 		})
@@ -217,9 +217,3 @@ func (iso *Isolate) socketOpened(t *socketTable, conn net.Conn) (func() quickjs.
 		return v
 	}, nil
 }
-
-// socketError is an error JavaScript sees as name with msg.
-type socketError struct{ name, msg string }
-
-func (e *socketError) Error() string  { return e.msg }
-func (e *socketError) JSName() string { return e.name }

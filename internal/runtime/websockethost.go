@@ -353,12 +353,12 @@ func (iso *Isolate) wsEventValue(ev wsEvent) []any {
 func (iso *Isolate) takeWebSocket(id int64) (*wsEnd, error) {
 	e := iso.wsEndOf(id)
 	if e == nil {
-		return nil, typeError("Can't return WebSocket that was already used in a response.")
+		return nil, namedError{"TypeError", "Can't return WebSocket that was already used in a response."}
 	}
 	e.pipe.mu.Lock()
 	defer e.pipe.mu.Unlock()
 	if e.used || e.owner != iso {
-		return nil, typeError("Can't return WebSocket in a Response after calling accept().")
+		return nil, namedError{"TypeError", "Can't return WebSocket in a Response after calling accept()."}
 	}
 	e.owner = nil
 	e.used = true
@@ -370,7 +370,7 @@ func (iso *Isolate) takeWebSocket(id int64) (*wsEnd, error) {
 // prelude hands it to host.respond: the object, whose end wsTake gives.
 func (iso *Isolate) takeResponseWebSocket(ws quickjs.Value) (*wsEnd, error) {
 	if !iso.wsTakerSet {
-		return nil, typeError("Incorrect type for the 'webSocket' field on 'ResponseInit': the provided value is not of type 'WebSocket'.")
+		return nil, namedError{"TypeError", "Incorrect type for the 'webSocket' field on 'ResponseInit': the provided value is not of type 'WebSocket'."}
 	}
 	r, err := jsvm.Call(iso.wsTaker, ws)
 	if err != nil {
@@ -403,14 +403,8 @@ func (e *wsEnd) abandon() {
 	e.pipe.mu.Unlock()
 }
 
-// typeError is an error JavaScript sees as a TypeError with msg.
-type typeError string
-
-func (e typeError) Error() string  { return string(e) }
-func (e typeError) JSName() string { return "TypeError" }
-
 // errNotUpgrade fails a WebSocket answered to a request that asked for none.
-var errNotUpgrade = typeError(`Worker tried to return a WebSocket in a response to a request which did not contain the header "Upgrade: websocket".`)
+var errNotUpgrade = namedError{"TypeError", `Worker tried to return a WebSocket in a response to a request which did not contain the header "Upgrade: websocket".`}
 
 // asksUpgrade reports whether a header blob (headerBlob's format) has
 // Upgrade: websocket.

@@ -183,7 +183,7 @@ func (iso *Isolate) fetchWebSocket(req *http.Request) (func() quickjs.Value, err
 		}
 	}
 	if err != nil && resp == nil {
-		return nil, &netError{fmt.Sprintf("Network connection lost. (%v)", err)}
+		return nil, namedError{"TypeError", fmt.Sprintf("Network connection lost. (%v)", err)}
 	}
 	return func() quickjs.Value {
 		if conn != nil {
