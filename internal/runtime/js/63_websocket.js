@@ -318,17 +318,13 @@ async function wsPump(ws, s) {
   await host.wsTick();
   for (;;) {
     const ev = host.wsNext(s.id);
-    if (ev === null || ev === undefined) {
-      wsObjects.delete(s.id);
-      return;
-    }
+    if (ev === null || ev === undefined) return;
     if (!Array.isArray(ev)) {
       await ev;
       continue;
     }
     if (ev[0] === wsKindClose) {
       await wsClosed(ws, s, ev);
-      wsObjects.delete(s.id);
       return;
     }
     if (ev[0] === wsKindError) {
@@ -339,10 +335,7 @@ async function wsPump(ws, s) {
         s.closeSent = true;
       }
       ws.dispatchEvent(wsTrusted(new ErrorEvent("error", { message: "Uncaught Error: " + ev[1], error: new Error(ev[1]) })));
-      if (ev[4]) {
-        wsObjects.delete(s.id);
-        return;
-      }
+      if (ev[4]) return;
       await null;
       continue;
     }
@@ -392,7 +385,6 @@ async function wsClosed(ws, s, ev) {
 function wsTake(ws) {
   const s = ws !== null && typeof ws === "object" ? ws[kWs] : undefined;
   if (s === undefined) throw new TypeError("Incorrect type for the 'webSocket' field on 'ResponseInit': the provided value is not of type 'WebSocket'.");
-  wsObjects.delete(s.id);
   wsRegistry.unregister(ws);
   return s.id;
 }
