@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -24,6 +25,9 @@ const FileName = "isola:worker"
 type Bundle struct {
 	Code string
 	Map  *SourceMap
+	// Wasm holds the WebAssembly modules the code imports, by the names
+	// the code asks the runtime for them by (wasmSource).
+	Wasm map[string][]byte
 }
 
 // Options says what to bundle. Either Dir (files on disk) or Modules (an
@@ -37,10 +41,11 @@ type Options struct {
 
 // Module is one in-memory module.
 type Module struct {
-	// Type is js (ES module), cjs, text, data, json, or ts/tsx/jsx (compiled,
-	// which goes beyond workerd).
+	// Type is js (ES module), cjs, text, data, json, wasm, or ts/tsx/jsx
+	// (compiled, which goes beyond workerd).
 	Type string
-	// Source is the module's text; for data, its bytes; for json, JSON text.
+	// Source is the module's text; for data and wasm, its bytes; for json,
+	// JSON text.
 	Source string
 }
 
@@ -65,10 +70,11 @@ func Build(opts Options) (*Bundle, error) {
 		return nil, fmt.Errorf("main module %q not found in %s", opts.Main, opts.Dir)
 	}
 	plugins := []api.Plugin{builtinsPlugin()}
+	wasm := &wasmModules{byName: map[string][]byte{}}
 	if opts.Modules != nil {
-		plugins = append(plugins, memoryModulesPlugin(opts.Modules))
+		plugins = append(plugins, memoryModulesPlugin(opts.Modules, wasm))
 	} else {
-		plugins = append(plugins, dataModulesPlugin())
+		plugins = append(plugins, dataModulesPlugin(opts.Dir, wasm))
 	}
 	res := api.Build(api.BuildOptions{
 		Stdin: &api.StdinOptions{
@@ -106,6 +112,9 @@ func Build(opts Options) (*Bundle, error) {
 		return nil, buildError(res.Errors)
 	}
 	b := &Bundle{}
+	if len(wasm.byName) > 0 {
+		b.Wasm = wasm.byName
+	}
 	for _, f := range res.OutputFiles {
 		switch {
 		case strings.HasSuffix(f.Path, ".map"):
@@ -234,12 +243,39 @@ func builtinSource(name string, exports ...string) string {
 	return sb.String()
 }
 
+// wasmModules collects the WebAssembly modules a bundle imports (esbuild
+// loads modules on several goroutines).
+type wasmModules struct {
+	mu     sync.Mutex
+	byName map[string][]byte
+}
+
+// add keeps b under name and returns the source of the JavaScript module
+// that stands for it: its default export is the compiled
+// WebAssembly.Module, as wrangler's CompiledWasm rule and workerd's wasm
+// modules give. The runtime compiles the bytes when it compiles the
+// bundle, so a module that does not compile fails the load.
+func (w *wasmModules) add(name string, b []byte) string {
+	w.mu.Lock()
+	w.byName[name] = b
+	w.mu.Unlock()
+	return fmt.Sprintf("export default WebAssembly[Symbol.for(\"isola.wasm\")](%q);\n", name)
+}
+
 // dataModulesPlugin gives `.bin` imports an ArrayBuffer, as wrangler's Data
-// rule does, and turns WebAssembly imports into a clear error.
-func dataModulesPlugin() api.Plugin {
+// rule does, and `.wasm` imports (also as `x.wasm?module`, the form some
+// packages use for workers) a WebAssembly.Module.
+func dataModulesPlugin(dir string, wasm *wasmModules) api.Plugin {
 	return api.Plugin{
 		Name: "isola-data",
 		Setup: func(b api.PluginBuild) {
+			b.OnResolve(api.OnResolveOptions{Filter: `\.wasm\?module$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				p := strings.TrimSuffix(a.Path, "?module")
+				if !filepath.IsAbs(p) {
+					p = filepath.Join(a.ResolveDir, p)
+				}
+				return api.OnResolveResult{Path: p}, nil
+			})
 			b.OnLoad(api.OnLoadOptions{Filter: `\.bin$`}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 				data, err := os.ReadFile(a.Path)
 				if err != nil {
@@ -249,13 +285,20 @@ func dataModulesPlugin() api.Plugin {
 				return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: `\.wasm$`}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				return api.OnLoadResult{}, errWasm
+				data, err := os.ReadFile(a.Path)
+				if err != nil {
+					return api.OnLoadResult{}, err
+				}
+				name := a.Path
+				if rel, err := filepath.Rel(dir, a.Path); err == nil {
+					name = filepath.ToSlash(rel)
+				}
+				src := wasm.add(name, data)
+				return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
 			})
 		},
 	}
 }
-
-var errWasm = fmt.Errorf("WebAssembly modules are not supported yet by Isola (its JavaScript engine has no WebAssembly)")
 
 // dataModule is the source of a module whose default export is an
 // ArrayBuffer holding data.
@@ -267,7 +310,7 @@ func dataModule(data []byte) string {
 // memoryModulesPlugin resolves modules from an in-memory map. Relative
 // specifiers resolve against the importer's name; a specifier that is
 // exactly a module's name names that module, as workerd allows.
-func memoryModulesPlugin(mods map[string]Module) api.Plugin {
+func memoryModulesPlugin(mods map[string]Module, wasm *wasmModules) api.Plugin {
 	return api.Plugin{
 		Name: "isola-memory",
 		Setup: func(b api.PluginBuild) {
@@ -312,7 +355,7 @@ func memoryModulesPlugin(mods map[string]Module) api.Plugin {
 				case "data":
 					src, loader = dataModule([]byte(m.Source)), api.LoaderJS
 				case "wasm":
-					return api.OnLoadResult{}, errWasm
+					src, loader = wasm.add(strings.TrimPrefix(a.Path, "/"), []byte(m.Source)), api.LoaderJS
 				default:
 					return api.OnLoadResult{}, fmt.Errorf("module %q has unknown type %q", a.Path, m.Type)
 				}

@@ -324,3 +324,53 @@ func EvalBytecodeInHost(vm *quickjs.VM, bc *Bytecode) (quickjs.Value, error) {
 	}
 	return wrap(vm, v), nil
 }
+
+// NewExternalArrayBuffer returns an ArrayBuffer over n bytes at p, memory the
+// engine does not own: nothing is copied, and the engine never frees it.
+// The caller keeps the memory alive and mapped while the buffer can reach
+// it, and detaches the buffer (DetachArrayBuffer) before it goes.
+func NewExternalArrayBuffer(vm *quickjs.VM, p uintptr, n int) quickjs.Value {
+	tls, ctx := handles(vm)
+	return wrap(vm, lib.XJS_NewArrayBuffer(tls, ctx, p, lib.Tsize_t(n), noFree, 0, 0))
+}
+
+// noFree is an external buffer's free function. Not none: the engine calls
+// the free function without checking it when ArrayBuffer.prototype.transfer
+// copies a buffer it did not allocate.
+var noFree = cFunc(func(tls *libc.TLS, rt, opaque, p uintptr) {})
+
+// DetachArrayBuffer detaches v: its length and its views' become 0.
+func DetachArrayBuffer(v quickjs.Value) {
+	tls, ctx := handles(v.VM())
+	lib.XJS_DetachArrayBuffer(tls, ctx, unwrap(v))
+}
+
+// ArrayBufferData is the address and length of an ArrayBuffer's bytes, for
+// Go code that shares them with JavaScript in place while it holds v; ok
+// is false when v is not an ArrayBuffer.
+func ArrayBufferData(v quickjs.Value) (p uintptr, n int, ok bool) {
+	tls, ctx := handles(v.VM())
+	psize := tls.Alloc(8)
+	defer tls.Free(8)
+	p = lib.XJS_GetArrayBuffer(tls, ctx, psize, unwrap(v))
+	if p == 0 {
+		clearException(tls, ctx)
+		return 0, 0, false
+	}
+	return p, int(*(*lib.Tsize_t)(unsafe.Add(nil, psize))), true
+}
+
+// TimeLeft is what remains of the current turn's CPU time (the eval
+// timeout armed by the outermost call into the VM); ok is false when no
+// limit runs.
+func TimeLeft(vm *quickjs.VM) (left time.Duration, ok bool) {
+	m := mirror(vm)
+	if m.interruptData == 0 {
+		return 0, false
+	}
+	d := (*interruptDataMirror)(unsafe.Add(nil, m.interruptData))
+	if d.timeLimit == 0 {
+		return 0, false
+	}
+	return time.Duration(d.timeLimit - wrapperDeadline(0)), true
+}

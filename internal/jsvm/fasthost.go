@@ -101,6 +101,11 @@ func (a *Args) String(i int) string {
 	return ""
 }
 
+// IsFunction reports whether argument i is a function.
+func (a *Args) IsFunction(i int) bool {
+	return lib.XJS_IsFunction(a.tls, a.ctx, a.raw(i)) != 0
+}
+
 // Value is argument i, lent for the call.
 func (a *Args) Value(i int) quickjs.Value { return wrap(a.vm, a.raw(i)) }
 

@@ -188,6 +188,8 @@ func (iso *Isolate) registerGroup(group string) error {
 		iso.wsHost(fns)
 	case "sockets":
 		iso.socketHost(fns)
+	case "wasm":
+		iso.wasmHost(fns)
 	case "events":
 		// The global scope's unhandledrejection and rejectionhandled
 		// events (16_optional.js): drain calls fn(type, promise, reason).

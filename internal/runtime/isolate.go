@@ -18,6 +18,7 @@ import (
 	"github.com/isola-run/isola/internal/compat"
 	"github.com/isola-run/isola/internal/jsvm"
 	jsprelude "github.com/isola-run/isola/internal/runtime/js"
+	"github.com/isola-run/isola/internal/wasm"
 	"modernc.org/quickjs"
 )
 
@@ -41,6 +42,9 @@ type Script struct {
 	// Optional: which of the optional globals (optionalGlobals) the worker's
 	// code names, as bits of init's features; its isolates install those.
 	Optional int
+	// Wasm: the WebAssembly modules the code imports, compiled, by the names
+	// the bundle gave them.
+	Wasm map[string]*wasm.Module
 }
 
 // optionalGlobals are globals an isolate installs (js/16_optional.js) only
@@ -59,6 +63,7 @@ var optionalGlobals = []struct {
 	{1 << 10, []string{"DisposableStack", "SuppressedError"}},                                                                           // installDisposableStacks
 	{optionalGlobalEvents, []string{"addEventListener", "removeEventListener", "dispatchEvent", "ErrorEvent", "PromiseRejectionEvent"}}, // installGlobalEvents
 	{1 << 12, []string{"WebSocket", "MessageEvent", "CloseEvent"}},                                                                      // installWebSockets (WebSocketPair, acceptWebSocket, ... contain "WebSocket")
+	{1 << 13, []string{"WebAssembly"}},                                                                                                  // installWasm (an import of a .wasm module is bundled as code naming it)
 }
 
 // optionalGlobalEvents is the set with the global scope's event listeners:
@@ -83,6 +88,9 @@ func Compile(name string, b *bundle.Bundle) (*Script, error) {
 		return nil, mapError(err, b.Map)
 	}
 	s := &Script{Name: name, Bytecode: code, SourceMap: b.Map}
+	if err := s.compileWasm(b.Wasm); err != nil {
+		return nil, err
+	}
 	for _, g := range optionalGlobals {
 		for _, n := range g.names {
 			if strings.Contains(b.Code, n) {
@@ -127,6 +135,7 @@ type Isolate struct {
 	bodies     map[int]*bodySource
 	wsOwned    map[*wsEnd]struct{} // loop: WebSocket ends this isolate's JavaScript holds (websocket.go)
 	sockets    *socketTable        // TCP connections of connect() (sockethost.go), once used
+	wasm       *wasmState          // WebAssembly (wasmhost.go), once used
 	wsQueued   atomic.Int64        // bytes waiting at the WebSocket ends it holds (websocket.go)
 	// soon: settlements the loop's own code caused (a WebSocket message
 	// between two ends in this isolate), run after the turn's jobs and
@@ -812,6 +821,7 @@ func (iso *Isolate) shutdown() {
 	if iso.sockets != nil {
 		iso.sockets.closeAll()
 	}
+	iso.closeWasm()
 	iso.stopWorkflowRuns(err)
 	if iso.gate != nil {
 		close(iso.gate) // the goroutines waiting on it see the isolate dead

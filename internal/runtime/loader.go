@@ -465,7 +465,7 @@ func workerCodeOf(a *jsvm.Args) (*WorkerCode, [][]byte, error) {
 	total := 0
 	for i := first + nBufs; i < a.Len(); i += 3 {
 		name, typ, src := a.String(i), a.String(i+1), a.String(i+2)
-		if typ == "data" {
+		if typ == "data" || typ == "wasm" {
 			n, err := strconv.Atoi(src)
 			if err != nil || n < 0 || n >= len(bs) {
 				return nil, nil, badCode("data module %q has no data", name)

@@ -15,6 +15,7 @@ function installOptional(features) {
   if ((features & 1024) !== 0) installDisposableStacks();
   if ((features & 2048) !== 0) installGlobalEvents();
   if ((features & 4096) !== 0) installWebSockets();
+  if ((features & 8192) !== 0) installWasm();
 }
 
 // installV8Builtins: built-ins the reference's V8 has and QuickJS lacks:

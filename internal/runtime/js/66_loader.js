@@ -254,7 +254,8 @@ function putWorkerCode(loader, id, code) {
       case "py":
         throw new TypeError(`Module '${name}': Python modules are not supported by Isola.`);
       case "wasm":
-        throw new TypeError(`Module '${name}': WebAssembly modules are not supported yet by Isola.`);
+        source = String(enc.buf(wasmModuleBytes(v)));
+        break;
     }
     types[name] = type;
     mods.push(name, type, source);

@@ -1,0 +1,118 @@
+package runtime
+
+import (
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/isola-run/isola/internal/bundle"
+)
+
+// wasmWorker compiles a worker whose "basic.wasm" is internal/wasm's test
+// module (its source is testdata/basic.wat there).
+func wasmWorker(t *testing.T, source string) *Script {
+	t.Helper()
+	bin, err := os.ReadFile("../wasm/testdata/basic.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Build(bundle.Options{Main: "worker.js", Modules: map[string]bundle.Module{
+		"worker.js":  {Type: "js", Source: source},
+		"basic.wasm": {Type: "wasm", Source: string(bin)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile("wasm", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const wasmPrelude = `
+import mod from "./basic.wasm";
+const log = [];
+let ex;
+const imports = { env: {
+  twice: (n) => { if (n === 99) throw thrown; if (n > 100) return ex.callTwice(n - 100) + 1; return n * 2; },
+  note: (a, b) => { log.push(typeof a + ":" + a + " " + b); },
+} };
+const thrown = new Error("from the import");
+ex = new WebAssembly.Instance(mod, imports).exports;
+`
+
+// Calls both ways, an import's exception passing through WebAssembly as
+// itself, re-entry, and a memory's buffer detached when WebAssembly grows
+// the memory (which wasm-bindgen's glue watches for).
+func TestWasmCallsAndMemory(t *testing.T) {
+	s := wasmWorker(t, wasmPrelude+`
+export default { fetch() {
+  const out = [ex.add(40, 2), ex.mul64(3n, 2n ** 40n), ex.callTwice(21), ex.callTwice(105)];
+  ex.callNote();
+  out.push(log[0]);
+  try { ex.callTwice(99); } catch (e) { out.push(e === thrown); }
+  const view = new Uint8Array(ex.memory.buffer);
+  ex.store(5, 77);
+  out.push(view[5]);
+  out.push(ex.grow(1), view.length, ex.memory.buffer.byteLength, new Uint8Array(ex.memory.buffer)[5]);
+  try { ex.trap(); } catch (e) { out.push(e instanceof WebAssembly.RuntimeError && e.message); }
+  return new Response(out.join(" | "));
+} };`)
+	iso, err := NewIsolate(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iso.Close()
+	code, body := serveOnce(t, iso, "GET", "")
+	want := "42 | 3298534883328 | 42 | 11 | bigint:-5 0.5 | true | 77 | 1 | 0 | 131072 | 77 | unreachable"
+	if code != 200 || body != want {
+		t.Fatalf("%d %q\nwant %q", code, body, want)
+	}
+}
+
+// A loop in WebAssembly ends at the CPU limit as a loop in JavaScript does:
+// the isolate is killed, the process goes on.
+func TestWasmCPULimit(t *testing.T) {
+	s := wasmWorker(t, wasmPrelude+`
+export default { fetch(req) { if (new URL(req.url).search === "?spin") ex.spin(); return new Response("ok"); } };`)
+	iso, err := NewIsolate(s, Options{Limits: Limits{CPU: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iso.Close()
+	start := time.Now()
+	rec := httptest.NewRecorder()
+	iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://x/?spin", nil), ServeOptions{DevErrors: true})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the loop ran %v", took)
+	}
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "CPU time limit") {
+		t.Fatalf("%d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// Linear memory counts against the isolate's memory limit: growing past it
+// fails as the memory's maximum would, and an instance whose initial
+// memory does not fit is refused.
+func TestWasmMemoryLimit(t *testing.T) {
+	s := wasmWorker(t, wasmPrelude+`
+export default { fetch() {
+  const out = [ex.grow(4)]; // past the module's maximum of 4 pages
+  const big = (() => { try { return new WebAssembly.Memory({ initial: 300 }).buffer.byteLength; } catch (e) { return e.name + ": " + e.message; } })();
+  out.push(big);
+  return new Response(out.join(" | "));
+} };`)
+	iso, err := NewIsolate(s, Options{Limits: Limits{Memory: 16 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iso.Close()
+	code, body := serveOnce(t, iso, "GET", "")
+	want := "-1 | RangeError: Out of memory: Cannot allocate Wasm memory for new instance"
+	if code != 200 || body != want {
+		t.Fatalf("%d %q\nwant %q", code, body, want)
+	}
+}
