@@ -319,13 +319,14 @@ func TestTypeScriptNodeModulesAndModuleTypes(t *testing.T) {
 	}
 }
 
-func TestWasmIsAClearError(t *testing.T) {
+// A .wasm file that does not compile fails the load, naming the file.
+func TestBadWasmIsAClearError(t *testing.T) {
 	dir := project(t, map[string]string{
 		"worker.js": "import m from './x.wasm';\nexport default { fetch() { return new Response(String(m)) } };\n",
 		"x.wasm":    "\x00asm",
 	})
 	_, err := Load(dir, log.New(io.Discard, "", 0))
-	if err == nil || !strings.Contains(err.Error(), "WebAssembly") {
+	if err == nil || !strings.Contains(err.Error(), `WebAssembly module "x.wasm": CompileError:`) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -34,10 +34,10 @@ func (b *Budget) Used() uint64 {
 // takes memory only where it is touched. So growing never moves it, and an
 // ArrayBuffer over it stays valid up to its old length until detached.
 type Memory struct {
-	budget  *Budget
-	region  []byte
-	size    uint64
-	release func()
+	budget *Budget
+	region []byte
+	size   uint64
+	unmap  func()
 }
 
 func (b *Budget) reserve(capacity, max uint64) *Memory {
@@ -48,8 +48,8 @@ func (b *Budget) reserve(capacity, max uint64) *Memory {
 	if size < capacity {
 		size = capacity
 	}
-	region, release := mapRegion(size)
-	return &Memory{budget: b, region: region, release: release}
+	region, unmap := mapRegion(size)
+	return &Memory{budget: b, region: region, unmap: unmap}
 }
 
 // Reallocate implements experimental.LinearMemory: it grows the memory
@@ -74,8 +74,15 @@ func (m *Memory) Reallocate(size uint64) []byte {
 	return m.region[:size:size]
 }
 
-// Free implements experimental.LinearMemory.
-func (m *Memory) Free() {
+// Free implements experimental.LinearMemory, as nothing: wazero frees a
+// memory when any module holding it closes, an importer as well as its
+// owner (a glue module that failed to link, say), while others still use
+// it. The owner's Instance.Close releases it instead.
+func (m *Memory) Free() {}
+
+// release gives the memory back: unmapped, taken off the budget, and the
+// isolate told (so that it detaches the buffers over it).
+func (m *Memory) release() {
 	if m.region == nil {
 		return
 	}
@@ -83,11 +90,12 @@ func (m *Memory) Free() {
 	b.mu.Lock()
 	b.used -= m.size
 	b.mu.Unlock()
+	had := m.size
 	m.size = 0
-	if b.OnResize != nil {
+	if had > 0 && b.OnResize != nil {
 		b.OnResize(m)
 	}
-	m.release()
+	m.unmap()
 	m.region = nil
 }
 

@@ -472,6 +472,9 @@ func (inst *Instance) Close() {
 	for _, c := range inst.linkCode {
 		c.Close(ctx)
 	}
+	if inst.memory != nil {
+		inst.memory.release()
+	}
 	inst.linked, inst.linkCode, inst.mod, inst.tables = nil, nil, nil, nil
 }
 

@@ -239,3 +239,39 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("resizes %v, want %v", resized, want)
 	}
 }
+
+// A module that imports a memory and fails to instantiate (its start
+// function traps) leaves the memory to its owner, mapped and counted.
+func TestFailedImporterKeepsMemory(t *testing.T) {
+	budget := NewBudget(1 << 20)
+	owner, err := Compile(MemoryModule(Limits{Min: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Release()
+	mem, err := owner.Instantiate(context.Background(), nil, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	b, err := os.ReadFile("testdata/importmem.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Release()
+	_, err = m.Instantiate(context.Background(), []Extern{{From: mem, Name: "m"}}, budget)
+	var trap *Trap
+	if !errors.As(err, &trap) || trap.Msg != "unreachable" {
+		t.Fatalf("instantiate: %v", err)
+	}
+	if got := unsafe.Slice((*byte)(unsafe.Add(nil, mem.Memory().Base())), mem.Memory().Size())[3]; got != 9 {
+		t.Errorf("the start function's store: %d", got)
+	}
+	if budget.Used() != 1<<16 {
+		t.Errorf("used %d", budget.Used())
+	}
+}
