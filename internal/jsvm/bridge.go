@@ -360,6 +360,18 @@ func ArrayBufferData(v quickjs.Value) (p uintptr, n int, ok bool) {
 	return p, int(*(*lib.Tsize_t)(unsafe.Add(nil, psize))), true
 }
 
+// TurnDeadline is the current turn's CPU deadline as the engine holds it (a
+// reading of its monotonic clock): it tells one turn's deadline from
+// another's. ok is false when no limit runs.
+func TurnDeadline(vm *quickjs.VM) (int64, bool) {
+	m := mirror(vm)
+	if m.interruptData == 0 {
+		return 0, false
+	}
+	d := (*interruptDataMirror)(unsafe.Add(nil, m.interruptData))
+	return d.timeLimit, d.timeLimit != 0
+}
+
 // TimeLeft is what remains of the current turn's CPU time (the eval
 // timeout armed by the outermost call into the VM); ok is false when no
 // limit runs.

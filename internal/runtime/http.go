@@ -98,7 +98,9 @@ func (iso *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request, opts Serve
 		if hasBody {
 			bodyID = iso.addBody(r.Body)
 		}
-		if _, err := iso.call("fetch", req.id, r.Method, url, headers, bodyID); err != nil {
+		if _, err := iso.call("fetch", req.id, r.Method, url, headers, bodyID); err != nil && iso.Err() == nil {
+			// (A call that killed the isolate, a limit hit, fails with the
+			// limit's message as the isolate shuts down.)
 			iso.failRequest(req, err)
 		}
 	}) {
@@ -308,7 +310,7 @@ func (iso *Isolate) failFromJS(id int, text string) {
 		// error; the values that filled the heap may be freed by now.
 		text = "InternalError: out of memory"
 	}
-	if iso.checkFatalText(text) {
+	if iso.Err() != nil || iso.checkFatalText(text) {
 		return // shutdown fails the request with the limit's message
 	}
 	text = iso.script.SourceMap.MapStack(text)

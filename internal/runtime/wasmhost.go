@@ -9,6 +9,8 @@ import (
 	goruntime "runtime"
 	"slices"
 	"sort"
+	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/isola-run/isola/internal/jsvm"
@@ -66,14 +68,25 @@ type wasmState struct {
 	instances  map[int]*wasmInstance
 	byMemory   map[*wasm.Memory]*wasmInstance
 	next       int
-	// ctx is the context of the call that entered WebAssembly from
-	// JavaScript (carrying the turn's CPU deadline); nested calls share it.
-	ctx   context.Context
+	// depth counts the calls into WebAssembly under way (nested through
+	// imports).
 	depth int
+	// The watchdog: a timer armed for the turn's CPU deadline (armed, the
+	// engine's own reading of it) that stops the isolate's instances if a
+	// call is still under way (active) when it fires.
+	watchdog *time.Timer
+	armed    int64
+	mu       sync.Mutex // guards active and live, which the timer reads
+	active   bool
+	live     []*wasm.Instance
 }
 
 type wasmInstance struct {
-	inst    *wasm.Instance
+	inst *wasm.Instance
+	// linked: another instance imports from it or it from another, or
+	// it is in a table of another's: its code may run by another's way, so
+	// it lives until the isolate ends rather than until JavaScript drops it.
+	linked  bool
 	imports []quickjs.Value // the JavaScript functions its imports call (held)
 	buffer  quickjs.Value   // the ArrayBuffer over its memory, once asked for (held)
 	hasBuf  bool
@@ -329,6 +342,7 @@ func (iso *Isolate) wasmHost(fns map[string]any) {
 		if in == nil || src == nil {
 			return "Error: no such instance"
 		}
+		in.linked, src.linked = true, true
 		old, ok, err := in.inst.TablePut(i, uint32(idx), src.inst, fn, grow)
 		if err != nil {
 			return iso.wasmErrorText(err)
@@ -349,6 +363,22 @@ func (iso *Isolate) wasmHost(fns map[string]any) {
 		}
 		return 0
 	}
+	// wasmRelease frees an instance JavaScript no longer holds (its keep
+	// token was collected), unless it is linked to others.
+	fns["wasmRelease"] = func(iso *Isolate, h int) {
+		in := st.instances[h]
+		if in == nil || in.linked {
+			return
+		}
+		delete(st.instances, h)
+		st.mu.Lock()
+		st.live = slices.DeleteFunc(st.live, func(x *wasm.Instance) bool { return x == in.inst })
+		st.mu.Unlock()
+		in.close()
+		if mem := in.inst.Memory(); mem != nil {
+			delete(st.byMemory, mem)
+		}
+	}
 	fns["wasmCallRef"] = fastHost(1, func(iso *Isolate, a *jsvm.Args) any {
 		id := a.Int(0)
 		if id < 0 || id >= len(st.funcs) {
@@ -365,6 +395,10 @@ func (iso *Isolate) wasmHost(fns map[string]any) {
 // an instance exports it (JavaScript has that function object already),
 // else the JSON of a handle to call it by, the same for the same function.
 func (st *wasmState) funcAnswer(f *wasm.Func) string {
+	// Which instance's code f runs cannot be told: none may go now.
+	for _, in := range st.instances {
+		in.linked = true
+	}
 	for _, h := range slices.Sorted(maps.Keys(st.instances)) {
 		other := st.instances[h].inst
 		for j := range other.Module().Exports() {
@@ -520,6 +554,7 @@ func (iso *Isolate) wasmInstantiate(m *wasm.Module, args *jsvm.Args) any {
 			return "Error: malformed imports"
 		}
 		externs[k].From, externs[k].Name = from.inst, from.inst.Module().Exports()[i].Name
+		from.linked, in.linked = true, true
 	}
 	ctx, cancel := iso.wasmContext()
 	inst, err := m.Instantiate(ctx, externs, st.budget)
@@ -533,6 +568,9 @@ func (iso *Isolate) wasmInstantiate(m *wasm.Module, args *jsvm.Args) any {
 }
 
 func (st *wasmState) add(in *wasmInstance) int {
+	st.mu.Lock()
+	st.live = append(st.live, in.inst)
+	st.mu.Unlock()
 	st.next++
 	st.instances[st.next] = in
 	if mem := in.inst.Memory(); mem != nil {
@@ -577,23 +615,50 @@ func (iso *Isolate) wasmImport(fn quickjs.Value, params, results int) wasm.HostF
 	}
 }
 
-// wasmContext is the context a call into WebAssembly runs under: the
-// turn's CPU deadline, or the outer call's when nested.
-func (iso *Isolate) wasmContext() (context.Context, context.CancelFunc) {
+// wasmContext is what a call into WebAssembly runs under. The outermost
+// call arms the watchdog for the turn's CPU deadline (once a turn: the
+// timer is reset only when the deadline changed), and marks a call under
+// way for it; the returned function ends the call.
+func (iso *Isolate) wasmContext() (context.Context, func()) {
 	st := iso.wasm
-	if st.depth > 0 {
-		return st.ctx, func() {}
-	}
-	ctx, cancel := context.Background(), context.CancelFunc(func() {})
-	if left, ok := jsvm.TimeLeft(iso.vm); ok {
-		ctx, cancel = context.WithTimeout(ctx, max(left, 0))
-	}
-	st.ctx = ctx
 	st.depth++
-	return ctx, func() {
+	if st.depth > 1 {
+		return context.Background(), func() { st.depth-- }
+	}
+	if limit, ok := jsvm.TurnDeadline(iso.vm); ok && limit != st.armed {
+		st.armed = limit
+		left, _ := jsvm.TimeLeft(iso.vm)
+		if st.watchdog == nil {
+			st.watchdog = time.AfterFunc(max(left, 0), st.fire)
+		} else {
+			st.watchdog.Reset(max(left, 0))
+		}
+	}
+	st.mu.Lock()
+	st.active = true
+	st.mu.Unlock()
+	if left, ok := jsvm.TimeLeft(iso.vm); ok && left <= 0 {
+		st.fire() // past the deadline already: the call traps at once
+	}
+	return context.Background(), func() {
 		st.depth--
-		st.ctx = nil
-		cancel()
+		st.mu.Lock()
+		st.active = false
+		st.mu.Unlock()
+	}
+}
+
+// fire is the watchdog: a call still under way at the deadline is stopped
+// (each instance's code traps at its next loop or call; the isolate is then
+// killed for its CPU time, as JavaScript past the limit is).
+func (st *wasmState) fire() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.active {
+		return
+	}
+	for _, in := range st.live {
+		in.Stop()
 	}
 }
 
@@ -628,6 +693,13 @@ func (iso *Isolate) wasmErrorText(err error) string {
 	var qe *quickjs.Error
 	switch {
 	case errors.As(err, &trap):
+		if trap.Deadline {
+			// Killed here, as JavaScript past its time is: the engine's own
+			// check after this call would throw, but not always in words
+			// the isolate recognises.
+			iso.checkFatalText("InternalError: interrupted")
+			return "Error: " + trap.Msg
+		}
 		if trap.Overflow {
 			return "RangeError: " + trap.Msg
 		}
@@ -657,6 +729,17 @@ func (iso *Isolate) wasmResized(mem *wasm.Memory) {
 	in.hasBuf = false
 }
 
+// close frees the instance, detaching the buffer over its memory first.
+func (in *wasmInstance) close() {
+	if in.hasBuf {
+		jsvm.DetachArrayBuffer(in.buffer)
+		in.buffer.Free()
+		in.hasBuf = false
+	}
+	in.inst.Close()
+	in.release()
+}
+
 func (in *wasmInstance) release() {
 	for _, f := range in.imports {
 		f.Free()
@@ -672,19 +755,19 @@ func (iso *Isolate) closeWasm() {
 		return
 	}
 	for h, in := range st.instances {
-		if in.hasBuf {
-			jsvm.DetachArrayBuffer(in.buffer)
-			in.buffer.Free()
-			in.hasBuf = false
-		}
-		in.inst.Close()
-		in.release()
+		in.close()
 		delete(st.instances, h)
 	}
 	for _, m := range st.owned {
 		m.Release()
 	}
 	st.owned = nil
+	if st.watchdog != nil {
+		st.watchdog.Stop()
+	}
+	st.mu.Lock()
+	st.live = nil
+	st.mu.Unlock()
 	if st.scratch != nil {
 		st.scratch = nil
 		st.scratchBuf.Free()

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -33,10 +34,9 @@ var engine struct {
 
 func runtime() wazero.Runtime {
 	engine.once.Do(func() {
-		cfg := wazero.NewRuntimeConfig().
-			// A call's context carries its isolate's CPU deadline.
-			WithCloseOnContextDone(true).
-			WithCoreFeatures(api.CoreFeaturesV2)
+		// No WithCloseOnContextDone: Isola stops runaway code with checks of
+		// its own (instrument.go).
+		cfg := wazero.NewRuntimeConfig().WithCoreFeatures(api.CoreFeaturesV2)
 		engine.rt = wazero.NewRuntimeWithConfig(context.Background(), cfg)
 		engine.compiled = map[[32]byte]*Module{}
 	})
@@ -84,18 +84,22 @@ func Compile(b []byte) (*Module, error) {
 	if len(b) < 8 {
 		return nil, &CompileError{"expected 4 bytes, fell off end @+4"}
 	}
-	cm, err := rt.CompileModule(context.Background(), b)
-	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), "invalid ")
-		if m := badFunction.FindStringSubmatch(msg); m != nil {
-			msg = "Compiling function #" + m[1] + " failed: " + m[2]
-		}
-		return nil, &CompileError{msg}
-	}
 	sh, err := parse(b)
+	var code []byte
+	if err == nil {
+		code, err = instrument(b, sh)
+	}
 	if err != nil {
-		cm.Close(context.Background())
-		return nil, &CompileError{err.Error()}
+		// The compiler words what is wrong with a module best; a module it
+		// takes that Isola could not read is Isola's to explain.
+		if _, cerr := rt.CompileModule(context.Background(), b); cerr != nil {
+			return nil, compileError(cerr)
+		}
+		return nil, &CompileError{"Isola cannot read this module: " + err.Error()}
+	}
+	cm, err := rt.CompileModule(context.Background(), code)
+	if err != nil {
+		return nil, compileError(err)
 	}
 	m := &Module{key: key, compiled: cm, shape: sh, refs: 1, bytes: b}
 	engine.mu.Lock()
@@ -108,6 +112,14 @@ func Compile(b []byte) (*Module, error) {
 	}
 	engine.compiled[key] = m
 	return m, nil
+}
+
+func compileError(err error) *CompileError {
+	msg := strings.TrimPrefix(err.Error(), "invalid ")
+	if m := badFunction.FindStringSubmatch(msg); m != nil {
+		msg = "Compiling function #" + m[1] + " failed: " + m[2]
+	}
+	return &CompileError{msg}
 }
 
 // badFunction is wazero's word for a function that does not validate.
@@ -217,6 +229,10 @@ type Instance struct {
 	// tables are the helpers reaching into its exported tables, by export
 	// index, made on first use.
 	tables map[int]*tableHelper
+	// stop is the global its code checks (instrument.go); stopped, whether
+	// Stop set it.
+	stop    api.MutableGlobal
+	stopped atomic.Bool
 }
 
 // Instantiate links imports (one per import, in import order) and
@@ -268,7 +284,18 @@ func (m *Module) Instantiate(ctx context.Context, imports []Extern, budget *Budg
 		return nil, instantiateError(err)
 	}
 	inst.mod = mod
+	inst.stop, _ = mod.ExportedGlobal(stopExport).(api.MutableGlobal)
 	return inst, nil
+}
+
+// Stop makes the instance's running code trap at its next function entry
+// or loop iteration, and every call after. Any goroutine may call it: it is
+// how a call past its isolate's CPU deadline ends.
+func (inst *Instance) Stop() {
+	inst.stopped.Store(true)
+	if inst.stop != nil {
+		inst.stop.Set(1)
+	}
 }
 
 // link makes the instance that answers module name modName's imports.
@@ -504,6 +531,9 @@ func (inst *Instance) Call(ctx context.Context, i int, stack []uint64) error {
 		return nil
 	}
 	if t := trapOf(err); t != nil {
+		if inst.stopped.Load() {
+			return &Trap{Msg: "the CPU time limit was exceeded", Deadline: true}
+		}
 		return t
 	}
 	return err

@@ -107,13 +107,20 @@ const wasmRefFuncs = new Map();
 function wasmFuncFrom(r) {
   if (typeof r === "string" && r[0] === "e") {
     const [h, j] = r.slice(1).split(":").map(Number);
-    return wasmInstances.get(h)[j];
+    const inst = wasmInstances.get(h);
+    let fn = inst.refs[j].deref();
+    if (fn === undefined) { // collected: no one can tell a new one from it
+      const ex = inst.shape[j];
+      fn = wasmExportFunction(h, j, ex.index, ex.params, ex.results, host.wasmCall, inst.keep);
+      inst.refs[j] = new WeakRef(fn);
+    }
+    return fn;
   }
   if (typeof r === "string" && r[0] === "{") {
     const f = JSON.parse(r);
     let fn = wasmRefFuncs.get(f.ref);
     if (fn === undefined) {
-      fn = wasmExportFunction(f.ref, 0, f.index, f.params, f.results, host.wasmCallRef);
+      fn = wasmExportFunction(f.ref, 0, f.index, f.params, f.results, host.wasmCallRef, null);
       wasmState.get(fn).ref = true;
       wasmRefFuncs.set(f.ref, fn);
     }
@@ -328,6 +335,7 @@ function wasmInstantiate(self, st, importObject, prefix) {
   }
   const r = host.wasmInstantiate(st.handle, ...args);
   if (typeof r === "string") throw wasmError(r, prefix);
+  const keep = wasmKeep(r);
   const exports = Object.create(null);
   const made = new Map(); // one object per item, however many names export it
   for (let i = 0; i < st.shape.exports.length; i++) {
@@ -338,16 +346,16 @@ function wasmInstantiate(self, st, importObject, prefix) {
       const imported = importedObjects[ex.kind]?.[ex.index];
       switch (ex.kind) {
         case "function":
-          v = wasmExportFunction(r, i, ex.index, ex.params, ex.results, host.wasmCall);
+          v = wasmExportFunction(r, i, ex.index, ex.params, ex.results, host.wasmCall, keep);
           break;
         case "memory":
-          v = imported ?? wasmObject(WasmMemory, { kind: "memory", handle: r, index: i, max: ex.max });
+          v = imported ?? wasmObject(WasmMemory, { kind: "memory", handle: r, index: i, max: ex.max, keep });
           break;
         case "global":
-          v = imported ?? wasmObject(WasmGlobal, { kind: "global", handle: r, index: i, type: ex.type, mutable: ex.mutable });
+          v = imported ?? wasmObject(WasmGlobal, { kind: "global", handle: r, index: i, type: ex.type, mutable: ex.mutable, keep });
           break;
         case "table":
-          v = imported ?? wasmObject(WasmTable, { kind: "table", handle: r, index: i, elem: ex.type, max: ex.max, fns: new Map(), exports: null });
+          v = imported ?? wasmObject(WasmTable, { kind: "table", handle: r, index: i, elem: ex.type, max: ex.max, exports: null, keep });
           break;
         default:
           v = Object.create(WasmTag.prototype);
@@ -363,14 +371,30 @@ function wasmInstantiate(self, st, importObject, prefix) {
     if (t !== undefined && t.handle === r) t.exports = byExport;
   }
   Object.freeze(exports);
-  wasmInstances.set(r, byExport);
-  wasmState.set(self, { kind: "instance", handle: r, exports });
+  wasmInstances.set(r, { refs: byExport.map((v) => new WeakRef(v)), shape: st.shape.exports, keep });
+  wasmState.set(self, { kind: "instance", handle: r, exports, keep });
   return self;
 }
 
-// wasmInstances maps an instance's handle to its exports' objects, by
-// export index: a function read out of a table is the export it is.
+// wasmInstances maps an instance's handle to (weak references to) its
+// exports' objects, by export index: a function read out of a table is the
+// export it is.
 const wasmInstances = new Map();
+
+// An instance lives in Go until no object of its own (the Instance, its
+// exports, a Memory, Table or Global made in JavaScript) is left: each
+// holds its keep token, and the token's collection releases it. Go keeps
+// instances linked to others (wasmhost.go) until the isolate ends.
+const wasmRegistry = new FinalizationRegistry((h) => {
+  wasmInstances.delete(h);
+  host.wasmRelease(h);
+});
+
+function wasmKeep(h) {
+  const keep = {};
+  wasmRegistry.register(keep, h);
+  return keep;
+}
 
 function wasmObject(C, st) {
   const o = Object.create(C.prototype);
@@ -413,7 +437,7 @@ const wasmFunctionProto = Object.create(Function.prototype, {
 
 // wasmExportFunction makes the function object of export i of instance inst
 // (or, with call host.wasmCallRef, of function handle inst).
-function wasmExportFunction(inst, i, index, params, results, call) {
+function wasmExportFunction(inst, i, index, params, results, call, keep) {
   const n = params.length;
   const fn = {
     [index](...args) {
@@ -437,7 +461,7 @@ function wasmExportFunction(inst, i, index, params, results, call) {
   }[index];
   Object.defineProperty(fn, "length", { value: n });
   Object.setPrototypeOf(fn, wasmFunctionProto);
-  wasmState.set(fn, { kind: "function", handle: inst, index: i, params, results });
+  wasmState.set(fn, { kind: "function", handle: inst, index: i, params, results, keep });
   return fn;
 }
 
@@ -479,7 +503,7 @@ function WasmMemory(descriptor) {
   wasmViews();
   const r = host.wasmNewMemory(initial, maximum ?? -1);
   if (typeof r === "string") throw wasmError(r, "WebAssembly.Memory(): ");
-  wasmState.set(this, { kind: "memory", handle: r, index: 0, max: maximum });
+  wasmState.set(this, { kind: "memory", handle: r, index: 0, max: maximum, keep: wasmKeep(r) });
 }
 
 function wasmMemoryState(m, what) {
@@ -535,7 +559,7 @@ function WasmGlobal(descriptor, value = undefined) {
   // can only be null: the value is set after.
   const r = host.wasmNewGlobal(type, mutable || type === WASM_EXTERNREF);
   if (typeof r === "string") throw wasmError(r, "WebAssembly.Global(): ");
-  const st = { kind: "global", handle: r, index: 0, type, mutable };
+  const st = { kind: "global", handle: r, index: 0, type, mutable, keep: wasmKeep(r) };
   if (type === WASM_EXTERNREF) {
     wasmStore(s, 0, type, value);
     host.wasmSetGlobal(r, 0);
@@ -577,7 +601,7 @@ function WasmTable(descriptor, value = undefined) {
   wasmViews();
   const r = host.wasmNewTable(elem, initial, maximum ?? -1);
   if (typeof r === "string") throw wasmError(r, "WebAssembly.Table(): ");
-  const st = { kind: "table", handle: r, index: 0, elem, max: maximum, fns: new Map(), exports: null };
+  const st = { kind: "table", handle: r, index: 0, elem, max: maximum, exports: null, keep: wasmKeep(r) };
   wasmState.set(this, st);
   // Elements start as undefined in an externref table made here.
   if (elem === WASM_EXTERNREF) for (let i = 0; i < initial; i++) wasmTableSet(st, i, value);
