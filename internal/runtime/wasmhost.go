@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -76,8 +77,10 @@ type wasmState struct {
 	// call is still under way (active) when it fires.
 	watchdog *time.Timer
 	armed    int64
-	mu       sync.Mutex // guards active and live, which the timer reads
-	active   bool
+	active   atomic.Bool
+	turn     atomic.Uint64 // counts the deadlines armed for
+	fired    atomic.Bool   // the deadline armed for has passed
+	mu       sync.Mutex    // guards live, which the timer reads
 	live     []*wasm.Instance
 }
 
@@ -384,9 +387,9 @@ func (iso *Isolate) wasmHost(fns map[string]any) {
 		if id < 0 || id >= len(st.funcs) {
 			return "Error: no such function"
 		}
-		ctx, cancel := iso.wasmContext()
-		err := st.funcs[id].Call(ctx, st.scratch)
-		cancel()
+		iso.wasmEnter()
+		err := st.funcs[id].Call(context.Background(), st.scratch)
+		iso.wasmLeave()
 		return iso.wasmResult(err)
 	})
 }
@@ -556,9 +559,9 @@ func (iso *Isolate) wasmInstantiate(m *wasm.Module, args *jsvm.Args) any {
 		externs[k].From, externs[k].Name = from.inst, from.inst.Module().Exports()[i].Name
 		from.linked, in.linked = true, true
 	}
-	ctx, cancel := iso.wasmContext()
-	inst, err := m.Instantiate(ctx, externs, st.budget)
-	cancel()
+	iso.wasmEnter()
+	inst, err := m.Instantiate(context.Background(), externs, st.budget)
+	iso.wasmLeave()
 	if err != nil {
 		in.release()
 		return iso.wasmErrorText(err)
@@ -615,46 +618,55 @@ func (iso *Isolate) wasmImport(fn quickjs.Value, params, results int) wasm.HostF
 	}
 }
 
-// wasmContext is what a call into WebAssembly runs under. The outermost
-// call arms the watchdog for the turn's CPU deadline (once a turn: the
-// timer is reset only when the deadline changed), and marks a call under
-// way for it; the returned function ends the call.
-func (iso *Isolate) wasmContext() (context.Context, func()) {
+// wasmEnter starts a call into WebAssembly; wasmLeave ends it. The
+// outermost call arms the watchdog for the turn's CPU deadline (once a
+// turn: the timer is reset only when the deadline changed), and marks a call
+// under way for it.
+func (iso *Isolate) wasmEnter() {
 	st := iso.wasm
 	st.depth++
 	if st.depth > 1 {
-		return context.Background(), func() { st.depth-- }
+		return
 	}
 	if limit, ok := jsvm.TurnDeadline(iso.vm); ok && limit != st.armed {
 		st.armed = limit
-		left, _ := jsvm.TimeLeft(iso.vm)
-		if st.watchdog == nil {
-			st.watchdog = time.AfterFunc(max(left, 0), st.fire)
-		} else {
-			st.watchdog.Reset(max(left, 0))
-		}
-	}
-	st.mu.Lock()
-	st.active = true
-	st.mu.Unlock()
-	if left, ok := jsvm.TimeLeft(iso.vm); ok && left <= 0 {
-		st.fire() // past the deadline already: the call traps at once
-	}
-	return context.Background(), func() {
-		st.depth--
+		// A timer per turn, with the turn's number: one armed for an
+		// earlier turn may still be firing, and must do nothing.
 		st.mu.Lock()
-		st.active = false
+		turn := st.turn.Add(1)
+		st.fired.Store(false)
 		st.mu.Unlock()
+		left, _ := jsvm.TimeLeft(iso.vm)
+		if st.watchdog != nil {
+			st.watchdog.Stop()
+		}
+		st.watchdog = time.AfterFunc(max(left, 0), func() { st.fire(turn) })
+	}
+	st.active.Store(true)
+	if st.fired.Load() {
+		st.fire(st.turn.Load()) // past the deadline already: the call traps at once
+	}
+}
+
+func (iso *Isolate) wasmLeave() {
+	st := iso.wasm
+	st.depth--
+	if st.depth == 0 {
+		st.active.Store(false)
 	}
 }
 
 // fire is the watchdog: a call still under way at the deadline is stopped
 // (each instance's code traps at its next loop or call; the isolate is then
 // killed for its CPU time, as JavaScript past the limit is).
-func (st *wasmState) fire() {
+func (st *wasmState) fire(turn uint64) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if !st.active {
+	if turn != st.turn.Load() {
+		return
+	}
+	st.fired.Store(true)
+	if !st.active.Load() {
 		return
 	}
 	for _, in := range st.live {
@@ -671,9 +683,9 @@ func (iso *Isolate) wasmCall(h, i int) any {
 	if in == nil || in.inst == nil {
 		return "Error: no such instance"
 	}
-	ctx, cancel := iso.wasmContext()
-	err := in.inst.Call(ctx, i, st.scratch)
-	cancel()
+	iso.wasmEnter()
+	err := in.inst.Call(context.Background(), i, st.scratch)
+	iso.wasmLeave()
 	return iso.wasmResult(err)
 }
 

@@ -116,3 +116,35 @@ export default { fetch() {
 		t.Fatalf("%d %q\nwant %q", code, body, want)
 	}
 }
+
+// BenchmarkWasmCalls is the cost of a call from JavaScript into
+// WebAssembly: a request making 10,000 calls of a two-argument export.
+func BenchmarkWasmCalls(b *testing.B) {
+	bin, err := os.ReadFile("../wasm/testdata/basic.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bu, err := bundle.Build(bundle.Options{Main: "worker.js", Modules: map[string]bundle.Module{
+		"worker.js": {Type: "js", Source: wasmPrelude + `
+export default { fetch() { let s = 0; for (let i = 0; i < 10000; i++) s = ex.add(s, i); return new Response(String(s)); } };`},
+		"basic.wasm": {Type: "wasm", Source: string(bin)},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Compile("wasm", bu)
+	if err != nil {
+		b.Fatal(err)
+	}
+	iso, err := NewIsolate(s, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer iso.Close()
+	b.ResetTimer()
+	for range b.N {
+		rec := httptest.NewRecorder()
+		iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://x/", nil), ServeOptions{})
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10000, "ns/call")
+}

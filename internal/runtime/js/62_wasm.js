@@ -439,30 +439,132 @@ const wasmFunctionProto = Object.create(Function.prototype, {
 // (or, with call host.wasmCallRef, of function handle inst).
 function wasmExportFunction(inst, i, index, params, results, call, keep) {
   const n = params.length;
-  const fn = {
-    [index](...args) {
-      const s = wasmScratch;
-      for (let k = 0; k < n; k++) wasmStore(s, k, params[k], args[k]);
-      const r = call === host.wasmCall ? call(inst, i) : call(inst);
-      if (r !== 0) {
-        if (r === 1) {
-          const p = wasmPending;
-          wasmPending = null;
-          throw p.e;
+  const [p0, p1, p2] = params;
+  const nres = results.length, r0 = results[0];
+  const byRef = call !== host.wasmCall;
+  // Calls cost most in the interpreter, so the common shapes (up to three
+  // parameters, at most one result) get wrappers of their own: no rest
+  // array, no loops.
+  const done = (s, r) => {
+    if (r !== 0) wasmRaise(r);
+    if (nres === 1) return wasmLoad(s, 0, r0);
+    if (nres === 0) return undefined;
+    const out = [];
+    for (let k = 0; k < nres; k++) out.push(wasmLoad(s, k, results[k]));
+    return out;
+  };
+  // i32 and f64 values, the common ones, are stored and read in place.
+  const { i32, f64 } = wasmScratch;
+  const fast = (t) => (t === WASM_I32 ? 1 : t === WASM_F64 ? 2 : 0);
+  const f0 = fast(p0), f1 = fast(p1), f2 = fast(p2);
+  const fr = nres === 1 ? fast(r0) : 0;
+  let methods;
+  if (byRef) {
+    methods = {
+      [index](...args) {
+        const s = wasmScratch;
+        for (let k = 0; k < n; k++) wasmStore(s, k, params[k], args[k]);
+        return done(s, host.wasmCallRef(inst));
+      },
+    };
+  } else if (n === 0) {
+    methods = {
+      [index]() {
+        const r = host.wasmCall(inst, i);
+        if (r === 0 && fr === 1) return i32[0];
+        if (r === 0 && fr === 2) return f64[0];
+        return done(wasmScratch, r);
+      },
+    };
+  } else if (n === 1) {
+    methods = {
+      [index](a) {
+        try {
+          if (f0 === 1) { i32[0] = a; i32[1] = 0; }
+          else if (f0 === 2) f64[0] = a;
+          else wasmStore(wasmScratch, 0, p0, a);
+        } catch (e) {
+          wasmArgFailed(e);
         }
-        throw wasmError(r, "");
-      }
-      if (results.length === 0) return undefined;
-      if (results.length === 1) return wasmLoad(s, 0, results[0]);
-      const out = [];
-      for (let k = 0; k < results.length; k++) out.push(wasmLoad(s, k, results[k]));
-      return out;
-    },
-  }[index];
+        const r = host.wasmCall(inst, i);
+        if (r === 0 && fr === 1) return i32[0];
+        if (r === 0 && fr === 2) return f64[0];
+        return done(wasmScratch, r);
+      },
+    };
+  } else if (n === 2) {
+    methods = {
+      [index](a, b) {
+        try {
+          if (f0 === 1) { i32[0] = a; i32[1] = 0; }
+          else if (f0 === 2) f64[0] = a;
+          else wasmStore(wasmScratch, 0, p0, a);
+          if (f1 === 1) { i32[2] = b; i32[3] = 0; }
+          else if (f1 === 2) f64[1] = b;
+          else wasmStore(wasmScratch, 1, p1, b);
+        } catch (e) {
+          wasmArgFailed(e);
+        }
+        const r = host.wasmCall(inst, i);
+        if (r === 0 && fr === 1) return i32[0];
+        if (r === 0 && fr === 2) return f64[0];
+        return done(wasmScratch, r);
+      },
+    };
+  } else if (n === 3) {
+    methods = {
+      [index](a, b, c) {
+        try {
+          if (f0 === 1) { i32[0] = a; i32[1] = 0; }
+          else if (f0 === 2) f64[0] = a;
+          else wasmStore(wasmScratch, 0, p0, a);
+          if (f1 === 1) { i32[2] = b; i32[3] = 0; }
+          else if (f1 === 2) f64[1] = b;
+          else wasmStore(wasmScratch, 1, p1, b);
+          if (f2 === 1) { i32[4] = c; i32[5] = 0; }
+          else if (f2 === 2) f64[2] = c;
+          else wasmStore(wasmScratch, 2, p2, c);
+        } catch (e) {
+          wasmArgFailed(e);
+        }
+        const r = host.wasmCall(inst, i);
+        if (r === 0 && fr === 1) return i32[0];
+        if (r === 0 && fr === 2) return f64[0];
+        return done(wasmScratch, r);
+      },
+    };
+  } else {
+    methods = {
+      [index](...args) {
+        const s = wasmScratch;
+        for (let k = 0; k < n; k++) wasmStore(s, k, params[k], args[k]);
+        return done(s, host.wasmCall(inst, i));
+      },
+    };
+  }
+  const fn = methods[index];
   Object.defineProperty(fn, "length", { value: n });
   Object.setPrototypeOf(fn, wasmFunctionProto);
   wasmState.set(fn, { kind: "function", handle: inst, index: i, params, results, keep });
   return fn;
+}
+
+// wasmArgFailed rethrows what storing an argument threw: a typed array's
+// refusal of a BigInt for a number in V8's words, anything else as it is.
+function wasmArgFailed(e) {
+  if (e instanceof TypeError && e.message === "cannot convert bigint to number") wasmNumber(0n);
+  throw e;
+}
+
+// wasmRaise throws what a call into WebAssembly ended with: an import's
+// exception (1), or Go's "Class: message".
+function wasmRaise(r) {
+  if (r === 1) {
+    const p = wasmPending;
+    wasmPending = null;
+    throw p.e;
+  }
+  throw wasmError(r, "");
 }
 
 function wasmIndexArg(v, where) {
