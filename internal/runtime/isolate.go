@@ -679,6 +679,11 @@ func (iso *Isolate) turn() {
 	// threshold from what is left (jsvm.SettleGCThreshold says why). A
 	// threshold near the memory limit is left alone: heapWasNearLimit reads
 	// it later.
+	if iso.Err() == nil && iso.wasm != nil && iso.wasm.collect {
+		iso.wasm.collect = false
+		jsvm.RunGC(iso.vm)
+		iso.drain() // the finalizers that release instances
+	}
 	if iso.Err() == nil && jsvm.GCThreshold(iso.vm) != gcSeen {
 		jsvm.RunGC(iso.vm)
 		iso.drain()

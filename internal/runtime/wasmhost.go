@@ -72,6 +72,8 @@ type wasmState struct {
 	// depth counts the calls into WebAssembly under way (nested through
 	// imports).
 	depth int
+	// collect asks for a collection at the turn's end (add).
+	collect bool
 	// The watchdog: a timer armed for the turn's CPU deadline (armed, the
 	// engine's own reading of it) that stops the isolate's instances if a
 	// call is still under way (active) when it fires.
@@ -571,6 +573,12 @@ func (iso *Isolate) wasmInstantiate(m *wasm.Module, args *jsvm.Args) any {
 }
 
 func (st *wasmState) add(in *wasmInstance) int {
+	// Memories are outside the engine's heap, so its collector does not
+	// run for them: past half the budget, the turn ends with a collection,
+	// which frees the instances JavaScript dropped (isolate.go).
+	if st.budget.Used() > st.budget.Limit()/2 {
+		st.collect = true
+	}
 	st.mu.Lock()
 	st.live = append(st.live, in.inst)
 	st.mu.Unlock()

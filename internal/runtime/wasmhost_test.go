@@ -148,3 +148,21 @@ export default { fetch() { let s = 0; for (let i = 0; i < 10000; i++) s = ex.add
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10000, "ns/call")
 }
+
+// Instances JavaScript drops are freed: many requests, each making an
+// instance with a memory, stay within an isolate's memory budget.
+func TestWasmInstancesAreFreed(t *testing.T) {
+	s := wasmWorker(t, wasmPrelude+`
+export default { fetch() { return new Response(String(new WebAssembly.Instance(mod, imports).exports.add(1, 2))); } };`)
+	iso, err := NewIsolate(s, Options{Limits: Limits{Memory: 16 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iso.Close()
+	// 2,000 instances of 64 KiB each: 125 MiB, eight times the budget.
+	for i := range 2000 {
+		if code, body := serveOnce(t, iso, "GET", ""); code != 200 || body != "3" {
+			t.Fatalf("request %d: %d %q", i, code, body)
+		}
+	}
+}

@@ -22,6 +22,9 @@ type Budget struct {
 // NewBudget makes a budget of limit bytes.
 func NewBudget(limit uint64) *Budget { return &Budget{limit: limit} }
 
+// Limit is the budget's size in bytes.
+func (b *Budget) Limit() uint64 { return b.limit }
+
 // Used is the bytes the budget's memories hold.
 func (b *Budget) Used() uint64 {
 	b.mu.Lock()

@@ -110,8 +110,10 @@ function wasmFuncFrom(r) {
     const inst = wasmInstances.get(h);
     let fn = inst.refs[j].deref();
     if (fn === undefined) { // collected: no one can tell a new one from it
+      // (Go answered with this export because the instance is linked, and a
+      // linked instance lives until the isolate ends: it needs no token.)
       const ex = inst.shape[j];
-      fn = wasmExportFunction(h, j, ex.index, ex.params, ex.results, host.wasmCall, inst.keep);
+      fn = wasmExportFunction(h, j, ex.index, ex.params, ex.results, host.wasmCall, null);
       inst.refs[j] = new WeakRef(fn);
     }
     return fn;
@@ -371,7 +373,7 @@ function wasmInstantiate(self, st, importObject, prefix) {
     if (t !== undefined && t.handle === r) t.exports = byExport;
   }
   Object.freeze(exports);
-  wasmInstances.set(r, { refs: byExport.map((v) => new WeakRef(v)), shape: st.shape.exports, keep });
+  wasmInstances.set(r, { refs: byExport.map((v) => new WeakRef(v)), shape: st.shape.exports });
   wasmState.set(self, { kind: "instance", handle: r, exports, keep });
   return self;
 }
@@ -615,13 +617,15 @@ function wasmMemoryState(m, what) {
 }
 
 // The buffers over memories, which cannot be transferred (V8 refuses: Go
-// owns the bytes and detaches the buffer when the memory grows).
-const wasmBuffers = new WeakSet();
+// owns the bytes and detaches the buffer when the memory grows); each keeps
+// its instance's token, so that a buffer still held keeps its memory.
+const wasmBuffers = new WeakMap();
 
 const wasmMemoryMethods = {
   get buffer() {
-    const b = host.wasmBuffer(wasmMemoryState(this, "buffer").handle);
-    wasmBuffers.add(b);
+    const st = wasmMemoryState(this, "buffer");
+    const b = host.wasmBuffer(st.handle);
+    wasmBuffers.set(b, st.keep);
     return b;
   },
   grow(delta) {
