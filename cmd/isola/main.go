@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	"github.com/isola-run/isola/internal/app"
 	"github.com/isola-run/isola/internal/runtime"
 	"github.com/isola-run/isola/internal/server"
+	"github.com/isola-run/isola/internal/wasm"
 	"github.com/isola-run/isola/internal/webui"
 )
 
@@ -151,6 +153,14 @@ func dev(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logger := log.New(out, "", log.Ltime)
+	// Compiled WebAssembly is kept between runs in the user's cache, as Go
+	// keeps its builds (wasm.UseCacheDir); without one, modules are compiled
+	// at every start.
+	if dir, err := os.UserCacheDir(); err == nil {
+		if err := wasm.UseCacheDir(filepath.Join(dir, "isola", "wasm")); err != nil {
+			logger.Printf("warning: compiled WebAssembly is not cached: %v", err)
+		}
+	}
 	a, err := app.LoadWith(d.dir, logger, app.Options{StateDir: d.state})
 	if err != nil {
 		return err

@@ -290,7 +290,7 @@ func dataModulesPlugin(dir string, wasm *wasmModules) api.Plugin {
 					return api.OnLoadResult{}, err
 				}
 				name := a.Path
-				if rel, err := filepath.Rel(dir, a.Path); err == nil {
+				if rel, err := filepath.Rel(dir, a.Path); err == nil && !strings.HasPrefix(rel, "..") {
 					name = filepath.ToSlash(rel)
 				}
 				src := wasm.add(name, data)

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -32,13 +33,49 @@ var engine struct {
 	compiled map[[32]byte]*Module
 }
 
+// cacheDir is where compiled machine code is kept between runs (UseCacheDir).
+var cacheDir string
+
+// UseCacheDir keeps the machine code of compiled modules in dir, so that a
+// restarted process loads it instead of compiling again: wazero's compiler
+// takes over a second for a module of a few MB (measured here: 1.3–1.7 s for
+// resvg's 2.4 MB, 65 ms from the cache). It takes effect if called before
+// the first module is compiled, and only if dir can be written: wazero fails
+// a compile whose code it cannot store.
+func UseCacheDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	os.Remove(f.Name())
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	if engine.rt == nil {
+		cacheDir = dir
+	}
+	return nil
+}
+
 func runtime() wazero.Runtime {
 	engine.once.Do(func() {
 		// No WithCloseOnContextDone: Isola stops runaway code with checks of
 		// its own (instrument.go).
 		cfg := wazero.NewRuntimeConfig().WithCoreFeatures(api.CoreFeaturesV2)
-		engine.rt = wazero.NewRuntimeWithConfig(context.Background(), cfg)
-		engine.compiled = map[[32]byte]*Module{}
+		engine.mu.Lock()
+		if cacheDir != "" {
+			if cache, err := wazero.NewCompilationCacheWithDir(cacheDir); err == nil {
+				cfg = cfg.WithCompilationCache(cache)
+			}
+		}
+		engine.mu.Unlock()
+		rt := wazero.NewRuntimeWithConfig(context.Background(), cfg)
+		engine.mu.Lock()
+		engine.rt, engine.compiled = rt, map[[32]byte]*Module{}
+		engine.mu.Unlock()
 	})
 	return engine.rt
 }
