@@ -48,17 +48,39 @@ func stopCheck(c, s uint32) []byte {
 // memory.grow). b is a module the compiler validated; sh is its shape.
 func instrument(b []byte, sh *shape) ([]byte, error) {
 	counter := uint32(sh.nImports[KindGlobal] + len(sh.globals))
-	stop := counter + 1
+	stop, depth, overflow := counter+1, counter+2, counter+3
 	check := stopCheck(counter, stop)
+	// Blocks that wrap a body returning several values need a type of
+	// their own (no parameters, those results), added after the module's.
+	multi := map[string]uint32{}
+	var newTypes []byte
+	for _, t := range sh.funcs {
+		ft := sh.types[t]
+		if len(ft.Results) < 2 {
+			continue
+		}
+		key := string(valTypeBytes(ft.Results))
+		if _, ok := multi[key]; !ok {
+			multi[key] = uint32(len(sh.types) + len(multi))
+			newTypes = funcType(newTypes, &FuncType{Results: ft.Results})
+		}
+	}
+	frame := frameChecks{depth: depth, overflow: overflow, multi: multi, sh: sh}
 	needMemory := sh.nImports[KindMemory] == 0 && len(sh.memories) == 0
 	out := append([]byte(nil), b[:8]...)
 	r := &reader{b: b, pos: 8}
 	wroteMemory, wroteGlobal, wroteExport := !needMemory, false, false
 	globals := []byte{byte(I32), 1}
 	globals = constExpr(globals, I32, yieldEvery)
-	globals = append(globals, byte(I32), 1, 0x41, 0, 0x0b)
+	for range 3 { // stop, depth, overflow: mutable i32s, 0
+		globals = append(globals, byte(I32), 1, 0x41, 0, 0x0b)
+	}
 	stopEntry := append(name(nil, stopExport), 3)
 	stopEntry = uleb(stopEntry, uint64(stop))
+	stopEntry = append(name(stopEntry, depthExport), 3)
+	stopEntry = uleb(stopEntry, uint64(depth))
+	stopEntry = append(name(stopEntry, overflowExport), 3)
+	stopEntry = uleb(stopEntry, uint64(overflow))
 	// order ranks sections as a module must order them (tags sit between
 	// memories and globals); custom sections (0) go anywhere.
 	order := map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
@@ -77,11 +99,11 @@ func instrument(b []byte, sh *shape) ([]byte, error) {
 			wroteMemory = true
 		}
 		if !wroteGlobal && rank > order[6] {
-			emit(6, append(uleb(nil, 2), globals...))
+			emit(6, append(uleb(nil, 4), globals...))
 			wroteGlobal = true
 		}
 		if !wroteExport && rank > order[7] {
-			emit(7, append(uleb(nil, 1), stopEntry...))
+			emit(7, append(uleb(nil, 3), stopEntry...))
 			wroteExport = true
 		}
 	}
@@ -102,27 +124,30 @@ func instrument(b []byte, sh *shape) ([]byte, error) {
 			flush(id)
 		}
 		switch id {
-		case 6, 7:
+		case 1, 6, 7:
 			sr := &reader{b: body}
 			n, err := sr.u32()
 			if err != nil {
 				return nil, err
 			}
-			add, extra := 1, stopEntry
-			if id == 6 {
-				add, extra = 2, globals
+			add, extra := 3, stopEntry
+			switch id {
+			case 6:
+				add, extra = 4, globals
+			case 1:
+				add, extra = len(multi), newTypes
 			}
 			nb := uleb(nil, uint64(n)+uint64(add))
 			nb = append(nb, body[sr.pos:]...)
 			nb = append(nb, extra...)
 			if id == 6 {
 				wroteGlobal = true
-			} else {
+			} else if id == 7 {
 				wroteExport = true
 			}
 			emit(id, nb)
 		case 10:
-			code, err := instrumentCode(body, check)
+			code, err := instrumentCode(body, check, &frame)
 			if err != nil {
 				return nil, err
 			}
@@ -136,15 +161,18 @@ func instrument(b []byte, sh *shape) ([]byte, error) {
 }
 
 // instrumentCode rewrites a code section: each function body gets check at
-// its start and after each loop instruction.
-func instrumentCode(body []byte, check []byte) ([]byte, error) {
+// its start and after each loop instruction, and is framed by fc.
+func instrumentCode(body []byte, check []byte, fc *frameChecks) ([]byte, error) {
 	r := &reader{b: body}
 	n, err := r.u32()
 	if err != nil {
 		return nil, err
 	}
+	if int(n) != len(fc.sh.funcs) {
+		return nil, errors.New("the code section does not match the function section")
+	}
 	out := uleb(nil, uint64(n))
-	for range n {
+	for i := range n {
 		size, err := r.u32()
 		if err != nil {
 			return nil, err
@@ -153,7 +181,7 @@ func instrumentCode(body []byte, check []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		nf, err := instrumentFunc(fn, check)
+		nf, err := fc.instrumentFunc(fn, check, &fc.sh.types[fc.sh.funcs[i]])
 		if err != nil {
 			return nil, err
 		}
@@ -163,24 +191,79 @@ func instrumentCode(body []byte, check []byte) ([]byte, error) {
 	return out, nil
 }
 
-func instrumentFunc(fn []byte, check []byte) ([]byte, error) {
+// wazero lets a call stack grow to 400 MB before it overflows, memory no
+// budget counts. So each function also counts the depth of the calls under
+// way (a global, in units weighted by the function's locals: a frame's
+// size), and traps past maxDepthUnits, setting the overflow global so the
+// trap is told as V8's stack overflow. The body is wrapped in a block whose
+// end takes the count back down, each return becoming a branch to it; a
+// trap unwinds without that, so the count is reset when a call fails
+// (Instance.Call).
+const maxDepthUnits = 40000
+
+const (
+	depthExport    = "\x00isola.depth"
+	overflowExport = "\x00isola.overflow"
+)
+
+type frameChecks struct {
+	depth, overflow uint32
+	multi           map[string]uint32 // block types for several results
+	sh              *shape
+}
+
+func valTypeBytes(ts []ValType) []byte {
+	b := make([]byte, len(ts))
+	for i, t := range ts {
+		b[i] = byte(t)
+	}
+	return b
+}
+
+func (fc *frameChecks) instrumentFunc(fn []byte, check []byte, ft *FuncType) ([]byte, error) {
 	r := &reader{b: fn}
 	groups, err := r.u32()
 	if err != nil {
 		return nil, err
 	}
+	locals := uint64(len(ft.Params))
 	for range groups {
-		if _, err := r.u32(); err != nil {
+		n, err := r.u32()
+		if err != nil {
 			return nil, err
 		}
+		locals += uint64(n)
 		if err := r.skipValType(); err != nil {
 			return nil, err
 		}
 	}
+	units := int64(1 + locals/16)
 	out := append([]byte(nil), fn[:r.pos]...)
 	out = append(out, check...)
+	// depth += units; if depth > max: overflow = 1, unreachable
+	out = uleb(append(out, 0x23), uint64(fc.depth))
+	out = sleb(append(out, 0x41), units)
+	out = append(out, 0x6a)
+	out = uleb(append(out, 0x24), uint64(fc.depth))
+	out = uleb(append(out, 0x23), uint64(fc.depth))
+	out = sleb(append(out, 0x41), maxDepthUnits)
+	out = append(out, 0x4b, 0x04, 0x40, 0x41, 0x01) // i32.gt_u; if; i32.const 1
+	out = uleb(append(out, 0x24), uint64(fc.overflow))
+	out = append(out, 0x00, 0x0b) // unreachable; end
+	// block (results)
+	out = append(out, 0x02)
+	switch len(ft.Results) {
+	case 0:
+		out = append(out, 0x40)
+	case 1:
+		out = append(out, byte(ft.Results[0]))
+	default:
+		out = sleb(out, int64(fc.multi[string(valTypeBytes(ft.Results))]))
+	}
 	from := r.pos
+	nesting := 0
 	for r.pos < len(fn) {
+		at := r.pos
 		op, err := r.byte()
 		if err != nil {
 			return nil, err
@@ -188,13 +271,36 @@ func instrumentFunc(fn []byte, check []byte) ([]byte, error) {
 		if err := r.skipImmediates(op); err != nil {
 			return nil, fmt.Errorf("opcode 0x%02x: %w", op, err)
 		}
-		if op == 0x03 { // loop: the check runs at each iteration's start
-			out = append(out, fn[from:r.pos]...)
-			out = append(out, check...)
+		switch op {
+		case 0x02, 0x03, 0x04, 0x06, 0x1f: // block, loop, if, try, try_table
+			nesting++
+			if op == 0x03 { // loop: the check runs at each iteration's start
+				out = append(out, fn[from:r.pos]...)
+				out = append(out, check...)
+				from = r.pos
+			}
+		case 0x0b: // end
+			if nesting == 0 { // the function's: close the block, count down
+				out = append(out, fn[from:at]...)
+				out = append(out, 0x0b)
+				out = uleb(append(out, 0x23), uint64(fc.depth))
+				out = sleb(append(out, 0x41), units)
+				out = append(out, 0x6b)
+				out = uleb(append(out, 0x24), uint64(fc.depth))
+				out = append(out, 0x0b)
+				if r.pos != len(fn) {
+					return nil, errors.New("code after a function's end")
+				}
+				return out, nil
+			}
+			nesting--
+		case 0x0f: // return: a branch to the block, whose end counts down
+			out = append(out, fn[from:at]...)
+			out = uleb(append(out, 0x0c), uint64(nesting))
 			from = r.pos
 		}
 	}
-	return append(out, fn[from:]...), nil
+	return nil, errors.New("a function without an end")
 }
 
 // skipValType steps over a value type (a reference type may carry a heap

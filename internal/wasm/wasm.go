@@ -270,6 +270,9 @@ type Instance struct {
 	// Stop set it.
 	stop    api.MutableGlobal
 	stopped atomic.Bool
+	// depth and overflow are the call depth count and its trap's flag
+	// (instrument.go's frame checks).
+	depth, overflow api.MutableGlobal
 }
 
 // Instantiate links imports (one per import, in import order) and
@@ -322,6 +325,8 @@ func (m *Module) Instantiate(ctx context.Context, imports []Extern, budget *Budg
 	}
 	inst.mod = mod
 	inst.stop, _ = mod.ExportedGlobal(stopExport).(api.MutableGlobal)
+	inst.depth, _ = mod.ExportedGlobal(depthExport).(api.MutableGlobal)
+	inst.overflow, _ = mod.ExportedGlobal(overflowExport).(api.MutableGlobal)
 	return inst, nil
 }
 
@@ -562,14 +567,34 @@ func (inst *Instance) Call(ctx context.Context, i int, stack []uint64) error {
 	} else if f = inst.mod.ExportedFunction(inst.module.shape.exports[i].Name); f == nil {
 		return fmt.Errorf("wasm: export %d is not a function", i)
 	}
+	var depth uint64
+	if inst.depth != nil {
+		depth = inst.depth.Get()
+	}
 	err := f.CallWithStack(ctx, stack)
 	inst.funcs[i] = append(inst.funcs[i], f)
 	if err == nil {
 		return nil
 	}
+	return inst.failed(err, depth)
+}
+
+// failed words an error a call into inst ended with, and puts the call
+// depth count back where the call found it: the frames a trap or an
+// exception unwound did not count themselves down.
+func (inst *Instance) failed(err error, depth uint64) error {
+	overflowed := false
+	if inst.depth != nil {
+		inst.depth.Set(depth)
+		overflowed = inst.overflow.Get() != 0
+		inst.overflow.Set(0)
+	}
 	if t := trapOf(err); t != nil {
-		if inst.stopped.Load() {
+		switch {
+		case inst.stopped.Load():
 			return &Trap{Msg: "the CPU time limit was exceeded", Deadline: true}
+		case overflowed:
+			return &Trap{Msg: trapWords["stack overflow"], Overflow: true}
 		}
 		return t
 	}

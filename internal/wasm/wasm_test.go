@@ -274,3 +274,43 @@ func TestFailedImporterKeepsMemory(t *testing.T) {
 		t.Errorf("used %d", budget.Used())
 	}
 }
+
+// The call depth count (instrument.go) follows every way out of a
+// function: a return, a branch out of the body, the end; a recursion too
+// deep traps as V8's stack overflow, at once, and leaves the count as the
+// call found it.
+func TestCallDepth(t *testing.T) {
+	m := basic(t)
+	inst := instantiateBasic(t, m, NewBudget(16<<20), nil)
+	ctx := context.Background()
+	call := func(name string, args ...uint64) []uint64 {
+		t.Helper()
+		stack := make([]uint64, 2)
+		copy(stack, args)
+		if err := inst.Call(ctx, exportIndex(t, m, name), stack); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return stack
+	}
+	for i := range 3 * maxDepthUnits {
+		if r := call("early", uint64(i%2)); r[0] != uint64(7+2*(1-i%2)) {
+			t.Fatalf("early(%d) = %d", i%2, r[0])
+		}
+		if r := call("earlyPair", uint64(i%2)); r[0] != uint64(5-2*(i%2)) || r[1] != uint64(6-2*(i%2)) {
+			t.Fatalf("earlyPair(%d) = %v", i%2, r)
+		}
+	}
+	start := time.Now()
+	err := inst.Call(ctx, exportIndex(t, m, "deep"), make([]uint64, 1))
+	var trap *Trap
+	if !errors.As(err, &trap) || !trap.Overflow || trap.Msg != "Maximum call stack size exceeded" {
+		t.Fatalf("deep: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the overflow took %v", took)
+	}
+	if d := inst.depth.Get(); d != 0 {
+		t.Errorf("depth after the overflow: %d", d)
+	}
+	call("early", 1)
+}
