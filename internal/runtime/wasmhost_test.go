@@ -10,26 +10,32 @@ import (
 	"github.com/isola-run/isola/internal/bundle"
 )
 
-// wasmWorker compiles a worker whose "basic.wasm" is internal/wasm's test
-// module (its source is testdata/basic.wat there).
-func wasmWorker(t *testing.T, source string) *Script {
-	t.Helper()
+// wasmIsolate starts an isolate of a worker whose "basic.wasm" is
+// internal/wasm's test module (its source is testdata/basic.wat there),
+// closed when the test ends.
+func wasmIsolate(tb testing.TB, source string, limits Limits) *Isolate {
+	tb.Helper()
 	bin, err := os.ReadFile("../wasm/testdata/basic.wasm")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	b, err := bundle.Build(bundle.Options{Main: "worker.js", Modules: map[string]bundle.Module{
 		"worker.js":  {Type: "js", Source: source},
 		"basic.wasm": {Type: "wasm", Source: string(bin)},
 	}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	s, err := Compile("wasm", b)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return s
+	iso, err := NewIsolate(s, Options{Limits: limits})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(iso.Close)
+	return iso
 }
 
 const wasmPrelude = `
@@ -48,7 +54,7 @@ ex = new WebAssembly.Instance(mod, imports).exports;
 // itself, re-entry, and a memory's buffer detached when WebAssembly grows
 // the memory (which wasm-bindgen's glue watches for).
 func TestWasmCallsAndMemory(t *testing.T) {
-	s := wasmWorker(t, wasmPrelude+`
+	iso := wasmIsolate(t, wasmPrelude+`
 export default { fetch() {
   const out = [ex.add(40, 2), ex.mul64(3n, 2n ** 40n), ex.callTwice(21), ex.callTwice(105)];
   ex.callNote();
@@ -60,12 +66,7 @@ export default { fetch() {
   out.push(ex.grow(1), view.length, ex.memory.buffer.byteLength, new Uint8Array(ex.memory.buffer)[5]);
   try { ex.trap(); } catch (e) { out.push(e instanceof WebAssembly.RuntimeError && e.message); }
   return new Response(out.join(" | "));
-} };`)
-	iso, err := NewIsolate(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer iso.Close()
+} };`, Limits{})
 	code, body := serveOnce(t, iso, "GET", "")
 	want := "42 | 3298534883328 | 42 | 11 | bigint:-5 0.5 | true | 77 | 1 | 0 | 131072 | 77 | unreachable"
 	if code != 200 || body != want {
@@ -76,13 +77,8 @@ export default { fetch() {
 // A loop in WebAssembly ends at the CPU limit as a loop in JavaScript does:
 // the isolate is killed, the process goes on.
 func TestWasmCPULimit(t *testing.T) {
-	s := wasmWorker(t, wasmPrelude+`
-export default { fetch(req) { if (new URL(req.url).search === "?spin") ex.spin(); return new Response("ok"); } };`)
-	iso, err := NewIsolate(s, Options{Limits: Limits{CPU: 200 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer iso.Close()
+	iso := wasmIsolate(t, wasmPrelude+`
+export default { fetch(req) { if (new URL(req.url).search === "?spin") ex.spin(); return new Response("ok"); } };`, Limits{CPU: 200 * time.Millisecond})
 	start := time.Now()
 	rec := httptest.NewRecorder()
 	iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://x/?spin", nil), ServeOptions{DevErrors: true})
@@ -98,18 +94,13 @@ export default { fetch(req) { if (new URL(req.url).search === "?spin") ex.spin()
 // fails as the memory's maximum would, and an instance whose initial
 // memory does not fit is refused.
 func TestWasmMemoryLimit(t *testing.T) {
-	s := wasmWorker(t, wasmPrelude+`
+	iso := wasmIsolate(t, wasmPrelude+`
 export default { fetch() {
   const out = [ex.grow(4)]; // past the module's maximum of 4 pages
   const big = (() => { try { return new WebAssembly.Memory({ initial: 300 }).buffer.byteLength; } catch (e) { return e.name + ": " + e.message; } })();
   out.push(big);
   return new Response(out.join(" | "));
-} };`)
-	iso, err := NewIsolate(s, Options{Limits: Limits{Memory: 16 << 20}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer iso.Close()
+} };`, Limits{Memory: 16 << 20})
 	code, body := serveOnce(t, iso, "GET", "")
 	want := "-1 | RangeError: Out of memory: Cannot allocate Wasm memory for new instance"
 	if code != 200 || body != want {
@@ -120,27 +111,8 @@ export default { fetch() {
 // BenchmarkWasmCalls is the cost of a call from JavaScript into
 // WebAssembly: a request making 10,000 calls of a two-argument export.
 func BenchmarkWasmCalls(b *testing.B) {
-	bin, err := os.ReadFile("../wasm/testdata/basic.wasm")
-	if err != nil {
-		b.Fatal(err)
-	}
-	bu, err := bundle.Build(bundle.Options{Main: "worker.js", Modules: map[string]bundle.Module{
-		"worker.js": {Type: "js", Source: wasmPrelude + `
-export default { fetch() { let s = 0; for (let i = 0; i < 10000; i++) s = ex.add(s, i); return new Response(String(s)); } };`},
-		"basic.wasm": {Type: "wasm", Source: string(bin)},
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := Compile("wasm", bu)
-	if err != nil {
-		b.Fatal(err)
-	}
-	iso, err := NewIsolate(s, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer iso.Close()
+	iso := wasmIsolate(b, wasmPrelude+`
+export default { fetch() { let s = 0; for (let i = 0; i < 10000; i++) s = ex.add(s, i); return new Response(String(s)); } };`, Limits{})
 	b.ResetTimer()
 	for range b.N {
 		rec := httptest.NewRecorder()
@@ -152,13 +124,8 @@ export default { fetch() { let s = 0; for (let i = 0; i < 10000; i++) s = ex.add
 // Instances JavaScript drops are freed: many requests, each making an
 // instance with a memory, stay within an isolate's memory budget.
 func TestWasmInstancesAreFreed(t *testing.T) {
-	s := wasmWorker(t, wasmPrelude+`
-export default { fetch() { return new Response(String(new WebAssembly.Instance(mod, imports).exports.add(1, 2))); } };`)
-	iso, err := NewIsolate(s, Options{Limits: Limits{Memory: 16 << 20}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer iso.Close()
+	iso := wasmIsolate(t, wasmPrelude+`
+export default { fetch() { return new Response(String(new WebAssembly.Instance(mod, imports).exports.add(1, 2))); } };`, Limits{Memory: 16 << 20})
 	// 2,000 instances of 64 KiB each: 125 MiB, eight times the budget.
 	for i := range 2000 {
 		if code, body := serveOnce(t, iso, "GET", ""); code != 200 || body != "3" {

@@ -317,16 +317,8 @@ func (r *reader) skipValType() error {
 }
 
 func (r *reader) skipS33() error {
-	for i := 0; i < 5; i++ {
-		c, err := r.byte()
-		if err != nil {
-			return err
-		}
-		if c&0x80 == 0 {
-			return nil
-		}
-	}
-	return errors.New("malformed LEB128 number")
+	_, err := r.leb(5)
+	return err
 }
 
 func (r *reader) skipBlockType() error {
@@ -356,21 +348,6 @@ func (r *reader) skipMemarg() error {
 	}
 	_, err = r.u64()
 	return err
-}
-
-func (r *reader) u64() (uint64, error) {
-	var v uint64
-	for shift := 0; shift < 70; shift += 7 {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return v, nil
-		}
-	}
-	return 0, errors.New("malformed LEB128 number")
 }
 
 func (r *reader) skipU32s(n int) error {

@@ -100,13 +100,22 @@ func (r *reader) byte() (byte, error) {
 }
 
 func (r *reader) u32() (uint32, error) {
-	var v uint32
-	for shift := 0; shift < 35; shift += 7 {
+	v, err := r.leb(5)
+	return uint32(v), err
+}
+
+func (r *reader) u64() (uint64, error) { return r.leb(10) }
+
+// leb reads an unsigned LEB128 number of at most n bytes. (A signed one
+// has the same bytes; the instrumentation only steps over those.)
+func (r *reader) leb(n int) (uint64, error) {
+	var v uint64
+	for i := 0; i < n; i++ {
 		c, err := r.byte()
 		if err != nil {
 			return 0, err
 		}
-		v |= uint32(c&0x7f) << shift
+		v |= uint64(c&0x7f) << (7 * i)
 		if c&0x80 == 0 {
 			return v, nil
 		}
@@ -365,11 +374,7 @@ func (s *shape) readFuncs(r *reader) error {
 	return nil
 }
 
-// readGlobals reads each global's type; the initialising expression is
-// skipped by scanning to its end opcode, which the constant expressions
-// globals may hold (consts, global.get, ref.null, ref.func) never contain
-// as an immediate byte that matters: their immediates are LEB128 or fixed
-// width and are stepped over.
+// readGlobals reads each global's type, stepping over its initialiser.
 func (s *shape) readGlobals(r *reader) error {
 	n, err := r.u32()
 	if err != nil {
@@ -394,34 +399,10 @@ func (r *reader) skipConstExpr() error {
 		if err != nil {
 			return err
 		}
-		switch op {
-		case 0x0b: // end
+		if op == 0x0b { // end
 			return nil
-		case 0x41, 0x23, 0xd2: // i32.const, global.get, ref.func
-			_, err = r.u32()
-		case 0x42: // i64.const: up to ten LEB128 bytes
-			for i := 0; i < 10; i++ {
-				c, e := r.byte()
-				if e != nil || c&0x80 == 0 {
-					err = e
-					break
-				}
-			}
-		case 0x43:
-			_, err = r.bytes(4)
-		case 0x44:
-			_, err = r.bytes(8)
-		case 0xd0: // ref.null t
-			_, err = r.byte()
-		case 0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e: // extended constant arithmetic
-		case 0xfd: // v128.const
-			if _, err = r.u32(); err == nil {
-				_, err = r.bytes(16)
-			}
-		default:
-			return fmt.Errorf("opcode 0x%x in a constant expression", op)
 		}
-		if err != nil {
+		if err := r.skipImmediates(op); err != nil {
 			return err
 		}
 	}
