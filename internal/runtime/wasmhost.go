@@ -369,11 +369,12 @@ func (iso *Isolate) wasmHost(fns map[string]any) {
 		return 0
 	}
 	// wasmRelease frees an instance JavaScript no longer holds (its keep
-	// token was collected), unless it is linked to others.
-	fns["wasmRelease"] = func(iso *Isolate, h int) {
+	// token was collected), unless it is linked to others; it reports
+	// whether it did.
+	fns["wasmRelease"] = func(iso *Isolate, h int) bool {
 		in := st.instances[h]
 		if in == nil || in.linked {
-			return
+			return false
 		}
 		delete(st.instances, h)
 		st.mu.Lock()
@@ -383,6 +384,7 @@ func (iso *Isolate) wasmHost(fns map[string]any) {
 		if mem := in.inst.Memory(); mem != nil {
 			delete(st.byMemory, mem)
 		}
+		return true
 	}
 	fns["wasmCallRef"] = fastHost(1, func(iso *Isolate, a *jsvm.Args) any {
 		id := a.Int(0)

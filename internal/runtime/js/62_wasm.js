@@ -388,8 +388,7 @@ const wasmInstances = new Map();
 // holds its keep token, and the token's collection releases it. Go keeps
 // instances linked to others (wasmhost.go) until the isolate ends.
 const wasmRegistry = new FinalizationRegistry((h) => {
-  wasmInstances.delete(h);
-  host.wasmRelease(h);
+  if (host.wasmRelease(h)) wasmInstances.delete(h);
 });
 
 function wasmKeep(h) {
@@ -461,7 +460,10 @@ function wasmExportFunction(inst, i, index, params, results, call, keep) {
   const f0 = fast(p0), f1 = fast(p1), f2 = fast(p2);
   const fr = nres === 1 ? fast(r0) : 0;
   let methods;
-  if (byRef) {
+  if (n > wasmScratchSlots || nres > wasmScratchSlots) {
+    // (V8 compiles no function with more than 1,000 of either.)
+    methods = { [index]() { throw new RangeError(`Isola cannot call a WebAssembly function with more than ${wasmScratchSlots} parameters or results.`); } };
+  } else if (byRef) {
     methods = {
       [index](...args) {
         const s = wasmScratch;
