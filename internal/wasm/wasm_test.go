@@ -314,3 +314,33 @@ func TestCallDepth(t *testing.T) {
 	}
 	call("early", 1)
 }
+
+// The instrumentation reads instructions of every proposal the engine
+// takes (SIMD, bulk memory, reference types, saturating truncation, sign
+// extension) and leaves their meaning alone.
+func TestInstrumentedFeatures(t *testing.T) {
+	b, err := os.ReadFile("testdata/features.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Release()
+	inst, err := m.Instantiate(context.Background(), nil, NewBudget(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	for _, c := range []struct {
+		name string
+		arg  uint64
+		want uint32
+	}{{"simd", 0, 3}, {"bulk", 0, 7}, {"misc", math.Float64bits(1e12), 0x7fffffff - 1}, {"refs", 0, 42}, {"loops", 100, 5050}} {
+		stack := []uint64{c.arg}
+		if err := inst.Call(context.Background(), exportIndex(t, m, c.name), stack); err != nil || uint32(stack[0]) != c.want {
+			t.Errorf("%s: %d %v, want %d", c.name, int32(stack[0]), err, c.want)
+		}
+	}
+}
