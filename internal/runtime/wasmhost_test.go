@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -130,6 +131,41 @@ export default { fetch() { return new Response(String(new WebAssembly.Instance(m
 	for i := range 2000 {
 		if code, body := serveOnce(t, iso, "GET", ""); code != 200 || body != "3" {
 			t.Fatalf("request %d: %d %q", i, code, body)
+		}
+	}
+}
+
+// Isolates on their own goroutines share the process's compiled module and
+// engine: each makes, calls, grows and drops instances at once.
+func TestWasmIsolatesAtOnce(t *testing.T) {
+	const n = 4
+	isos := make([]*Isolate, n)
+	for i := range isos {
+		isos[i] = wasmIsolate(t, wasmPrelude+`
+export default { fetch() {
+  const x = new WebAssembly.Instance(mod, imports).exports;
+  x.grow(1);
+  new Uint8Array(x.memory.buffer)[70000] = 5;
+  return new Response(String(x.add(x.load(70000), x.callTwice(20))));
+} };`, Limits{Memory: 16 << 20})
+	}
+	errs := make(chan error, n)
+	for _, iso := range isos {
+		go func() {
+			for range 300 {
+				rec := httptest.NewRecorder()
+				iso.ServeHTTP(rec, httptest.NewRequest("GET", "http://x/", nil), ServeOptions{DevErrors: true})
+				if rec.Code != 200 || rec.Body.String() != "45" {
+					errs <- fmt.Errorf("%d %q", rec.Code, rec.Body.String())
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

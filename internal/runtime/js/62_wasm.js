@@ -619,15 +619,17 @@ function wasmMemoryState(m, what) {
 }
 
 // The buffers over memories, which cannot be transferred (V8 refuses: Go
-// owns the bytes and detaches the buffer when the memory grows); each keeps
-// its instance's token, so that a buffer still held keeps its memory.
-const wasmBuffers = new WeakMap();
+// owns the bytes and detaches the buffer when the memory grows). A buffer
+// does not keep its instance: Go holds it (to detach it), so if it held the
+// instance's token the instance could never go. A buffer kept after every
+// other object of its instance is dropped is detached when the instance is
+// freed.
+const wasmBuffers = new WeakSet();
 
 const wasmMemoryMethods = {
   get buffer() {
-    const st = wasmMemoryState(this, "buffer");
-    const b = host.wasmBuffer(st.handle);
-    wasmBuffers.set(b, st.keep);
+    const b = host.wasmBuffer(wasmMemoryState(this, "buffer").handle);
+    wasmBuffers.add(b);
     return b;
   },
   grow(delta) {
