@@ -108,15 +108,7 @@ func instrument(b []byte, sh *shape) ([]byte, error) {
 		}
 	}
 	for r.pos < len(b) {
-		id, err := r.byte()
-		if err != nil {
-			return nil, err
-		}
-		size, err := r.u32()
-		if err != nil {
-			return nil, err
-		}
-		body, err := r.bytes(size)
+		id, body, err := r.section()
 		if err != nil {
 			return nil, err
 		}

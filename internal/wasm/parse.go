@@ -176,21 +176,27 @@ func (r *reader) valTypes() ([]ValType, error) {
 	return ts, nil
 }
 
+// section reads a section's id and contents.
+func (r *reader) section() (byte, []byte, error) {
+	id, err := r.byte()
+	if err != nil {
+		return 0, nil, err
+	}
+	size, err := r.u32()
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := r.bytes(size)
+	return id, body, err
+}
+
 // parse reads the sections the JavaScript API needs. The binary has been
 // validated by the compiler already; errors here are for safety.
 func parse(b []byte) (*shape, error) {
 	s := &shape{nImports: map[Kind]int{}}
 	r := &reader{b: b, pos: 8}
 	for r.pos < len(b) {
-		id, err := r.byte()
-		if err != nil {
-			return nil, err
-		}
-		size, err := r.u32()
-		if err != nil {
-			return nil, err
-		}
-		body, err := r.bytes(size)
+		id, body, err := r.section()
 		if err != nil {
 			return nil, err
 		}

@@ -51,6 +51,19 @@ func instantiateBasic(t *testing.T, m *Module, budget *Budget, twice HostFunc) *
 	return inst
 }
 
+// caller calls inst's exports by name, failing the test on an error.
+func caller(t *testing.T, inst *Instance) func(name string, args ...uint64) []uint64 {
+	return func(name string, args ...uint64) []uint64 {
+		t.Helper()
+		stack := make([]uint64, 4)
+		copy(stack, args)
+		if err := inst.Call(context.Background(), exportIndex(t, inst.Module(), name), stack); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return stack
+	}
+}
+
 func TestShape(t *testing.T) {
 	m := basic(t)
 	var imports []string
@@ -92,16 +105,7 @@ func TestCompileShares(t *testing.T) {
 func TestCalls(t *testing.T) {
 	m := basic(t)
 	inst := instantiateBasic(t, m, NewBudget(16<<20), nil)
-	ctx := context.Background()
-	call := func(name string, args ...uint64) []uint64 {
-		t.Helper()
-		stack := make([]uint64, 4)
-		copy(stack, args)
-		if err := inst.Call(ctx, exportIndex(t, m, name), stack); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return stack
-	}
+	call := caller(t, inst)
 	if r := call("add", 40, 2); r[0] != 42 {
 		t.Errorf("add: %d", r[0])
 	}
@@ -283,15 +287,7 @@ func TestCallDepth(t *testing.T) {
 	m := basic(t)
 	inst := instantiateBasic(t, m, NewBudget(16<<20), nil)
 	ctx := context.Background()
-	call := func(name string, args ...uint64) []uint64 {
-		t.Helper()
-		stack := make([]uint64, 2)
-		copy(stack, args)
-		if err := inst.Call(ctx, exportIndex(t, m, name), stack); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return stack
-	}
+	call := caller(t, inst)
 	for i := range 3 * maxDepthUnits {
 		if r := call("early", uint64(i%2)); r[0] != uint64(7+2*(1-i%2)) {
 			t.Fatalf("early(%d) = %d", i%2, r[0])
