@@ -21,7 +21,6 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/isola-run/isola/bench/internal/benchutil"
@@ -81,23 +80,13 @@ func main() {
 	}
 	fmt.Printf("\n%-22s %12s %12s %8s\n", "(medians)", "workerd", "isola", "ratio")
 	if *rounds > 0 {
-		fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 30x)\n", "cold loads/s", median(rates["cold"]["workerd"]), median(rates["cold"]["isola"]), median(ratios["cold"]))
-		fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 2x)\n", "warm requests/s", median(rates["warm"]["workerd"]), median(rates["warm"]["isola"]), median(ratios["warm"]))
+		fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 30x)\n", "cold loads/s", benchutil.Median(rates["cold"]["workerd"]), benchutil.Median(rates["cold"]["isola"]), benchutil.Median(ratios["cold"]))
+		fmt.Printf("%-22s %12.0f %12.0f %7.1fx  (goal ≥ 2x)\n", "warm requests/s", benchutil.Median(rates["warm"]["workerd"]), benchutil.Median(rates["warm"]["isola"]), benchutil.Median(ratios["warm"]))
 	}
 	fmt.Printf("%-22s %12.0f %12.0f %7.2fx  (goal ≤ 300 KB)\n", "KB per idle worker", memKB["workerd"], memKB["isola"], memKB["isola"]/memKB["workerd"])
 
 	if *scale > 0 {
 		scaleRun(worker, *scale)
-	}
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	goruntime "runtime"
-	"sort"
 	"time"
 
 	"github.com/isola-run/isola/bench/internal/benchutil"
@@ -27,39 +26,15 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds, each runtime in turn")
 	flag.Parse()
 	worker, bin := benchutil.Setup("wasm")
-	names := []string{"workerd", "isola"}
-	paths := []string{"/calls", "/compute", "/memory", "/instantiate"}
-	rates := map[string]map[string][]float64{}
-	for _, p := range paths {
-		rates[p] = map[string][]float64{}
-	}
 	fmt.Printf("WebAssembly, wrk -c%d, %s per figure, one runtime at a time on this machine (%d cores)\n\n", *conns, *duration, goruntime.NumCPU())
-	for r := 0; r < *rounds; r++ {
-		for _, name := range names {
-			rt := benchutil.Start(name, worker, bin)
-			for _, p := range paths {
-				w := benchutil.RunWrk(rt.Port, p, *conns, *duration)
-				if w.Errors {
-					fmt.Printf("  %s %s answered errors\n", name, p)
-				}
-				rates[p][name] = append(rates[p][name], w.RPS)
-				fmt.Printf("  round %d %-8s %-12s %9.0f requests/s\n", r+1, name, p, w.RPS)
-			}
-			rt.Stop()
+	benchutil.CompareRounds(worker, bin, *rounds, []string{"/calls", "/compute", "/memory", "/instantiate"}, "requests/s", func(name string, port int, path string) float64 {
+		w := benchutil.RunWrk(port, path, *conns, *duration)
+		if w.Errors {
+			fmt.Printf("  %s %s answered errors\n", name, path)
 		}
-	}
-	fmt.Printf("\n%-13s %12s %12s %8s\n", "(medians)", "workerd", "isola", "ratio")
-	for _, p := range paths {
-		w, i := median(rates[p]["workerd"]), median(rates[p]["isola"])
-		fmt.Printf("%-13s %12.0f %12.0f %7.2fx\n", p, w, i, i/w)
-	}
+		return w.RPS
+	})
 	fmt.Println("\n/calls: 10,000 calls of a two-argument export per request; /compute: 5,000,000 rounds of")
 	fmt.Println("64-bit arithmetic in one call; /memory: 64 KiB filled from JavaScript, summed in WebAssembly;")
 	fmt.Println("/instantiate: a new instance of the module per request.")
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }

@@ -13,7 +13,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,29 +29,10 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds, each runtime in turn")
 	flag.Parse()
 	worker, bin := benchutil.Setup("websockets")
-	names := []string{"workerd", "isola"}
-	paths := []string{"/worker", "/object"}
-	rates := map[string]map[string][]float64{}
-	for _, p := range paths {
-		rates[p] = map[string][]float64{}
-	}
 	fmt.Printf("WebSocket echo, %d connections, %s per figure, one runtime at a time on this machine\n\n", *conns, *duration)
-	for r := 0; r < *rounds; r++ {
-		for _, name := range names {
-			rt := benchutil.Start(name, worker, bin)
-			for _, p := range paths {
-				rate := echo(rt.Port, p, *conns, *duration)
-				rates[p][name] = append(rates[p][name], rate)
-				fmt.Printf("  round %d %-8s %-8s %8.0f round trips/s\n", r+1, name, p, rate)
-			}
-			rt.Stop()
-		}
-	}
-	fmt.Printf("\n%-10s %14s %14s %8s\n", "(medians)", "workerd", "isola", "ratio")
-	for _, p := range paths {
-		w, i := median(rates[p]["workerd"]), median(rates[p]["isola"])
-		fmt.Printf("%-10s %14.0f %14.0f %7.2fx\n", p, w, i, i/w)
-	}
+	benchutil.CompareRounds(worker, bin, *rounds, []string{"/worker", "/object"}, "round trips/s", func(_ string, port int, path string) float64 {
+		return echo(port, path, *conns, *duration)
+	})
 }
 
 // echo runs conns clients against path for d and returns round trips/s.
@@ -86,10 +66,4 @@ func echo(port int, path string, conns int, d time.Duration) float64 {
 	close(start)
 	wg.Wait()
 	return float64(total.Load()) / time.Since(t0).Seconds()
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,5 +151,45 @@ func Get(port int, path string) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		log.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+	}
+}
+
+// Median is the middle of v (the mean of the two middle values when their
+// number is even).
+func Median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// CompareRounds measures each path on workerd and on Isola, each runtime
+// started afresh in turn, for rounds rounds: measure returns a figure (in
+// unit, higher is better) for one path on the runtime called name at port.
+// It prints each figure as it comes, then each path's medians and their
+// ratio, Isola over workerd.
+func CompareRounds(worker, bin string, rounds int, paths []string, unit string, measure func(name string, port int, path string) float64) {
+	names := []string{"workerd", "isola"}
+	figures := map[string]map[string][]float64{}
+	for _, p := range paths {
+		figures[p] = map[string][]float64{}
+	}
+	for r := 0; r < rounds; r++ {
+		for _, name := range names {
+			rt := Start(name, worker, bin)
+			for _, p := range paths {
+				f := measure(name, rt.Port, p)
+				figures[p][name] = append(figures[p][name], f)
+				fmt.Printf("  round %d %-8s %-12s %9.0f %s\n", r+1, name, p, f, unit)
+			}
+			rt.Stop()
+		}
+	}
+	fmt.Printf("\n%-13s %12s %12s %8s\n", "(medians)", "workerd", "isola", "ratio")
+	for _, p := range paths {
+		w, i := Median(figures[p]["workerd"]), Median(figures[p]["isola"])
+		fmt.Printf("%-13s %12.0f %12.0f %7.2fx\n", p, w, i, i/w)
 	}
 }
