@@ -173,13 +173,6 @@ func leading(b []byte) string {
 	return strings.Join(s, " ")
 }
 
-// Retain counts another user of m.
-func (m *Module) Retain() {
-	engine.mu.Lock()
-	m.refs++
-	engine.mu.Unlock()
-}
-
 // Release drops a user of m; the last frees its machine code.
 func (m *Module) Release() {
 	engine.mu.Lock()

@@ -173,10 +173,6 @@ function wasmBytesOf(v) {
   return v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
 }
 
-function wasmNew(where) {
-  return new TypeError(`${where} must be invoked with 'new'`);
-}
-
 function wasmOf(v, kind) {
   const st = v !== null && (typeof v === "object" || typeof v === "function") ? wasmState.get(v) : undefined;
   return st !== undefined && st.kind === kind ? st : undefined;
