@@ -146,7 +146,13 @@ func isolateHostFuncs() map[string]any {
 		// Durable Objects and their storage have groups of their own, registered
 		// when an isolate first needs them (hostNeed in 00_core.js): every
 		// function registered costs each isolate's start a little.
-		"need": func(iso *Isolate, group string) error { return iso.registerGroup(group) },
+		// A group that fails to register is Isola's bug: returned, the error
+		// would only be a string the prelude drops, so it is raised instead.
+		"need": func(iso *Isolate, group string) {
+			if err := iso.registerGroup(group); err != nil {
+				panic(err)
+			}
+		},
 		"rpcSettlers": func(iso *Isolate, call, fetch quickjs.Value) {
 			if !iso.settlersSet {
 				iso.settleCall, iso.settleFetch, iso.settlersSet = call.Dup(), fetch.Dup(), true
